@@ -1,0 +1,255 @@
+//! The Rhai engine that runs generated code: sandbox limits, BASIC operators
+//! (`op_…`) and every keyword's host functions.
+
+use rhai::{Array, Dynamic, Engine, Map, INT};
+
+use super::keywords::{self, fail, RhaiResult};
+use super::value::{self, Num};
+
+/// Sandbox limits of a run (DESIGN §3 "Limits"). Every one gives a clear error.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Rhai operations per run: an endless loop stops after this many.
+    pub max_operations: u64,
+    pub max_call_levels: usize,
+    pub max_string_bytes: usize,
+    pub max_array_len: usize,
+    pub max_map_len: usize,
+    pub max_script_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_operations: 2_000_000,
+            max_call_levels: 48,
+            max_string_bytes: 1 << 20,
+            max_array_len: 100_000,
+            max_map_len: 100_000,
+            max_script_bytes: 1 << 20,
+        }
+    }
+}
+
+/// Builds an engine with the limits and all host functions registered.
+pub fn new_engine(limits: &Limits) -> Engine {
+    let mut engine = Engine::new_raw();
+    engine.register_global_module(rhai::packages::Package::as_shared_module(
+        &rhai::packages::CorePackage::new(),
+    ));
+    engine.set_max_operations(limits.max_operations);
+    engine.set_max_call_levels(limits.max_call_levels);
+    engine.set_max_string_size(limits.max_string_bytes);
+    engine.set_max_array_size(limits.max_array_len);
+    engine.set_max_map_size(limits.max_map_len);
+    engine.set_max_expr_depths(256, 128);
+    engine.set_fail_on_invalid_map_property(false);
+    engine.on_print(|_| {});
+    engine.on_debug(|_, _, _| {});
+    register_operators(&mut engine);
+    keywords::register(&mut engine);
+    engine
+}
+
+fn cmp_op(a: &Dynamic, b: &Dynamic, want: fn(std::cmp::Ordering) -> bool) -> RhaiResult {
+    match value::compare(a, b).map_err(fail)? {
+        Some(o) => Ok(Dynamic::from_bool(want(o))),
+        None => Ok(Dynamic::FALSE),
+    }
+}
+
+fn index(obj: &Dynamic, key: &Dynamic) -> Dynamic {
+    if let Some(m) = obj.read_lock::<Map>() {
+        return m
+            .get(value::display(key).as_str())
+            .cloned()
+            .unwrap_or(Dynamic::UNIT);
+    }
+    let i = match value::as_num(key) {
+        Some(Num::Int(i)) if !key.is_unit() => i,
+        Some(Num::Float(f)) if f.fract() == 0.0 => f as INT,
+        _ => return Dynamic::UNIT,
+    };
+    if i < 0 {
+        return Dynamic::UNIT;
+    }
+    if let Some(a) = obj.read_lock::<Array>() {
+        return a.get(i as usize).cloned().unwrap_or(Dynamic::UNIT);
+    }
+    if obj.is_string() {
+        return value::display(obj)
+            .chars()
+            .nth(i as usize)
+            .map(|c| Dynamic::from(c.to_string()))
+            .unwrap_or(Dynamic::UNIT);
+    }
+    Dynamic::UNIT
+}
+
+fn set_path(root: Dynamic, path: &[Dynamic], v: Dynamic) -> RhaiResult {
+    let Some((seg, rest)) = path.split_first() else {
+        return Ok(v);
+    };
+    if seg.is_string() {
+        let mut m = root.try_cast::<Map>().unwrap_or_default();
+        let key = value::display(seg);
+        let child = m.remove(key.as_str()).unwrap_or(Dynamic::UNIT);
+        m.insert(key.into(), set_path(child, rest, v)?);
+        return Ok(Dynamic::from_map(m));
+    }
+    let i = match value::as_num(seg) {
+        Some(n) if !seg.is_unit() && n.as_f64() >= 0.0 && n.as_f64().fract() == 0.0 => {
+            n.as_f64() as usize
+        }
+        _ => {
+            return Err(fail(format!(
+                "a list index must be a whole number 0 or more, got {}",
+                value::display(seg)
+            )))
+        }
+    };
+    let mut a = if root.is_unit() {
+        Array::new()
+    } else {
+        root.try_cast::<Array>()
+            .ok_or_else(|| fail("only a list can be indexed by a number"))?
+    };
+    if i > a.len() + 100_000 {
+        return Err(fail(format!(
+            "list index {i} is far beyond the end of the list"
+        )));
+    }
+    while a.len() <= i {
+        a.push(Dynamic::UNIT);
+    }
+    let child = std::mem::take(&mut a[i]);
+    a[i] = set_path(child, rest, v)?;
+    Ok(Dynamic::from_array(a))
+}
+
+fn register_operators(engine: &mut Engine) {
+    engine.register_fn("op_add", |a: Dynamic, b: Dynamic| {
+        value::add(&a, &b).map_err(fail)
+    });
+    engine.register_fn("op_sub", |a: Dynamic, b: Dynamic| {
+        value::arith(&a, &b, "-", |x, y| x.checked_sub(y), |x, y| x - y).map_err(fail)
+    });
+    engine.register_fn("op_mul", |a: Dynamic, b: Dynamic| {
+        value::arith(&a, &b, "*", |x, y| x.checked_mul(y), |x, y| x * y).map_err(fail)
+    });
+    engine.register_fn("op_div", |a: Dynamic, b: Dynamic| -> RhaiResult {
+        let (x, y) = nums(&a, &b, "/")?;
+        if y.as_f64() == 0.0 {
+            return Err(fail("division by zero"));
+        }
+        if let (Num::Int(x), Num::Int(y)) = (x, y) {
+            if x % y == 0 {
+                return Ok(Dynamic::from_int(x / y));
+            }
+        }
+        Ok(Dynamic::from_float(x.as_f64() / y.as_f64()))
+    });
+    engine.register_fn("op_intdiv", |a: Dynamic, b: Dynamic| -> RhaiResult {
+        let (x, y) = nums(&a, &b, "\\")?;
+        let (x, y) = (x.as_f64().trunc(), y.as_f64().trunc());
+        if y == 0.0 {
+            return Err(fail("division by zero"));
+        }
+        Ok(value::float_result((x / y).trunc()))
+    });
+    engine.register_fn("op_mod", |a: Dynamic, b: Dynamic| -> RhaiResult {
+        let (x, y) = nums(&a, &b, "MOD")?;
+        if y.as_f64() == 0.0 {
+            return Err(fail("division by zero in MOD"));
+        }
+        match (x, y) {
+            (Num::Int(x), Num::Int(y)) => Ok(Dynamic::from_int(x.wrapping_rem(y))),
+            _ => Ok(value::float_result(x.as_f64() % y.as_f64())),
+        }
+    });
+    engine.register_fn("op_pow", |a: Dynamic, b: Dynamic| -> RhaiResult {
+        let (x, y) = nums(&a, &b, "^")?;
+        let r = x.as_f64().powf(y.as_f64());
+        if !r.is_finite() {
+            return Err(fail("'^' gives a number out of range"));
+        }
+        Ok(value::float_result(r))
+    });
+    engine.register_fn("op_concat", |a: Dynamic, b: Dynamic| {
+        let mut s = value::display(&a);
+        s.push_str(&value::display(&b));
+        Dynamic::from(s)
+    });
+    engine.register_fn("op_concat_all", |parts: Array| {
+        let s: String = parts.iter().map(value::display).collect();
+        Dynamic::from(s)
+    });
+    engine.register_fn("op_eq", |a: Dynamic, b: Dynamic| value::equals(&a, &b));
+    engine.register_fn("op_ne", |a: Dynamic, b: Dynamic| !value::equals(&a, &b));
+    engine.register_fn("op_lt", |a: Dynamic, b: Dynamic| {
+        cmp_op(&a, &b, |o| o.is_lt())
+    });
+    engine.register_fn("op_gt", |a: Dynamic, b: Dynamic| {
+        cmp_op(&a, &b, |o| o.is_gt())
+    });
+    engine.register_fn("op_le", |a: Dynamic, b: Dynamic| {
+        cmp_op(&a, &b, |o| o.is_le())
+    });
+    engine.register_fn("op_ge", |a: Dynamic, b: Dynamic| {
+        cmp_op(&a, &b, |o| o.is_ge())
+    });
+    engine.register_fn("op_truthy", |a: Dynamic| value::truthy(&a));
+    engine.register_fn("op_neg", |a: Dynamic| -> RhaiResult {
+        match value::as_num(&a) {
+            Some(Num::Int(i)) if !a.is_string() => Ok(Dynamic::from_int(i.saturating_neg())),
+            Some(n) if !a.is_string() => Ok(Dynamic::from_float(-n.as_f64())),
+            _ => Err(fail(format!("cannot negate a {}", value::type_name(&a)))),
+        }
+    });
+    engine.register_fn("op_index", |obj: Dynamic, key: Dynamic| index(&obj, &key));
+    engine.register_fn("op_set_path", |root: Dynamic, path: Array, v: Dynamic| {
+        set_path(root, &path, v)
+    });
+    engine.register_fn("op_iter", |v: Dynamic| value::items(&v).map_err(fail));
+    engine.register_fn("op_num", |v: Dynamic| -> RhaiResult {
+        match value::as_num(&v) {
+            Some(n) if !v.is_unit() => Ok(n.into_dynamic()),
+            _ => Err(fail(format!(
+                "FOR needs numbers, got {}",
+                value::type_name(&v)
+            ))),
+        }
+    });
+    engine.register_fn(
+        "op_for_continues",
+        |v: Dynamic, end: Dynamic, step: Dynamic| -> RhaiResult {
+            let (x, e, s) = match (value::as_num(&v), value::as_num(&end), value::as_num(&step)) {
+                (Some(x), Some(e), Some(s)) => (x.as_f64(), e.as_f64(), s.as_f64()),
+                _ => return Err(fail("the FOR variable must stay a number")),
+            };
+            Ok(Dynamic::from_bool(if s > 0.0 { x <= e } else { x >= e }))
+        },
+    );
+    engine.register_fn("op_merge", |vars: Map, r: Dynamic| {
+        let mut vars = vars;
+        if let Some(m) = r.read_lock::<Map>() {
+            for (k, v) in m.iter() {
+                vars.insert(k.to_ascii_lowercase().into(), v.clone());
+            }
+        }
+        vars
+    });
+}
+
+fn nums(a: &Dynamic, b: &Dynamic, op: &str) -> Result<(Num, Num), Box<rhai::EvalAltResult>> {
+    match (value::as_num(a), value::as_num(b)) {
+        (Some(x), Some(y)) if !a.is_array() && !b.is_array() && !a.is_map() && !b.is_map() => {
+            Ok((x, y))
+        }
+        _ => Err(fail(format!(
+            "cannot apply '{op}' to {} and {}",
+            value::type_name(a),
+            value::type_name(b)
+        ))),
+    }
+}

@@ -1,0 +1,411 @@
+//! Built-in functions (DESIGN §2.3): `NOW TODAY FORMAT RANDOM UUID LEN UCASE LCASE TRIM
+//! LEFT RIGHT MID INSTR REPLACE SPLIT JOIN VAL STR ISNULL FIRST LAST TOJSON FROMJSON`,
+//! and a few more every script wants (`ABS INT ROUND MIN MAX ISEMPTY ISNUMBER CONTAINS
+//! KEYS`). `NOW`, `TODAY`, `RANDOM` and `UUID` ask the host, which journals them.
+//! Strings are 1-based in `MID`/`INSTR`; lists are 0-based.
+
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
+
+use super::RhaiResult;
+use crate::basic::context::call_host;
+use crate::basic::value::{self, display, Num};
+
+type Builtin = fn(&[Dynamic]) -> Result<Dynamic, String>;
+
+/// name, fewest arguments, most arguments, implementation.
+const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
+    ("now", 0, 0, now),
+    ("today", 0, 0, today),
+    ("format", 2, 2, format),
+    ("random", 0, 2, random),
+    ("uuid", 0, 0, uuid),
+    ("len", 1, 1, len),
+    ("ucase", 1, 1, |a| {
+        Ok(Dynamic::from(display(&a[0]).to_uppercase()))
+    }),
+    ("lcase", 1, 1, |a| {
+        Ok(Dynamic::from(display(&a[0]).to_lowercase()))
+    }),
+    ("trim", 1, 1, |a| {
+        Ok(Dynamic::from(display(&a[0]).trim().to_string()))
+    }),
+    ("left", 2, 2, left),
+    ("right", 2, 2, right),
+    ("mid", 2, 3, mid),
+    ("instr", 2, 3, instr),
+    ("replace", 3, 3, |a| {
+        Ok(Dynamic::from(
+            display(&a[0]).replace(&display(&a[1]), &display(&a[2])),
+        ))
+    }),
+    ("split", 1, 2, split),
+    ("join", 1, 2, join),
+    ("val", 1, 1, |a| {
+        Ok(value::parse_num(display(&a[0]).trim())
+            .map(Num::into_dynamic)
+            .unwrap_or(Dynamic::from_int(0)))
+    }),
+    ("str", 1, 1, |a| Ok(Dynamic::from(display(&a[0])))),
+    ("isnull", 1, 1, |a| Ok(Dynamic::from_bool(a[0].is_unit()))),
+    ("isempty", 1, 1, |a| Ok(Dynamic::from_bool(is_empty(&a[0])))),
+    ("isnumber", 1, 1, |a| {
+        Ok(Dynamic::from_bool(
+            a[0].is_int()
+                || a[0].is_float()
+                || value::parse_num(display(&a[0]).trim()).is_some() && a[0].is_string(),
+        ))
+    }),
+    ("first", 1, 1, |a| edge(&a[0], true)),
+    ("last", 1, 1, |a| edge(&a[0], false)),
+    ("tojson", 1, 1, |a| {
+        Ok(Dynamic::from(value::to_json(&a[0]).to_string()))
+    }),
+    ("fromjson", 1, 1, fromjson),
+    ("abs", 1, 1, |a| match num(&a[0], "ABS")? {
+        Num::Int(i) => Ok(Dynamic::from_int(i.saturating_abs())),
+        Num::Float(f) => Ok(Dynamic::from_float(f.abs())),
+    }),
+    ("int", 1, 1, |a| {
+        Ok(value::float_result(num(&a[0], "INT")?.as_f64().floor()))
+    }),
+    ("round", 1, 2, round),
+    ("min", 2, 2, |a| pick(a, std::cmp::Ordering::Less)),
+    ("max", 2, 2, |a| pick(a, std::cmp::Ordering::Greater)),
+    ("contains", 2, 2, contains),
+    ("keys", 1, 1, |a| {
+        Ok(match a[0].read_lock::<Map>() {
+            Some(m) => {
+                Dynamic::from_array(m.keys().map(|k| Dynamic::from(k.to_string())).collect())
+            }
+            None => Dynamic::from_array(Array::new()),
+        })
+    }),
+];
+
+/// The number of arguments a built-in takes, or `None` when there is no such built-in.
+pub fn arity(name: &str) -> Option<(usize, usize)> {
+    BUILTINS
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map(|(_, min, max, _)| (*min, *max))
+}
+
+fn call(f: Builtin, args: &[Dynamic]) -> RhaiResult {
+    f(args).map_err(|m| {
+        Box::new(EvalAltResult::ErrorRuntime(
+            Dynamic::from(m),
+            rhai::Position::NONE,
+        ))
+    })
+}
+
+pub fn register(engine: &mut Engine) {
+    for &(name, min, max, f) in BUILTINS {
+        let fname = format!("b_{name}");
+        for n in min..=max {
+            match n {
+                0 => {
+                    engine.register_fn(&fname, move || call(f, &[]));
+                }
+                1 => {
+                    engine.register_fn(&fname, move |a: Dynamic| call(f, &[a]));
+                }
+                2 => {
+                    engine.register_fn(&fname, move |a: Dynamic, b: Dynamic| call(f, &[a, b]));
+                }
+                _ => {
+                    engine.register_fn(&fname, move |a: Dynamic, b: Dynamic, c: Dynamic| {
+                        call(f, &[a, b, c])
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn host_fail(e: crate::basic::context::HostError) -> String {
+    match e {
+        crate::basic::context::HostError::Fail(m) => m,
+        // Journaled built-ins never wait; a suspend here would be a host bug.
+        crate::basic::context::HostError::Suspend => "internal: unexpected suspend".to_string(),
+    }
+}
+
+fn now(_: &[Dynamic]) -> Result<Dynamic, String> {
+    let t = call_host(|h| h.now()).map_err(host_fail)?;
+    Ok(Dynamic::from(t.format("%Y-%m-%d %H:%M:%S").to_string()))
+}
+
+fn today(_: &[Dynamic]) -> Result<Dynamic, String> {
+    let t = call_host(|h| h.now()).map_err(host_fail)?;
+    Ok(Dynamic::from(t.format("%Y-%m-%d").to_string()))
+}
+
+fn uuid(_: &[Dynamic]) -> Result<Dynamic, String> {
+    call_host(|h| h.uuid())
+        .map(Dynamic::from)
+        .map_err(host_fail)
+}
+
+fn num(v: &Dynamic, what: &str) -> Result<Num, String> {
+    if v.is_unit() {
+        return Err(format!("{what} needs a number, got NULL"));
+    }
+    value::as_num(v).ok_or_else(|| format!("{what} needs a number, got {}", value::type_name(v)))
+}
+
+fn int_arg(v: &Dynamic, what: &str) -> Result<i64, String> {
+    Ok(num(v, what)?.as_f64().floor() as i64)
+}
+
+/// `RANDOM()` → [0, 1); `RANDOM(n)` → an integer 0..=n; `RANDOM(a, b)` → an integer a..=b.
+fn random(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let r = call_host(|h| h.random()).map_err(host_fail)?;
+    let (lo, hi) = match a.len() {
+        0 => return Ok(Dynamic::from_float(r)),
+        1 => (0, int_arg(&a[0], "RANDOM")?),
+        _ => (int_arg(&a[0], "RANDOM")?, int_arg(&a[1], "RANDOM")?),
+    };
+    if hi < lo {
+        return Err(format!(
+            "RANDOM({lo}, {hi}): the upper bound is below the lower bound"
+        ));
+    }
+    let span = (hi as i128 - lo as i128 + 1) as f64;
+    Ok(Dynamic::from_int(lo + (r * span).floor() as i64))
+}
+
+fn len(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let v = &a[0];
+    let n = if let Some(arr) = v.read_lock::<Array>() {
+        arr.len()
+    } else if let Some(m) = v.read_lock::<Map>() {
+        m.len()
+    } else {
+        display(v).chars().count()
+    };
+    Ok(Dynamic::from_int(n as i64))
+}
+
+fn chars(v: &Dynamic) -> Vec<char> {
+    display(v).chars().collect()
+}
+
+fn left(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let c = chars(&a[0]);
+    let n = int_arg(&a[1], "LEFT")?.clamp(0, c.len() as i64) as usize;
+    Ok(Dynamic::from(c[..n].iter().collect::<String>()))
+}
+
+fn right(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let c = chars(&a[0]);
+    let n = int_arg(&a[1], "RIGHT")?.clamp(0, c.len() as i64) as usize;
+    Ok(Dynamic::from(c[c.len() - n..].iter().collect::<String>()))
+}
+
+/// `MID(s, start [, length])` with `start` 1-based.
+fn mid(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let c = chars(&a[0]);
+    let start = int_arg(&a[1], "MID")?;
+    if start < 1 {
+        return Err(format!(
+            "MID: the start position must be 1 or more, got {start}"
+        ));
+    }
+    let from = ((start - 1) as usize).min(c.len());
+    let len = match a.get(2) {
+        Some(l) => int_arg(l, "MID")?.max(0) as usize,
+        None => c.len(),
+    };
+    let to = from.saturating_add(len).min(c.len());
+    Ok(Dynamic::from(c[from..to].iter().collect::<String>()))
+}
+
+/// `INSTR(s, find)` or `INSTR(start, s, find)`: 1-based position, 0 when absent.
+fn instr(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let (start, hay, needle) = if a.len() == 3 {
+        (
+            int_arg(&a[0], "INSTR")?.max(1) as usize,
+            chars(&a[1]),
+            chars(&a[2]),
+        )
+    } else {
+        (1, chars(&a[0]), chars(&a[1]))
+    };
+    if needle.is_empty() {
+        return Ok(Dynamic::from_int(if start <= hay.len() + 1 {
+            start as i64
+        } else {
+            0
+        }));
+    }
+    let found = (start - 1..hay.len())
+        .find(|&i| hay[i..].starts_with(&needle))
+        .map(|i| i as i64 + 1)
+        .unwrap_or(0);
+    Ok(Dynamic::from_int(found))
+}
+
+fn split(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let s = display(&a[0]);
+    let sep = a.get(1).map(display).unwrap_or_else(|| ",".to_string());
+    let parts: Array = if sep.is_empty() {
+        s.chars().map(|c| Dynamic::from(c.to_string())).collect()
+    } else {
+        s.split(sep.as_str())
+            .map(|p| Dynamic::from(p.to_string()))
+            .collect()
+    };
+    Ok(Dynamic::from_array(parts))
+}
+
+fn join(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let sep = a.get(1).map(display).unwrap_or_else(|| ",".to_string());
+    let items = value::items(&a[0])?;
+    Ok(Dynamic::from(
+        items.iter().map(display).collect::<Vec<_>>().join(&sep),
+    ))
+}
+
+fn is_empty(v: &Dynamic) -> bool {
+    if v.is_unit() {
+        return true;
+    }
+    if let Some(a) = v.read_lock::<Array>() {
+        return a.is_empty();
+    }
+    if let Some(m) = v.read_lock::<Map>() {
+        return m.is_empty();
+    }
+    v.is_string() && display(v).trim().is_empty()
+}
+
+/// FIRST/LAST: the first/last item of a list, or word of a string.
+fn edge(v: &Dynamic, first: bool) -> Result<Dynamic, String> {
+    if let Some(a) = v.read_lock::<Array>() {
+        let item = if first { a.first() } else { a.last() };
+        return Ok(item.cloned().unwrap_or(Dynamic::UNIT));
+    }
+    if v.is_unit() {
+        return Ok(Dynamic::UNIT);
+    }
+    let s = display(v);
+    let mut words = s.split_whitespace();
+    let w = if first { words.next() } else { words.last() };
+    Ok(w.map(|w| Dynamic::from(w.to_string()))
+        .unwrap_or(Dynamic::UNIT))
+}
+
+fn fromjson(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let s = display(&a[0]);
+    serde_json::from_str::<serde_json::Value>(&s)
+        .map(|j| value::from_json(&j))
+        .map_err(|e| format!("FROMJSON: not valid JSON ({e})"))
+}
+
+fn round(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let x = num(&a[0], "ROUND")?.as_f64();
+    let places = match a.get(1) {
+        Some(p) => int_arg(p, "ROUND")?.clamp(0, 15) as i32,
+        None => 0,
+    };
+    let f = 10f64.powi(places);
+    Ok(value::float_result((x * f).round() / f))
+}
+
+fn pick(a: &[Dynamic], want: std::cmp::Ordering) -> Result<Dynamic, String> {
+    match value::compare(&a[0], &a[1])? {
+        Some(o) if o == want => Ok(a[0].clone()),
+        Some(_) => Ok(a[1].clone()),
+        None => Ok(if a[0].is_unit() {
+            a[1].clone()
+        } else {
+            a[0].clone()
+        }),
+    }
+}
+
+fn contains(a: &[Dynamic]) -> Result<Dynamic, String> {
+    if let Some(arr) = a[0].read_lock::<Array>() {
+        return Ok(Dynamic::from_bool(
+            arr.iter().any(|x| value::equals(x, &a[1])),
+        ));
+    }
+    if let Some(m) = a[0].read_lock::<Map>() {
+        return Ok(Dynamic::from_bool(m.contains_key(display(&a[1]).as_str())));
+    }
+    Ok(Dynamic::from_bool(display(&a[0]).contains(&display(&a[1]))))
+}
+
+/// `FORMAT(x, pattern)`: numbers with `0`, `#`, `,` and `.` patterns (`"#,##0.00"`,
+/// `"0%"`); dates and times with `yyyy MM dd HH mm ss`.
+fn format(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let pat = display(&a[1]);
+    let v = &a[0];
+    let is_date_pattern = ["yyyy", "yy", "dd", "MM", "HH", "mm", "ss"]
+        .iter()
+        .any(|p| pat.contains(p));
+    if is_date_pattern {
+        let text = display(v);
+        let dt = chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S")
+            .ok()
+            .or_else(|| {
+                chrono::DateTime::parse_from_rfc3339(&text)
+                    .ok()
+                    .map(|d| d.naive_utc())
+            })
+            .or_else(|| super::conversation::parse_date(&text).and_then(|d| d.and_hms_opt(0, 0, 0)))
+            .ok_or_else(|| format!("FORMAT: '{text}' is not a date"))?;
+        let fmt = pat
+            .replace("yyyy", "%Y")
+            .replace("yy", "%y")
+            .replace("MM", "%m")
+            .replace("dd", "%d")
+            .replace("HH", "%H")
+            .replace("mm", "%M")
+            .replace("ss", "%S");
+        return Ok(Dynamic::from(dt.format(&fmt).to_string()));
+    }
+    let Some(n) = value::as_num(v).filter(|_| !v.is_unit()) else {
+        return Ok(Dynamic::from(display(v)));
+    };
+    let mut x = n.as_f64();
+    let percent = pat.ends_with('%');
+    if percent {
+        x *= 100.0;
+    }
+    let body = pat.trim_end_matches('%');
+    let decimals = body.split_once('.').map(|(_, d)| d.len()).unwrap_or(0);
+    let grouped = body.contains(',');
+    let text = format!("{:.*}", decimals, x.abs());
+    let (int_part, frac) = match text.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (text.clone(), None),
+    };
+    let int_part = if grouped {
+        let digits: Vec<char> = int_part.chars().collect();
+        let mut out = String::new();
+        for (i, d) in digits.iter().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(*d);
+        }
+        out
+    } else {
+        int_part
+    };
+    let mut out = String::new();
+    if x < 0.0 && text.chars().any(|c| c != '0' && c != '.') {
+        out.push('-');
+    }
+    out.push_str(&int_part);
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(&f);
+    }
+    if percent {
+        out.push('%');
+    }
+    Ok(Dynamic::from(out))
+}

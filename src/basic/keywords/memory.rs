@@ -1,0 +1,194 @@
+//! Memory keywords: `SET BOT MEMORY`, `GET BOT MEMORY(…)`, `SET CONTEXT`,
+//! `BOT SHARE MEMORY … WITH (bot | ALL)`, `BOT SYNC MEMORY [FROM bot]` (DESIGN §2.6).
+
+use rhai::{Dynamic, Engine};
+
+use super::{fail, host_err, RhaiResult};
+use crate::basic::ast::{Expr, ExprKind, ShareTarget, Stmt, StmtKind};
+use crate::basic::codegen::Codegen;
+use crate::basic::context::call_host;
+use crate::basic::diagnostics::Span;
+use crate::basic::parser::{PResult, Parser};
+use crate::basic::value;
+
+impl Parser {
+    pub(crate) fn at_memory_statement(&self) -> bool {
+        self.at_words(&["set", "bot", "memory"])
+            || self.at_word("set_bot_memory")
+            || self.at_words(&["bot", "share", "memory"])
+            || self.at_words(&["bot", "sync", "memory"])
+    }
+
+    /// `key, value` with optional parentheses around the pair.
+    fn key_value(&mut self, what: &str) -> PResult<(Expr, Expr)> {
+        let parens = self.eat_sym("(");
+        let key = self.expr()?;
+        self.expect_sym(",", &format!("between the key and the value of {what}"))?;
+        let value = self.expr()?;
+        if parens {
+            self.expect_sym(")", &format!("to close {what}"))?;
+        }
+        Ok((key, value))
+    }
+
+    pub(crate) fn memory_statement(&mut self) -> PResult<Option<StmtKind>> {
+        if self.eat_words(&["set", "bot", "memory"]) || self.eat_word("set_bot_memory") {
+            let (key, value) = self.key_value("SET BOT MEMORY")?;
+            return Ok(Some(StmtKind::SetMemory { key, value }));
+        }
+        if self.eat_words(&["set", "context"]) {
+            let (key, value) = self.key_value("SET CONTEXT")?;
+            return Ok(Some(StmtKind::SetContext { key, value }));
+        }
+        if self.eat_words(&["bot", "share", "memory"]) {
+            let key = self.concat()?;
+            self.expect_word("with", "the key of BOT SHARE MEMORY")?;
+            let all_alone = matches!(
+                self.peek_n(1).tok,
+                crate::basic::tokenizer::Tok::Newline | crate::basic::tokenizer::Tok::Eof
+            );
+            let target = if self.at_word("all") && all_alone {
+                self.advance();
+                ShareTarget::All
+            } else {
+                ShareTarget::Bot(self.expr()?)
+            };
+            return Ok(Some(StmtKind::ShareMemory { key, target }));
+        }
+        if self.eat_words(&["bot", "sync", "memory"]) {
+            let from = if self.eat_word("from") {
+                Some(self.expr()?)
+            } else {
+                None
+            };
+            return Ok(Some(StmtKind::SyncMemory { from }));
+        }
+        Ok(None)
+    }
+
+    /// `GET BOT MEMORY(key)`, `GET BOT MEMORY key`, `GET_BOT_MEMORY(key)`.
+    pub(crate) fn memory_expr(&mut self, w: &str, span: Span) -> PResult<Option<Expr>> {
+        let spelled = if w == "get" && self.at_words(&["get", "bot", "memory"]) {
+            3
+        } else if w == "get_bot_memory" {
+            1
+        } else {
+            return Ok(None);
+        };
+        for _ in 0..spelled {
+            self.advance();
+        }
+        let key = if self.eat_sym("(") {
+            let k = self.expr()?;
+            self.expect_sym(")", "to close GET BOT MEMORY(")?;
+            k
+        } else {
+            self.concat()?
+        };
+        Ok(Some(Expr::new(ExprKind::BotMemory(Box::new(key)), span)))
+    }
+}
+
+impl Codegen<'_> {
+    pub(crate) fn memory_stmt(&mut self, s: &Stmt) {
+        match &s.kind {
+            StmtKind::SetMemory { key, value } => {
+                self.w("k_memory_set(");
+                self.expr(key);
+                self.w(", ");
+                self.expr(value);
+                self.w(");\n");
+            }
+            StmtKind::SetContext { key, value } => {
+                self.w("k_set_context(");
+                self.expr(key);
+                self.w(", ");
+                self.expr(value);
+                self.w(");\n");
+            }
+            StmtKind::ShareMemory { key, target } => {
+                self.w("k_share_memory(");
+                self.expr(key);
+                self.w(", ");
+                match target {
+                    ShareTarget::All => self.w("()"),
+                    ShareTarget::Bot(e) => self.expr(e),
+                }
+                self.w(");\n");
+            }
+            StmtKind::SyncMemory { from } => {
+                self.sink("k_sync_memory(");
+                match from {
+                    Some(e) => self.expr(e),
+                    None => self.w("()"),
+                }
+                self.w(");\n");
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn memory_expr_code(&mut self, e: &Expr) {
+        if let ExprKind::BotMemory(key) = &e.kind {
+            self.w("k_memory_get(");
+            self.expr(key);
+            self.w(")");
+        }
+    }
+}
+
+fn key_text(key: &Dynamic, what: &str) -> Result<String, Box<rhai::EvalAltResult>> {
+    let k = value::display(key);
+    if key.is_unit() || k.is_empty() {
+        return Err(fail(format!("{what} needs a non-empty key")));
+    }
+    if k.len() > 256 {
+        return Err(fail(format!("{what}: the key is longer than 256 bytes")));
+    }
+    Ok(k)
+}
+
+fn bot_name(v: &Dynamic, what: &str) -> Result<Option<String>, Box<rhai::EvalAltResult>> {
+    if v.is_unit() {
+        return Ok(None);
+    }
+    let name = value::display(v);
+    if name.is_empty() {
+        return Err(fail(format!("{what} needs a bot name")));
+    }
+    Ok(Some(name))
+}
+
+pub fn register(engine: &mut Engine) {
+    engine.register_fn("k_memory_get", |key: Dynamic| -> RhaiResult {
+        let key = key_text(&key, "GET BOT MEMORY")?;
+        let v = call_host(|h| h.memory_get(&key)).map_err(host_err)?;
+        Ok(value::from_json(&v))
+    });
+    engine.register_fn("k_memory_set", |key: Dynamic, v: Dynamic| -> RhaiResult {
+        let key = key_text(&key, "SET BOT MEMORY")?;
+        let v = value::to_json(&v);
+        call_host(|h| h.memory_set(&key, v)).map_err(host_err)?;
+        Ok(Dynamic::UNIT)
+    });
+    engine.register_fn("k_set_context", |key: Dynamic, v: Dynamic| -> RhaiResult {
+        let key = key_text(&key, "SET CONTEXT")?;
+        let v = value::to_json(&v);
+        call_host(|h| h.set_context(&key, v)).map_err(host_err)?;
+        Ok(Dynamic::UNIT)
+    });
+    engine.register_fn(
+        "k_share_memory",
+        |key: Dynamic, target: Dynamic| -> RhaiResult {
+            let key = key_text(&key, "BOT SHARE MEMORY")?;
+            let target = bot_name(&target, "BOT SHARE MEMORY")?;
+            call_host(|h| h.share_memory(&key, target.as_deref())).map_err(host_err)?;
+            Ok(Dynamic::UNIT)
+        },
+    );
+    engine.register_fn("k_sync_memory", |from: Dynamic| -> RhaiResult {
+        let from = bot_name(&from, "BOT SYNC MEMORY FROM")?;
+        let n = call_host(|h| h.sync_memory(from.as_deref())).map_err(host_err)?;
+        Ok(Dynamic::from_int(n))
+    });
+}

@@ -1,0 +1,1062 @@
+//! The parser: tokens → [`Script`]. Recursive descent over lines; each statement
+//! starts at the beginning of a line. Errors are collected per statement (the parser
+//! skips to the next line and goes on), so `check` reports every error in a file.
+//!
+//! The base dialect (assignments, control flow, procedures, expressions) lives here;
+//! the keyword families live in `keywords/`, each with its parse rule as an
+//! `impl Parser` block beside its code generation and host functions.
+
+use super::ast::*;
+use super::diagnostics::{Diagnostic, Span};
+use super::keywords;
+use super::tokenizer::{StrPart, Tok, Token};
+
+pub type PResult<T> = Result<T, Diagnostic>;
+
+/// Words that cannot be variable names because the grammar gives them a meaning.
+const RESERVED: &[&str] = &[
+    "and", "or", "not", "mod", "then", "else", "elseif", "end", "if", "for", "each", "in", "to",
+    "next", "while", "wend", "do", "loop", "until", "select", "case", "sub", "function", "return",
+    "exit", "true", "false", "null", "step", "with",
+];
+
+/// Parses tokens into a script; all errors found are returned together.
+pub fn parse(tokens: Vec<Token>) -> Result<Script, Vec<Diagnostic>> {
+    let mut p = Parser {
+        toks: tokens,
+        pos: 0,
+        errors: Vec::new(),
+        parallel_depth: 0,
+        workflow_depth: 0,
+        proc_depth: 0,
+        loop_kinds: Vec::new(),
+    };
+    let body = p.block(&[]).map(|(b, _)| b);
+    if let Ok(b) = &body {
+        let mut errors = Vec::new();
+        keywords::workflow::check_step_labels(b, &mut errors);
+        p.errors.extend(errors);
+        p.errors.sort_by_key(|d| d.span);
+    }
+    match body {
+        Ok(body) if p.errors.is_empty() => Ok(Script { body }),
+        Ok(_) => Err(p.errors),
+        Err(e) => {
+            p.errors.push(e);
+            Err(p.errors)
+        }
+    }
+}
+
+/// The state of one parse.
+pub struct Parser {
+    pub(crate) toks: Vec<Token>,
+    pub(crate) pos: usize,
+    pub(crate) errors: Vec<Diagnostic>,
+    pub(crate) parallel_depth: usize,
+    pub(crate) workflow_depth: usize,
+    pub(crate) proc_depth: usize,
+    loop_kinds: Vec<&'static str>,
+}
+
+/// A terminator of a block: a sequence of words at the start of a line.
+pub type Terminator = &'static [&'static str];
+
+impl Parser {
+    // ----- token helpers -------------------------------------------------------------
+
+    pub(crate) fn peek(&self) -> &Token {
+        self.peek_n(0)
+    }
+
+    pub(crate) fn peek_n(&self, n: usize) -> &Token {
+        let i = (self.pos + n).min(self.toks.len().saturating_sub(1));
+        &self.toks[i]
+    }
+
+    pub(crate) fn span(&self) -> Span {
+        self.peek().span
+    }
+
+    pub(crate) fn advance(&mut self) -> Token {
+        let t = self.peek().clone();
+        if self.pos < self.toks.len() - 1 {
+            self.pos += 1;
+        }
+        t
+    }
+
+    pub(crate) fn at_word(&self, w: &str) -> bool {
+        self.peek().is_word(w)
+    }
+
+    /// True when the next tokens are exactly these words.
+    pub(crate) fn at_words(&self, ws: &[&str]) -> bool {
+        ws.iter()
+            .enumerate()
+            .all(|(i, w)| self.peek_n(i).is_word(w))
+    }
+
+    pub(crate) fn eat_word(&mut self, w: &str) -> bool {
+        if self.at_word(w) {
+            self.advance();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn eat_words(&mut self, ws: &[&str]) -> bool {
+        if self.at_words(ws) {
+            for _ in ws {
+                self.advance();
+            }
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn expect_word(&mut self, w: &str, after: &str) -> PResult<()> {
+        if self.eat_word(w) {
+            Ok(())
+        } else {
+            Err(self.unexpected(&format!("expected {} after {after}", w.to_uppercase())))
+        }
+    }
+
+    pub(crate) fn at_sym(&self, s: &str) -> bool {
+        self.peek().is_sym(s)
+    }
+
+    pub(crate) fn eat_sym(&mut self, s: &str) -> bool {
+        if self.at_sym(s) {
+            self.advance();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn expect_sym(&mut self, s: &str, what: &str) -> PResult<()> {
+        if self.eat_sym(s) {
+            Ok(())
+        } else {
+            Err(self.unexpected(&format!("expected '{s}' {what}")))
+        }
+    }
+
+    pub(crate) fn at_eol(&self) -> bool {
+        matches!(self.peek().tok, Tok::Newline | Tok::Eof)
+    }
+
+    pub(crate) fn unexpected(&self, what: &str) -> Diagnostic {
+        Diagnostic::error(
+            self.span(),
+            format!("{what}, found {}", self.peek().describe()),
+        )
+    }
+
+    /// When the next line starts with one of these clause words, joins it to the
+    /// current statement (DESIGN §2.1: `TIMEOUT`, `ON TIMEOUT`, … continue the line above).
+    pub(crate) fn continue_clause(&mut self, clauses: &[&[&str]]) -> bool {
+        if matches!(self.peek().tok, Tok::Newline) {
+            let next = self.pos + 1;
+            let hit = clauses.iter().any(|ws| {
+                ws.iter()
+                    .enumerate()
+                    .all(|(i, w)| self.toks.get(next + i).is_some_and(|t| t.is_word(w)))
+            });
+            if hit {
+                self.advance();
+                return true;
+            }
+        }
+        false
+    }
+
+    pub(crate) fn ident(&mut self, what: &str) -> PResult<(String, Span)> {
+        let t = self.peek().clone();
+        match &t.tok {
+            Tok::Ident(s) if !RESERVED.contains(&s.to_ascii_lowercase().as_str()) => {
+                self.advance();
+                Ok((s.to_ascii_lowercase(), t.span))
+            }
+            _ => Err(self.unexpected(&format!("expected {what}"))),
+        }
+    }
+
+    /// A label: an identifier or a number (`STEP 3:`, `BRANCH A:`).
+    pub(crate) fn label(&mut self, what: &str) -> PResult<String> {
+        let t = self.peek().clone();
+        let label = match &t.tok {
+            Tok::Ident(s) => s.to_ascii_lowercase(),
+            Tok::Int(n) => n.to_string(),
+            _ => return Err(self.unexpected(&format!("expected a label after {what}"))),
+        };
+        self.advance();
+        Ok(label)
+    }
+
+    fn skip_line(&mut self) {
+        while !self.at_eol() {
+            self.advance();
+        }
+    }
+
+    // ----- blocks and statements -----------------------------------------------------
+
+    /// Parses statements up to a line starting with one of `ends` (not consumed).
+    /// Returns the body and the index of the terminator found; `ends.len()` or more
+    /// means the file ended first.
+    pub(crate) fn block(&mut self, ends: &[Terminator]) -> PResult<(Vec<Stmt>, usize)> {
+        let mut body = Vec::new();
+        loop {
+            while matches!(self.peek().tok, Tok::Newline) {
+                self.advance();
+            }
+            if matches!(self.peek().tok, Tok::Eof) {
+                return Ok((body, ends.len()));
+            }
+            if let Some(i) = ends.iter().position(|ws| self.at_words(ws)) {
+                return Ok((body, i));
+            }
+            match self.statement() {
+                Ok(Some(s)) => {
+                    if self.at_eol() {
+                        body.push(s);
+                    } else {
+                        let e = self.unexpected("expected end of statement");
+                        self.errors.push(e);
+                        self.skip_line();
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    // Block openers report "missing END" at their own position and have
+                    // already consumed the rest of the file; stop there.
+                    let at_eof = matches!(self.peek().tok, Tok::Eof);
+                    self.errors.push(e);
+                    if at_eof {
+                        return Ok((body, usize::MAX));
+                    }
+                    self.skip_line();
+                }
+            }
+        }
+    }
+
+    /// A block that must end with `ends`; a missing end is reported at `opener`.
+    pub(crate) fn block_until(
+        &mut self,
+        ends: &[Terminator],
+        opener: Span,
+        what: &str,
+    ) -> PResult<(Vec<Stmt>, usize)> {
+        match self.block(ends) {
+            Ok((_, w)) if w >= ends.len() => Err(Diagnostic::error(
+                opener,
+                format!("{what} is not closed (expected {})", ends[0].join(" ")),
+            )),
+            Ok(r) => Ok(r),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One statement, or `None` for a line that holds only a declaration with no effect.
+    pub(crate) fn statement(&mut self) -> PResult<Option<Stmt>> {
+        let span = self.span();
+        let t = self.peek().clone();
+        let Tok::Ident(word) = &t.tok else {
+            return Err(self.unexpected("expected a statement"));
+        };
+        let w = word.to_ascii_lowercase();
+        if let Some(stmt) = self.keyword_statement(&w, span)? {
+            return Ok(Some(stmt));
+        }
+        let kind = match w.as_str() {
+            "if" => self.if_stmt()?,
+            "for" => self.for_stmt()?,
+            "while" => self.while_stmt()?,
+            "do" => self.do_stmt()?,
+            "select" => self.select_stmt()?,
+            "sub" | "function" => self.procedure()?,
+            "with" => self.with_stmt()?,
+            "exit" => {
+                self.advance();
+                if self.eat_word("for") {
+                    if !self.loop_kinds.contains(&"for") {
+                        return Err(Diagnostic::error(span, "EXIT FOR outside a FOR loop"));
+                    }
+                    StmtKind::ExitFor
+                } else if self.eat_word("do") || self.eat_word("while") {
+                    if !self.loop_kinds.contains(&"do") {
+                        return Err(Diagnostic::error(span, "EXIT DO outside a DO loop"));
+                    }
+                    StmtKind::ExitDo
+                } else {
+                    return Err(self.unexpected("expected FOR or DO after EXIT"));
+                }
+            }
+            "return" => {
+                self.advance();
+                if self.at_eol() || self.at_word("else") {
+                    StmtKind::Return(None)
+                } else {
+                    StmtKind::Return(Some(self.expr()?))
+                }
+            }
+            "call" => {
+                self.advance();
+                let (name, _) = self.ident("a SUB name after CALL")?;
+                let args = if self.eat_sym("(") {
+                    self.args(")")?
+                } else {
+                    Vec::new()
+                };
+                StmtKind::Call { name, args }
+            }
+            "let" => {
+                self.advance();
+                self.assignment()?
+            }
+            "set" if matches!(self.peek_n(1).tok, Tok::Ident(_)) && self.peek_n(2).is_sym("=") => {
+                self.advance();
+                self.assignment()?
+            }
+            "end" | "next" | "wend" | "loop" | "else" | "elseif" | "case" => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("'{}' without a matching opening statement", word),
+                ))
+            }
+            _ => {
+                let next = self.peek_n(1);
+                if next.is_sym("=") || next.is_sym(".") || next.is_sym("[") {
+                    self.assignment()?
+                } else if next.is_sym("(") {
+                    let (name, _) = self.ident("a name")?;
+                    self.advance();
+                    let args = self.args(")")?;
+                    StmtKind::Call { name, args }
+                } else if let Some(kind) = self.unavailable_statement()? {
+                    kind
+                } else {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!("unknown statement '{word}'"),
+                    ));
+                }
+            }
+        };
+        Ok(Some(Stmt::new(kind, span)))
+    }
+
+    fn assignment(&mut self) -> PResult<StmtKind> {
+        let target = self.target()?;
+        self.expect_sym("=", "in assignment")?;
+        let value = self.expr()?;
+        Ok(StmtKind::Assign { target, value })
+    }
+
+    /// `var`, `var.member`, `var[index]`, … as an assignment target.
+    pub(crate) fn target(&mut self) -> PResult<Target> {
+        let (var, span) = self.ident("a variable name")?;
+        let mut path = Vec::new();
+        loop {
+            if self.eat_sym(".") {
+                let (m, _) = self.member_name()?;
+                path.push(PathSeg::Member(m));
+            } else if self.eat_sym("[") {
+                let e = self.expr()?;
+                self.expect_sym("]", "to close the index")?;
+                path.push(PathSeg::Index(e));
+            } else {
+                break;
+            }
+        }
+        Ok(Target { var, path, span })
+    }
+
+    fn member_name(&mut self) -> PResult<(String, Span)> {
+        let t = self.peek().clone();
+        match &t.tok {
+            Tok::Ident(s) => {
+                self.advance();
+                Ok((s.to_ascii_lowercase(), t.span))
+            }
+            _ => Err(self.unexpected("expected a member name after '.'")),
+        }
+    }
+
+    fn if_stmt(&mut self) -> PResult<StmtKind> {
+        let opener = self.span();
+        self.advance();
+        let cond = self.expr()?;
+        self.expect_word("then", "the IF condition")?;
+        if !self.at_eol() {
+            // One-line IF: IF c THEN stmt [ELSE stmt]
+            let then = self.statement()?.into_iter().collect();
+            let otherwise = if self.eat_word("else") {
+                Some(self.statement()?.into_iter().collect())
+            } else {
+                None
+            };
+            // A one-line IF may still be closed by a stray END IF on the same line.
+            self.eat_words(&["end", "if"]);
+            return Ok(StmtKind::If {
+                arms: vec![(cond, then)],
+                otherwise,
+            });
+        }
+        const ENDS: &[Terminator] = &[&["elseif"], &["else", "if"], &["else"], &["end", "if"]];
+        let mut arms = Vec::new();
+        let mut cond = cond;
+        let mut otherwise = None;
+        loop {
+            let (body, which) = self.block_until(ENDS, opener, "IF")?;
+            arms.push((cond, body));
+            match which {
+                0 | 1 => {
+                    self.advance();
+                    if which == 1 {
+                        self.advance();
+                    }
+                    cond = self.expr()?;
+                    self.expect_word("then", "the ELSEIF condition")?;
+                }
+                2 => {
+                    self.advance();
+                    let (body, which) =
+                        self.block_until(&[&["end", "if"], &["else"], &["elseif"]], opener, "IF")?;
+                    if which != 0 {
+                        return Err(Diagnostic::error(
+                            self.span(),
+                            "ELSE must be the last branch of an IF",
+                        ));
+                    }
+                    otherwise = Some(body);
+                    self.eat_words(&["end", "if"]);
+                    break;
+                }
+                _ => {
+                    self.eat_words(&["end", "if"]);
+                    break;
+                }
+            }
+        }
+        Ok(StmtKind::If { arms, otherwise })
+    }
+
+    fn loop_body(
+        &mut self,
+        kind: &'static str,
+        ends: &[Terminator],
+        opener: Span,
+        what: &str,
+    ) -> PResult<(Vec<Stmt>, usize)> {
+        self.loop_kinds.push(kind);
+        let r = self.block_until(ends, opener, what);
+        self.loop_kinds.pop();
+        r
+    }
+
+    fn for_stmt(&mut self) -> PResult<StmtKind> {
+        let opener = self.span();
+        self.advance();
+        if self.eat_word("each") {
+            let (var, _) = self.ident("a loop variable after FOR EACH")?;
+            self.expect_word("in", "the FOR EACH variable")?;
+            let list = self.expr()?;
+            let (body, _) = self.loop_body("for", &[&["next"]], opener, "FOR EACH")?;
+            self.advance();
+            self.next_var(&var)?;
+            return Ok(StmtKind::ForEach { var, list, body });
+        }
+        let (var, _) = self.ident("a loop variable after FOR")?;
+        self.expect_sym("=", "after the FOR variable")?;
+        let from = self.expr()?;
+        self.expect_word("to", "the FOR start value")?;
+        let to = self.expr()?;
+        let step = if self.eat_word("step") {
+            Some(self.expr()?)
+        } else {
+            None
+        };
+        let (body, _) = self.loop_body("for", &[&["next"]], opener, "FOR")?;
+        self.advance();
+        self.next_var(&var)?;
+        Ok(StmtKind::For {
+            var,
+            from,
+            to,
+            step,
+            body,
+        })
+    }
+
+    fn next_var(&mut self, var: &str) -> PResult<()> {
+        if let Tok::Ident(name) = &self.peek().tok {
+            if !name.eq_ignore_ascii_case(var) {
+                return Err(Diagnostic::error(
+                    self.span(),
+                    format!("NEXT {name} does not match FOR {var}"),
+                ));
+            }
+            self.advance();
+        }
+        Ok(())
+    }
+
+    fn while_stmt(&mut self) -> PResult<StmtKind> {
+        let opener = self.span();
+        self.advance();
+        let cond = self.expr()?;
+        let (body, _) = self.loop_body("do", &[&["wend"], &["end", "while"]], opener, "WHILE")?;
+        if !self.eat_word("wend") {
+            self.eat_words(&["end", "while"]);
+        }
+        Ok(StmtKind::While { cond, body })
+    }
+
+    fn do_stmt(&mut self) -> PResult<StmtKind> {
+        let opener = self.span();
+        self.advance();
+        let pre = self.loop_condition()?;
+        let (body, _) = self.loop_body("do", &[&["loop"]], opener, "DO")?;
+        self.advance();
+        let post = self.loop_condition()?;
+        Ok(StmtKind::DoLoop { pre, post, body })
+    }
+
+    fn loop_condition(&mut self) -> PResult<Option<(bool, Expr)>> {
+        if self.eat_word("while") {
+            Ok(Some((false, self.expr()?)))
+        } else if self.eat_word("until") {
+            Ok(Some((true, self.expr()?)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn select_stmt(&mut self) -> PResult<StmtKind> {
+        let opener = self.span();
+        self.advance();
+        self.expect_word("case", "SELECT")?;
+        let subject = self.expr()?;
+        let mut cases = Vec::new();
+        let mut otherwise = None;
+        const ENDS: &[Terminator] = &[&["case"], &["end", "select"]];
+        let (before, mut which) = self.block_until(ENDS, opener, "SELECT CASE")?;
+        if let Some(s) = before.first() {
+            return Err(Diagnostic::error(s.span, "statement before the first CASE"));
+        }
+        while which == 0 {
+            let case_span = self.span();
+            self.advance();
+            if self.eat_word("else") {
+                let (body, w) = self.block_until(ENDS, opener, "SELECT CASE")?;
+                if w == 0 {
+                    return Err(Diagnostic::error(
+                        case_span,
+                        "CASE ELSE must be the last CASE",
+                    ));
+                }
+                otherwise = Some(body);
+                which = w;
+                continue;
+            }
+            let mut tests = Vec::new();
+            loop {
+                if self.eat_word("is") {
+                    let op = self
+                        .comparison_op()
+                        .ok_or_else(|| self.unexpected("expected a comparison after CASE IS"))?;
+                    tests.push(CaseTest::Is(op, self.concat()?));
+                } else {
+                    let v = self.expr()?;
+                    if self.eat_word("to") {
+                        tests.push(CaseTest::Range(v, self.expr()?));
+                    } else {
+                        tests.push(CaseTest::Value(v));
+                    }
+                }
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            let (body, w) = self.block_until(ENDS, opener, "SELECT CASE")?;
+            cases.push((tests, body));
+            which = w;
+        }
+        self.eat_words(&["end", "select"]);
+        Ok(StmtKind::Select {
+            subject,
+            cases,
+            otherwise,
+        })
+    }
+
+    fn procedure(&mut self) -> PResult<StmtKind> {
+        let opener = self.span();
+        let is_function = self.at_word("function");
+        self.advance();
+        if self.proc_depth > 0 || self.workflow_depth > 0 {
+            return Err(Diagnostic::error(
+                opener,
+                "SUB and FUNCTION can only be declared at the top level of a script",
+            ));
+        }
+        let (name, _) = self.ident("a name after SUB/FUNCTION")?;
+        let mut params = Vec::new();
+        if self.eat_sym("(") && !self.eat_sym(")") {
+            loop {
+                let (p, _) = self.ident("a parameter name")?;
+                if self.eat_word("as") {
+                    self.ident("a type after AS")?;
+                }
+                params.push(p);
+                if self.eat_sym(")") {
+                    break;
+                }
+                self.expect_sym(",", "between parameters")?;
+            }
+        }
+        let end: Terminator = if is_function {
+            &["end", "function"]
+        } else {
+            &["end", "sub"]
+        };
+        self.proc_depth += 1;
+        let r = self.block_until(&[end], opener, if is_function { "FUNCTION" } else { "SUB" });
+        self.proc_depth -= 1;
+        let (body, _) = r?;
+        self.advance();
+        self.advance();
+        Ok(StmtKind::Procedure {
+            name,
+            params,
+            body,
+            is_function,
+        })
+    }
+
+    fn with_stmt(&mut self) -> PResult<StmtKind> {
+        let opener = self.span();
+        self.advance();
+        let (var, _) = self.ident("a variable after WITH")?;
+        let (body, _) = self.block_until(&[&["end", "with"]], opener, "WITH")?;
+        self.advance();
+        self.advance();
+        // Inside WITH, `field = expr` (or `.field = expr`) sets a member of the object.
+        let mut out = Vec::new();
+        for s in body {
+            match s.kind {
+                StmtKind::Assign { target, value } => {
+                    let mut path = vec![PathSeg::Member(target.var)];
+                    path.extend(target.path);
+                    out.push(Stmt::new(
+                        StmtKind::Assign {
+                            target: Target {
+                                var: var.clone(),
+                                path,
+                                span: target.span,
+                            },
+                            value,
+                        },
+                        s.span,
+                    ));
+                }
+                _ => {
+                    return Err(Diagnostic::error(
+                        s.span,
+                        "only 'field = value' lines are allowed inside WITH",
+                    ))
+                }
+            }
+        }
+        Ok(StmtKind::With { var, body: out })
+    }
+
+    // ----- expressions ---------------------------------------------------------------
+
+    pub(crate) fn expr(&mut self) -> PResult<Expr> {
+        self.or_expr()
+    }
+
+    pub(crate) fn args(&mut self, close: &str) -> PResult<Vec<Expr>> {
+        let mut args = Vec::new();
+        if self.eat_sym(close) {
+            return Ok(args);
+        }
+        loop {
+            args.push(self.expr()?);
+            if self.eat_sym(close) {
+                return Ok(args);
+            }
+            self.expect_sym(",", &format!("or '{close}' in the argument list"))?;
+        }
+    }
+
+    fn binary_level(
+        &mut self,
+        next: fn(&mut Self) -> PResult<Expr>,
+        ops: &[(&str, BinOp)],
+    ) -> PResult<Expr> {
+        let mut left = next(self)?;
+        loop {
+            let found = ops.iter().find(|(s, _)| match &self.peek().tok {
+                Tok::Sym(sym) => sym == s,
+                Tok::Ident(w) => w.eq_ignore_ascii_case(s),
+                _ => false,
+            });
+            let Some((_, op)) = found else { break };
+            let span = self.span();
+            self.advance();
+            let right = next(self)?;
+            left = Expr::new(ExprKind::Binary(*op, Box::new(left), Box::new(right)), span);
+        }
+        Ok(left)
+    }
+
+    fn or_expr(&mut self) -> PResult<Expr> {
+        self.binary_level(Self::and_expr, &[("or", BinOp::Or)])
+    }
+
+    fn and_expr(&mut self) -> PResult<Expr> {
+        self.binary_level(Self::not_expr, &[("and", BinOp::And)])
+    }
+
+    fn not_expr(&mut self) -> PResult<Expr> {
+        if self.at_word("not") {
+            let span = self.span();
+            self.advance();
+            let e = self.not_expr()?;
+            return Ok(Expr::new(ExprKind::Unary(UnOp::Not, Box::new(e)), span));
+        }
+        self.cmp_expr()
+    }
+
+    fn comparison_op(&mut self) -> Option<BinOp> {
+        let op = match &self.peek().tok {
+            Tok::Sym("=") => BinOp::Eq,
+            Tok::Sym("<>") => BinOp::Ne,
+            Tok::Sym("<") => BinOp::Lt,
+            Tok::Sym(">") => BinOp::Gt,
+            Tok::Sym("<=") => BinOp::Le,
+            Tok::Sym(">=") => BinOp::Ge,
+            _ => return None,
+        };
+        self.advance();
+        Some(op)
+    }
+
+    fn cmp_expr(&mut self) -> PResult<Expr> {
+        let mut left = self.concat()?;
+        loop {
+            let span = self.span();
+            let Some(op) = self.comparison_op() else {
+                break;
+            };
+            let right = self.concat()?;
+            left = Expr::new(ExprKind::Binary(op, Box::new(left), Box::new(right)), span);
+        }
+        Ok(left)
+    }
+
+    pub(crate) fn concat(&mut self) -> PResult<Expr> {
+        self.binary_level(Self::add_expr, &[("&", BinOp::Concat)])
+    }
+
+    fn add_expr(&mut self) -> PResult<Expr> {
+        self.binary_level(Self::mod_expr, &[("+", BinOp::Add), ("-", BinOp::Sub)])
+    }
+
+    fn mod_expr(&mut self) -> PResult<Expr> {
+        self.binary_level(Self::intdiv_expr, &[("mod", BinOp::Mod)])
+    }
+
+    fn intdiv_expr(&mut self) -> PResult<Expr> {
+        self.binary_level(Self::mul_expr, &[("\\", BinOp::IntDiv)])
+    }
+
+    fn mul_expr(&mut self) -> PResult<Expr> {
+        self.binary_level(Self::unary_expr, &[("*", BinOp::Mul), ("/", BinOp::Div)])
+    }
+
+    fn unary_expr(&mut self) -> PResult<Expr> {
+        let span = self.span();
+        if self.eat_sym("-") {
+            let e = self.unary_expr()?;
+            return Ok(match e.kind {
+                ExprKind::Int(n) => Expr::new(ExprKind::Int(n.wrapping_neg()), span),
+                ExprKind::Float(f) => Expr::new(ExprKind::Float(-f), span),
+                _ => Expr::new(ExprKind::Unary(UnOp::Neg, Box::new(e)), span),
+            });
+        }
+        if self.eat_sym("+") {
+            return self.unary_expr();
+        }
+        self.pow_expr()
+    }
+
+    fn pow_expr(&mut self) -> PResult<Expr> {
+        let base = self.postfix()?;
+        if self.at_sym("^") {
+            let span = self.span();
+            self.advance();
+            let exp = self.unary_expr()?;
+            return Ok(Expr::new(
+                ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp)),
+                span,
+            ));
+        }
+        Ok(base)
+    }
+
+    fn postfix(&mut self) -> PResult<Expr> {
+        let mut e = self.primary()?;
+        loop {
+            if self.at_sym(".") {
+                let span = self.span();
+                self.advance();
+                let (m, _) = self.member_name()?;
+                e = Expr::new(ExprKind::Member(Box::new(e), m), span);
+            } else if self.at_sym("[") {
+                let span = self.span();
+                self.advance();
+                let i = self.expr()?;
+                self.expect_sym("]", "to close the index")?;
+                e = Expr::new(ExprKind::Index(Box::new(e), Box::new(i)), span);
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+
+    /// True when the current token can start an expression.
+    pub(crate) fn at_expr_start(&self) -> bool {
+        match &self.peek().tok {
+            Tok::Int(_) | Tok::Float(_) | Tok::Str(_) => true,
+            Tok::Sym(s) => matches!(*s, "(" | "[" | "{" | "-"),
+            Tok::Ident(w) => {
+                let w = w.to_ascii_lowercase();
+                !RESERVED.contains(&w.as_str())
+                    || matches!(w.as_str(), "true" | "false" | "null" | "not")
+            }
+            _ => false,
+        }
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let t = self.peek().clone();
+        let span = t.span;
+        match t.tok {
+            Tok::Int(n) => {
+                self.advance();
+                Ok(Expr::new(ExprKind::Int(n), span))
+            }
+            Tok::Float(f) => {
+                self.advance();
+                Ok(Expr::new(ExprKind::Float(f), span))
+            }
+            Tok::Str(parts) => {
+                self.advance();
+                self.string_expr(parts, span)
+            }
+            Tok::Sym("(") => {
+                self.advance();
+                let e = self.expr()?;
+                self.expect_sym(")", "to close '('")?;
+                Ok(e)
+            }
+            Tok::Sym("[") => {
+                self.advance();
+                let items = self.args("]")?;
+                Ok(Expr::new(ExprKind::List(items), span))
+            }
+            Tok::Sym("{") => {
+                self.advance();
+                self.map_literal(span)
+            }
+            Tok::Ident(word) => {
+                let w = word.to_ascii_lowercase();
+                match w.as_str() {
+                    "true" => {
+                        self.advance();
+                        return Ok(Expr::new(ExprKind::Bool(true), span));
+                    }
+                    "false" => {
+                        self.advance();
+                        return Ok(Expr::new(ExprKind::Bool(false), span));
+                    }
+                    "null" | "nothing" => {
+                        self.advance();
+                        return Ok(Expr::new(ExprKind::Null, span));
+                    }
+                    _ => {}
+                }
+                if let Some(e) = self.keyword_expr(&w, span)? {
+                    return Ok(e);
+                }
+                if self.peek_n(1).is_sym("(") {
+                    let (name, _) = self.ident("a function name")?;
+                    self.advance();
+                    let args = self.args(")")?;
+                    return Ok(Expr::new(ExprKind::Call(name, args), span));
+                }
+                let (name, _) = self.ident("an expression")?;
+                Ok(Expr::new(ExprKind::Var(name), span))
+            }
+            _ => Err(self.unexpected("expected an expression")),
+        }
+    }
+
+    fn map_literal(&mut self, span: Span) -> PResult<Expr> {
+        let mut entries = Vec::new();
+        if self.eat_sym("}") {
+            return Ok(Expr::new(ExprKind::Map(entries), span));
+        }
+        loop {
+            // A newline inside braces is fine: the tokenizer removed the one after `,`,
+            // and a line break right after `{` or before `}` is skipped here.
+            while matches!(self.peek().tok, Tok::Newline) {
+                self.advance();
+            }
+            if self.eat_sym("}") {
+                break;
+            }
+            let key = match self.peek().tok.clone() {
+                Tok::Ident(k) => k,
+                Tok::Str(parts) => match parts.as_slice() {
+                    [StrPart::Text(k)] => k.clone(),
+                    _ => return Err(self.unexpected("expected a plain string as map key")),
+                },
+                Tok::Int(n) => n.to_string(),
+                _ => return Err(self.unexpected("expected a map key")),
+            };
+            self.advance();
+            self.expect_sym(":", "after the map key")?;
+            let value = self.expr()?;
+            entries.push((key, value));
+            while matches!(self.peek().tok, Tok::Newline) {
+                self.advance();
+            }
+            if self.eat_sym("}") {
+                break;
+            }
+            self.expect_sym(",", "or '}' in the map")?;
+        }
+        Ok(Expr::new(ExprKind::Map(entries), span))
+    }
+
+    fn string_expr(&mut self, parts: Vec<StrPart>, span: Span) -> PResult<Expr> {
+        if let [StrPart::Text(s)] = parts.as_slice() {
+            return Ok(Expr::new(ExprKind::Str(s.clone()), span));
+        }
+        let mut out = Vec::new();
+        for part in parts {
+            match part {
+                StrPart::Text(s) => out.push(InterpPart::Text(s)),
+                StrPart::Expr(mut toks) => {
+                    let end = toks.last().map(|t| t.span).unwrap_or(span);
+                    toks.push(Token {
+                        tok: Tok::Eof,
+                        span: end,
+                    });
+                    let mut sub = Parser {
+                        toks,
+                        pos: 0,
+                        errors: Vec::new(),
+                        parallel_depth: 0,
+                        workflow_depth: 0,
+                        proc_depth: 0,
+                        loop_kinds: Vec::new(),
+                    };
+                    let e = sub.expr()?;
+                    if !matches!(sub.peek().tok, Tok::Eof) {
+                        return Err(
+                            sub.unexpected("expected '}' after the interpolated expression")
+                        );
+                    }
+                    out.push(InterpPart::Expr(e));
+                }
+            }
+        }
+        Ok(Expr::new(ExprKind::Interp(out), span))
+    }
+
+    /// Dispatches statements that start with a keyword of a keyword family.
+    fn keyword_statement(&mut self, w: &str, span: Span) -> PResult<Option<Stmt>> {
+        let kind = match w {
+            "talk" | "hear" | "print" | "wait" | "delay" | "param" | "description" => {
+                self.conversation_statement(w)?
+            }
+            "set" | "set_bot_memory" | "bot" if self.at_memory_statement() => {
+                self.memory_statement()?
+            }
+            "set" if self.at_words(&["set", "context"]) => self.memory_statement()?,
+            "orchestrate" | "step" | "human" | "parallel" | "branch" | "retry" => {
+                self.workflow_statement(w, span)?
+            }
+            "bot" if !self.peek_n(1).is_sym("=") => self.workflow_statement(w, span)?,
+            "on" | "publish" if !self.peek_n(1).is_sym("=") => self.event_statement(w, span)?,
+            _ => None,
+        };
+        Ok(kind.map(|k| Stmt::new(k, span)))
+    }
+
+    fn keyword_expr(&mut self, w: &str, span: Span) -> PResult<Option<Expr>> {
+        if let Some(e) = self.memory_expr(w, span)? {
+            return Ok(Some(e));
+        }
+        if let Some(e) = self.delegate_expr(w, span)? {
+            return Ok(Some(e));
+        }
+        keywords::unavailable::expr(self, w, span)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::basic::tokenizer::tokenize;
+
+    fn parse_src(src: &str) -> Result<Script, Vec<Diagnostic>> {
+        parse(tokenize(src).unwrap())
+    }
+
+    #[test]
+    fn precedence_and_spans() {
+        let s = parse_src("x = 1 + 2 * 3\n").unwrap();
+        match &s.body[0].kind {
+            StmtKind::Assign { value, .. } => match &value.kind {
+                ExprKind::Binary(BinOp::Add, _, r) => {
+                    assert!(matches!(r.kind, ExprKind::Binary(BinOp::Mul, _, _)));
+                    assert_eq!(value.span, Span::new(1, 7));
+                }
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_are_collected_per_line() {
+        let errs = parse_src("x = \ny = 2\nz = )\n").unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert_eq!(errs[0].span, Span::new(1, 5));
+        assert_eq!(errs[1].span, Span::new(3, 5));
+    }
+
+    #[test]
+    fn missing_end_if_points_at_if() {
+        let errs = parse_src("x = 1\nIF x THEN\n  TALK x\n").unwrap_err();
+        assert_eq!(errs[0].span, Span::new(2, 1));
+        assert!(
+            errs[0].message.contains("IF is not closed"),
+            "{}",
+            errs[0].message
+        );
+    }
+}

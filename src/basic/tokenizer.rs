@@ -1,0 +1,438 @@
+//! The tokenizer: `.bas` text → tokens with positions.
+//!
+//! It owns the lexical rules of DESIGN §2.1: comments (`'`, `//`, `REM`), strings with
+//! `""`, backslash escapes and `${expr}` interpolation, numbers, line continuation
+//! (`_` at the end of a line, or a line ending in `,`). Statements are separated by
+//! `Newline` tokens; keywords are plain identifiers that the parser compares
+//! case-insensitively, so a keyword can never be mis-recognised inside a string.
+
+use super::diagnostics::{Diagnostic, Span};
+
+/// One piece of a string literal: literal text or an interpolated expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StrPart {
+    Text(String),
+    Expr(Vec<Token>),
+}
+
+/// What a token is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tok {
+    Ident(String),
+    Int(i64),
+    Float(f64),
+    Str(Vec<StrPart>),
+    /// Punctuation and operators: `+ - * / \ ^ & = <> < > <= >= ( ) [ ] { } , . : ;`
+    Sym(&'static str),
+    Newline,
+    Eof,
+}
+
+/// A token and where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub tok: Tok,
+    pub span: Span,
+}
+
+impl Token {
+    /// True when this token is the identifier `word` (case-insensitive).
+    pub fn is_word(&self, word: &str) -> bool {
+        matches!(&self.tok, Tok::Ident(s) if s.eq_ignore_ascii_case(word))
+    }
+
+    pub fn is_sym(&self, sym: &str) -> bool {
+        matches!(&self.tok, Tok::Sym(s) if *s == sym)
+    }
+
+    /// A short description for error messages.
+    pub fn describe(&self) -> String {
+        match &self.tok {
+            Tok::Ident(s) => format!("'{s}'"),
+            Tok::Int(n) => format!("number {n}"),
+            Tok::Float(n) => format!("number {n}"),
+            Tok::Str(_) => "a string".to_string(),
+            Tok::Sym(s) => format!("'{s}'"),
+            Tok::Newline => "end of line".to_string(),
+            Tok::Eof => "end of file".to_string(),
+        }
+    }
+}
+
+const SYMBOLS: [&str; 22] = [
+    "<>", "<=", ">=", "+", "-", "*", "/", "\\", "^", "&", "=", "<", ">", "(", ")", "[", "]", "{",
+    "}", ",", ".", ":",
+];
+
+struct Lexer<'a> {
+    chars: Vec<char>,
+    pos: usize,
+    line: u32,
+    col: u32,
+    out: Vec<Token>,
+    _src: &'a str,
+}
+
+/// Turns source text into tokens, ending with `Eof`. The first lexical error stops it.
+pub fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
+    tokenize_at(src, Span::new(1, 1))
+}
+
+fn tokenize_at(src: &str, start: Span) -> Result<Vec<Token>, Diagnostic> {
+    let mut lx = Lexer {
+        chars: src.chars().collect(),
+        pos: 0,
+        line: start.line,
+        col: start.col,
+        out: Vec::new(),
+        _src: src,
+    };
+    lx.run()?;
+    Ok(lx.out)
+}
+
+impl Lexer<'_> {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, n: usize) -> Option<char> {
+        self.chars.get(self.pos + n).copied()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.chars.get(self.pos).copied()?;
+        self.pos += 1;
+        if c == '\n' {
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += 1;
+        }
+        Some(c)
+    }
+
+    fn here(&self) -> Span {
+        Span::new(self.line, self.col)
+    }
+
+    fn push(&mut self, tok: Tok, span: Span) {
+        self.out.push(Token { tok, span });
+    }
+
+    fn at_line_start(&self) -> bool {
+        matches!(
+            self.out.last(),
+            None | Some(Token {
+                tok: Tok::Newline,
+                ..
+            })
+        )
+    }
+
+    fn skip_to_eol(&mut self) {
+        while let Some(c) = self.peek() {
+            if c == '\n' {
+                break;
+            }
+            self.bump();
+        }
+    }
+
+    fn newline(&mut self, span: Span) {
+        // A line ending in `,` continues on the next line; blank lines collapse.
+        match self.out.last() {
+            Some(Token {
+                tok: Tok::Sym(","), ..
+            })
+            | Some(Token {
+                tok: Tok::Newline, ..
+            })
+            | None => {}
+            _ => self.push(Tok::Newline, span),
+        }
+    }
+
+    fn run(&mut self) -> Result<(), Diagnostic> {
+        while let Some(c) = self.peek() {
+            let span = self.here();
+            match c {
+                '\n' => {
+                    self.bump();
+                    self.newline(span);
+                }
+                ' ' | '\t' | '\r' | '\u{feff}' => {
+                    self.bump();
+                }
+                '\'' => self.skip_to_eol(),
+                '/' if self.peek_at(1) == Some('/') => self.skip_to_eol(),
+                '"' => {
+                    self.bump();
+                    let parts = self.string(span)?;
+                    self.push(Tok::Str(parts), span);
+                }
+                c if c.is_ascii_digit()
+                    || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) =>
+                {
+                    self.number(span)?
+                }
+                c if c.is_alphabetic() || c == '_' => self.word(span),
+                _ => {
+                    let sym = SYMBOLS.iter().find(|s| {
+                        s.chars()
+                            .enumerate()
+                            .all(|(i, sc)| self.peek_at(i) == Some(sc))
+                    });
+                    match sym {
+                        Some(s) => {
+                            for _ in 0..s.len() {
+                                self.bump();
+                            }
+                            self.push(Tok::Sym(s), span);
+                        }
+                        None if c == ';' => {
+                            // `;` separates statements on one line, as `:` does in old BASICs.
+                            self.bump();
+                            self.newline(span);
+                        }
+                        None => {
+                            return Err(Diagnostic::error(
+                                span,
+                                format!("unexpected character '{c}'"),
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        let span = self.here();
+        self.newline(span);
+        self.push(Tok::Eof, span);
+        Ok(())
+    }
+
+    fn word(&mut self, span: Span) {
+        let mut s = String::new();
+        while let Some(c) = self.peek() {
+            if c.is_alphanumeric() || c == '_' {
+                s.push(c);
+                self.bump();
+            } else {
+                break;
+            }
+        }
+        // Type suffixes of old BASICs (`name$`) are accepted and ignored.
+        if self.peek() == Some('$') {
+            self.bump();
+        }
+        if s == "_" {
+            // `_` at the end of a line (before an optional comment) joins the next line.
+            let mut i = 0;
+            while matches!(self.peek_at(i), Some(' ' | '\t' | '\r')) {
+                i += 1;
+            }
+            match self.peek_at(i) {
+                Some('\n') => {
+                    for _ in 0..=i {
+                        self.bump();
+                    }
+                    return;
+                }
+                None => return,
+                Some('\'') => {
+                    self.skip_to_eol();
+                    self.bump();
+                    return;
+                }
+                _ => {}
+            }
+        }
+        if s.eq_ignore_ascii_case("REM") && self.at_line_start() {
+            self.skip_to_eol();
+            return;
+        }
+        self.push(Tok::Ident(s), span);
+    }
+
+    fn number(&mut self, span: Span) -> Result<(), Diagnostic> {
+        let mut s = String::new();
+        let mut is_float = false;
+        while let Some(c) = self.peek() {
+            if c.is_ascii_digit() {
+                s.push(c);
+            } else if c == '.' && !is_float && self.peek_at(1).is_some_and(|d| d.is_ascii_digit()) {
+                is_float = true;
+                s.push(c);
+            } else {
+                break;
+            }
+            self.bump();
+        }
+        if matches!(self.peek(), Some('e' | 'E'))
+            && (self.peek_at(1).is_some_and(|d| d.is_ascii_digit())
+                || (matches!(self.peek_at(1), Some('+' | '-'))
+                    && self.peek_at(2).is_some_and(|d| d.is_ascii_digit())))
+        {
+            is_float = true;
+            s.push('e');
+            self.bump();
+            if let Some(sign @ ('+' | '-')) = self.peek() {
+                s.push(sign);
+                self.bump();
+            }
+            while let Some(c) = self.peek().filter(|c| c.is_ascii_digit()) {
+                s.push(c);
+                self.bump();
+            }
+        }
+        if !is_float {
+            if let Ok(n) = s.parse::<i64>() {
+                self.push(Tok::Int(n), span);
+                return Ok(());
+            }
+        }
+        match s.parse::<f64>() {
+            Ok(f) if f.is_finite() => {
+                self.push(Tok::Float(f), span);
+                Ok(())
+            }
+            _ => Err(Diagnostic::error(
+                span,
+                format!("number '{s}' is out of range"),
+            )),
+        }
+    }
+
+    fn string(&mut self, start: Span) -> Result<Vec<StrPart>, Diagnostic> {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        loop {
+            let here = self.here();
+            let Some(c) = self.bump() else {
+                return Err(Diagnostic::error(start, "unterminated string"));
+            };
+            match c {
+                '\n' => return Err(Diagnostic::error(start, "unterminated string")),
+                '"' if self.peek() == Some('"') => {
+                    self.bump();
+                    text.push('"');
+                }
+                '"' => break,
+                '\\' => {
+                    let esc = self.bump();
+                    match esc {
+                        Some('n') => text.push('\n'),
+                        Some('t') => text.push('\t'),
+                        Some('r') => text.push('\r'),
+                        Some('"') => text.push('"'),
+                        Some('\\') => text.push('\\'),
+                        Some('$') => text.push('$'),
+                        // An unknown escape is kept as written: Windows paths stay intact.
+                        Some('\n') | None => {
+                            return Err(Diagnostic::error(start, "unterminated string"))
+                        }
+                        Some(other) => {
+                            text.push('\\');
+                            text.push(other);
+                        }
+                    }
+                }
+                '$' if self.peek() == Some('{') => {
+                    self.bump();
+                    let inner_start = self.here();
+                    let mut depth = 1;
+                    let mut inner = String::new();
+                    loop {
+                        match self.bump() {
+                            None | Some('\n') => {
+                                return Err(Diagnostic::error(
+                                    here,
+                                    "'${' in a string is not closed with '}'",
+                                ))
+                            }
+                            Some('{') => {
+                                depth += 1;
+                                inner.push('{');
+                            }
+                            Some('}') => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                                inner.push('}');
+                            }
+                            Some(ch) => inner.push(ch),
+                        }
+                    }
+                    if inner.trim().is_empty() {
+                        return Err(Diagnostic::error(here, "empty '${}' in a string"));
+                    }
+                    let mut toks = tokenize_at(&inner, inner_start)?;
+                    toks.retain(|t| !matches!(t.tok, Tok::Newline | Tok::Eof));
+                    if !text.is_empty() {
+                        parts.push(StrPart::Text(std::mem::take(&mut text)));
+                    }
+                    parts.push(StrPart::Expr(toks));
+                }
+                other => text.push(other),
+            }
+        }
+        if !text.is_empty() || parts.is_empty() {
+            parts.push(StrPart::Text(text));
+        }
+        Ok(parts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<Tok> {
+        tokenize(src).unwrap().into_iter().map(|t| t.tok).collect()
+    }
+
+    #[test]
+    fn comments_and_continuations() {
+        let toks = kinds("TALK \"a'b\" ' comment\nx = 1 + _\n 2\nREM \"unterminated\n");
+        assert_eq!(
+            toks,
+            vec![
+                Tok::Ident("TALK".into()),
+                Tok::Str(vec![StrPart::Text("a'b".into())]),
+                Tok::Newline,
+                Tok::Ident("x".into()),
+                Tok::Sym("="),
+                Tok::Int(1),
+                Tok::Sym("+"),
+                Tok::Int(2),
+                Tok::Newline,
+                Tok::Eof
+            ]
+        );
+    }
+
+    #[test]
+    fn string_escapes_and_interpolation() {
+        let toks = tokenize("\"say \"\"hi\"\" ${name}!\\n\"").unwrap();
+        match &toks[0].tok {
+            Tok::Str(parts) => {
+                assert_eq!(parts.len(), 3);
+                assert_eq!(parts[0], StrPart::Text("say \"hi\" ".into()));
+                match &parts[1] {
+                    StrPart::Expr(t) => assert_eq!(t[0].span, Span::new(1, 15)),
+                    other => panic!("{other:?}"),
+                }
+                assert_eq!(parts[2], StrPart::Text("!\n".into()));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unterminated_string_points_at_its_start() {
+        let err = tokenize("x = 1\nTALK \"abc\n").unwrap_err();
+        assert_eq!(err.span, Span::new(2, 6));
+        assert_eq!(err.message, "unterminated string");
+    }
+}

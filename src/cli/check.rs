@@ -1,0 +1,106 @@
+//! `botserver check PATH…`: compiles `.bas` files or packages and prints diagnostics
+//! like a compiler (`file:line:col: error|warning: message`, the line, a caret).
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::basic::diagnostics::Diagnostic;
+use crate::basic::{compile, engine};
+use crate::bots;
+
+/// Totals of a check run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// Checks every path and writes diagnostics to `out`.
+pub fn check_paths(paths: &[PathBuf], out: &mut dyn Write) -> std::io::Result<Summary> {
+    let limits = engine::Limits::default();
+    let engine = engine::new_engine(&limits);
+    let mut summary = Summary::default();
+    for path in paths {
+        // Bots known to delegation targets: the packages beside the one checked.
+        let mut files: Vec<PathBuf> = Vec::new();
+        let mut known_bots: Option<BTreeSet<String>> = None;
+        if path.is_dir() {
+            let root = if bots::is_package(path) {
+                path.parent().unwrap_or(path).to_path_buf()
+            } else {
+                path.clone()
+            };
+            match bots::load_packages(&root) {
+                Ok(pkgs) if !pkgs.is_empty() => {
+                    known_bots = Some(pkgs.iter().map(|p| p.name.clone()).collect());
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    writeln!(out, "{}: error: {e}", path.display())?;
+                    summary.errors += 1;
+                    continue;
+                }
+            }
+            collect_bas(path, &mut files)?;
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            writeln!(out, "{}: error: no such file or directory", path.display())?;
+            summary.errors += 1;
+            continue;
+        }
+        files.sort();
+        for file in files {
+            summary.files += 1;
+            let shown = file.display().to_string();
+            let source = match std::fs::read_to_string(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    writeln!(out, "{shown}: error: cannot read: {e}")?;
+                    summary.errors += 1;
+                    continue;
+                }
+            };
+            let diags: Vec<Diagnostic> = match compile(&engine, &source, &limits) {
+                Ok(script) => {
+                    let mut d = script.warnings.clone();
+                    if let Some(known) = &known_bots {
+                        for (bot, span) in &script.delegations {
+                            if !known.contains(bot) {
+                                d.push(Diagnostic::warning(
+                                    *span,
+                                    format!("unknown bot '{bot}': no {bot}.gbai package is loaded beside this one"),
+                                ));
+                            }
+                        }
+                    }
+                    d
+                }
+                Err(e) => e.0,
+            };
+            for d in &diags {
+                if d.is_error() {
+                    summary.errors += 1;
+                } else {
+                    summary.warnings += 1;
+                }
+                write!(out, "{}", d.render(&shown, &source))?;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+fn collect_bas(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_bas(&path, out)?;
+        } else if path.extension().and_then(|e| e.to_str()) == Some("bas") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

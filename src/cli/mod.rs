@@ -1,0 +1,4 @@
+//! Command-line subcommands that are not the server: `check` and `run`.
+
+pub mod check;
+pub mod run;

@@ -1,0 +1,6 @@
+//! botserver: a bot server whose bots are BASIC scripts, with durable multi-bot
+//! workflows, events and cross-bot memory. See `src/README.md` for the layout.
+
+pub mod basic;
+pub mod bots;
+pub mod cli;
