@@ -4,3 +4,6 @@
 pub mod basic;
 pub mod bots;
 pub mod cli;
+pub mod db;
+pub mod error;
+pub mod workflow;

@@ -1,0 +1,11 @@
+DROP TABLE bot_shared_memory;
+DROP TABLE approvals;
+DROP TABLE event_deliveries;
+DROP TABLE event_handlers;
+DROP TABLE event_waits;
+DROP TABLE workflow_events;
+DROP TABLE conversation_context;
+DROP TABLE messages;
+DROP TABLE workflow_steps;
+DROP TABLE journal;
+DROP TABLE workflow_executions;

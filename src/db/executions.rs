@@ -1,0 +1,537 @@
+//! Executions (`workflow_executions`), their journal, steps and transcripts: creation,
+//! claiming with leases, suspend/finish, and the wake-up protocol.
+//!
+//! Wake-up protocol. A wake-up (a child's result, a message, an approval decision) is a
+//! journal entry written for a waiting execution. [`resolve_wait`] locks the execution
+//! row, inserts the entry and then either makes a `waiting` execution runnable or, when
+//! it is still `running` (its run has not committed its suspend yet), sets
+//! `wake_pending`. A run's commit locks the same row first ([`lock_owned`]) and turns
+//! its suspend into "run again" when `wake_pending` is set. The row lock orders the two,
+//! so no wake-up is lost between "decided to wait" and "committed the wait".
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{
+    Array, Bool, Double, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// A new execution to insert.
+#[derive(Debug, Clone)]
+pub struct NewExecution {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub bot: String,
+    pub script: String,
+    pub script_hash: String,
+    pub entry: i32,
+    pub name: Option<String>,
+    pub input: Json,
+    pub parent_id: Option<Uuid>,
+    pub parent_key: Option<String>,
+    pub conversation_id: Option<Uuid>,
+    /// Claimed by this owner at once (the caller runs it now), or left for the scheduler.
+    pub owner: Option<String>,
+}
+
+pub fn create(conn: &mut PgConnection, e: &NewExecution, lease_secs: f64) -> Result<()> {
+    diesel::sql_query(
+        "INSERT INTO workflow_executions \
+         (id, kind, bot, script, script_hash, entry, name, status, input, variables, parent_id, parent_key, \
+          conversation_id, owner, lease_until, runs) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $8, $9, $10, $11, $12, \
+          CASE WHEN $12::text IS NULL THEN NULL ELSE now() + make_interval(secs => $13) END, \
+          CASE WHEN $12::text IS NULL THEN 0 ELSE 1 END)",
+    )
+    .bind::<SqlUuid, _>(e.id)
+    .bind::<Text, _>(e.kind)
+    .bind::<Text, _>(&e.bot)
+    .bind::<Text, _>(&e.script)
+    .bind::<Text, _>(&e.script_hash)
+    .bind::<Int4, _>(e.entry)
+    .bind::<Nullable<Text>, _>(e.name.as_deref())
+    .bind::<Jsonb, _>(&e.input)
+    .bind::<Nullable<SqlUuid>, _>(e.parent_id)
+    .bind::<Nullable<Text>, _>(e.parent_key.as_deref())
+    .bind::<Nullable<SqlUuid>, _>(e.conversation_id)
+    .bind::<Nullable<Text>, _>(e.owner.as_deref())
+    .bind::<Double, _>(lease_secs)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// An execution row.
+#[derive(QueryableByName, Debug, Clone)]
+pub struct ExecRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub bot: String,
+    #[diesel(sql_type = Text)]
+    pub script: String,
+    #[diesel(sql_type = Text)]
+    pub script_hash: String,
+    #[diesel(sql_type = Int4)]
+    pub entry: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub name: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub waiting_for: Option<Json>,
+    #[diesel(sql_type = Jsonb)]
+    pub input: Json,
+    #[diesel(sql_type = Jsonb)]
+    pub variables: Json,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub result: Option<Json>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub error: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub parent_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub parent_key: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub conversation_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub owner: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, kind, bot, script, script_hash, entry, name, status, waiting_for, input, variables, \
+    result, error, parent_id, parent_key, conversation_id, owner, created_at, updated_at, finished_at";
+
+pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ExecRow>> {
+    let rows: Vec<ExecRow> = diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM workflow_executions WHERE id = $1"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .load(conn)?;
+    Ok(rows.into_iter().next())
+}
+
+/// Executions of a kind, filtered, newest first.
+pub fn list(
+    conn: &mut PgConnection,
+    kinds: &[&str],
+    status: Option<&str>,
+    bot: Option<&str>,
+    name: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ExecRow>> {
+    let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+    Ok(diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM workflow_executions WHERE kind = ANY($1) \
+         AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR bot = $3) \
+         AND ($4::text IS NULL OR name = $4) ORDER BY created_at DESC LIMIT $5"
+    ))
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<Nullable<Text>, _>(status)
+    .bind::<Nullable<Text>, _>(bot)
+    .bind::<Nullable<Text>, _>(name)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)?)
+}
+
+pub fn children(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ExecRow>> {
+    Ok(diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM workflow_executions WHERE parent_id = $1 ORDER BY created_at"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .load(conn)?)
+}
+
+#[derive(QueryableByName)]
+struct JournalRow {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = Jsonb)]
+    value: Json,
+}
+
+/// The whole journal of an execution.
+pub fn journal(conn: &mut PgConnection, id: Uuid) -> Result<Vec<(String, Json)>> {
+    let rows: Vec<JournalRow> =
+        diesel::sql_query("SELECT key, value FROM journal WHERE execution_id = $1")
+            .bind::<SqlUuid, _>(id)
+            .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
+}
+
+/// Appends entries to an execution's journal. A key written twice is an error
+/// (the transaction fails), never an overwrite.
+pub fn append_journal(conn: &mut PgConnection, id: Uuid, entries: &[(String, Json)]) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+    let values: Vec<&Json> = entries.iter().map(|(_, v)| v).collect();
+    diesel::sql_query(
+        "INSERT INTO journal (execution_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::jsonb[]) AS t(k, v)",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<Text>, _>(keys)
+    .bind::<Array<Jsonb>, _>(values)
+    .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// Claims up to `limit` runnable executions for `owner`: running ones without a live
+/// lease (new, released, or their instance died) and waiting ones whose timer is due.
+pub fn claim(
+    conn: &mut PgConnection,
+    owner: &str,
+    lease_secs: f64,
+    limit: i64,
+) -> Result<Vec<Uuid>> {
+    let mut ids: Vec<IdRow> = diesel::sql_query(
+        "UPDATE workflow_executions SET owner = $1, lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
+         WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'running' \
+           AND (lease_until IS NULL OR lease_until < now()) ORDER BY lease_until NULLS FIRST \
+           LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<Double, _>(lease_secs)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)?;
+    let room = limit - ids.len() as i64;
+    if room > 0 {
+        let due: Vec<IdRow> = diesel::sql_query(
+            "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $1, \
+             lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
+             WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'waiting' AND wake_at <= now() \
+               ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+        )
+        .bind::<Text, _>(owner)
+        .bind::<Double, _>(lease_secs)
+        .bind::<diesel::sql_types::BigInt, _>(room)
+        .load(conn)?;
+        ids.extend(due);
+    }
+    Ok(ids.into_iter().map(|r| r.id).collect())
+}
+
+/// Extends the lease of executions this owner is running.
+pub fn renew(conn: &mut PgConnection, owner: &str, ids: &[Uuid], lease_secs: f64) -> Result<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::sql_query(
+        "UPDATE workflow_executions SET lease_until = now() + make_interval(secs => $3) \
+         WHERE id = ANY($2) AND owner = $1 AND status = 'running'",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Double, _>(lease_secs)
+    .execute(conn)?)
+}
+
+/// Gives up this owner's leases (graceful shutdown): another instance may run them at once.
+pub fn release_all(conn: &mut PgConnection, owner: &str) -> Result<usize> {
+    Ok(diesel::sql_query(
+        "UPDATE workflow_executions SET owner = NULL, lease_until = NULL WHERE owner = $1 AND status = 'running'",
+    )
+    .bind::<Text, _>(owner)
+    .execute(conn)?)
+}
+
+#[derive(QueryableByName)]
+struct PendingRow {
+    #[diesel(sql_type = Bool)]
+    wake_pending: bool,
+}
+
+/// First statement of a run's commit: checks that `owner` still holds the execution
+/// and locks its row. `None` when the lease was lost (the commit must be abandoned).
+pub fn lock_owned(conn: &mut PgConnection, id: Uuid, owner: &str) -> Result<Option<bool>> {
+    let rows: Vec<PendingRow> = diesel::sql_query(
+        "UPDATE workflow_executions SET updated_at = now() WHERE id = $1 AND owner = $2 AND status = 'running' \
+         RETURNING wake_pending",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(owner)
+    .load(conn)?;
+    Ok(rows.first().map(|r| r.wake_pending))
+}
+
+/// Ends an execution (`completed` or `failed`).
+pub fn finish(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    result: Option<&Json>,
+    error: Option<&str>,
+    variables: &Json,
+) -> Result<()> {
+    diesel::sql_query(
+        "UPDATE workflow_executions SET status = $2, result = $3, error = $4, variables = $5, waiting_for = NULL, \
+         wake_at = NULL, wake_pending = FALSE, owner = NULL, lease_until = NULL, finished_at = now(), updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(status)
+    .bind::<Nullable<Jsonb>, _>(result)
+    .bind::<Nullable<Text>, _>(error)
+    .bind::<Jsonb, _>(variables)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Suspends an execution. With `run_again` (a wake-up arrived during the run) it stays
+/// `running` and keeps its owner, so the caller runs it again at once.
+pub fn suspend(
+    conn: &mut PgConnection,
+    id: Uuid,
+    waiting_for: &Json,
+    wake_at: Option<DateTime<Utc>>,
+    variables: &Json,
+    run_again: bool,
+) -> Result<()> {
+    if run_again {
+        diesel::sql_query(
+            "UPDATE workflow_executions SET wake_pending = FALSE, variables = $2, waiting_for = NULL, updated_at = now() \
+             WHERE id = $1",
+        )
+        .bind::<SqlUuid, _>(id)
+        .bind::<Jsonb, _>(variables)
+        .execute(conn)?;
+    } else {
+        diesel::sql_query(
+            "UPDATE workflow_executions SET status = 'waiting', waiting_for = $2, wake_at = $3, variables = $4, \
+             owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1",
+        )
+        .bind::<SqlUuid, _>(id)
+        .bind::<Jsonb, _>(waiting_for)
+        .bind::<Nullable<Timestamptz>, _>(wake_at)
+        .bind::<Jsonb, _>(variables)
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct StatusRow {
+    #[diesel(sql_type = Text)]
+    status: String,
+}
+
+/// Locks an execution row and returns its status.
+pub fn lock_status(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>> {
+    let rows: Vec<StatusRow> =
+        diesel::sql_query("SELECT status FROM workflow_executions WHERE id = $1 FOR UPDATE")
+            .bind::<SqlUuid, _>(id)
+            .load(conn)?;
+    Ok(rows.into_iter().next().map(|r| r.status))
+}
+
+/// Makes a waiting execution runnable, or marks a running one to run again
+/// (see the module comment). Call with the row locked by [`lock_status`].
+pub fn wake_locked(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<()> {
+    match status {
+        "waiting" => {
+            diesel::sql_query(
+                "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = NULL, lease_until = NULL, \
+                 updated_at = now() WHERE id = $1",
+            )
+            .bind::<SqlUuid, _>(id)
+            .execute(conn)?;
+        }
+        "running" => {
+            diesel::sql_query("UPDATE workflow_executions SET wake_pending = TRUE WHERE id = $1")
+                .bind::<SqlUuid, _>(id)
+                .execute(conn)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Writes `key = value` into a waiting execution's journal and wakes it. Returns false
+/// when the entry was already there or the execution has ended.
+pub fn resolve_wait(conn: &mut PgConnection, id: Uuid, key: &str, value: &Json) -> Result<bool> {
+    let Some(status) = lock_status(conn, id)? else {
+        return Ok(false);
+    };
+    if status != "waiting" && status != "running" {
+        return Ok(false);
+    }
+    let n = diesel::sql_query(
+        "INSERT INTO journal (execution_id, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(key)
+    .bind::<Jsonb, _>(value)
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(false);
+    }
+    wake_locked(conn, id, &status)?;
+    Ok(true)
+}
+
+/// Sets the status of an execution that is waiting or failed (operator actions).
+pub fn set_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    error: Option<&str>,
+) -> Result<()> {
+    diesel::sql_query(
+        "UPDATE workflow_executions SET status = $2, error = COALESCE($3, error), owner = NULL, lease_until = NULL, \
+         wake_at = NULL, waiting_for = CASE WHEN $2 = 'running' THEN NULL ELSE waiting_for END, \
+         finished_at = CASE WHEN $2 IN ('completed', 'failed', 'cancelled') THEN now() ELSE NULL END, \
+         updated_at = now() WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(status)
+    .bind::<Nullable<Text>, _>(error)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes journal entries whose key starts with one of the prefixes (retry from a step).
+pub fn forget_journal(conn: &mut PgConnection, id: Uuid, prefixes: &[String]) -> Result<usize> {
+    Ok(diesel::sql_query(
+        "DELETE FROM journal WHERE execution_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) p WHERE starts_with(key, p))",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<Text>, _>(prefixes)
+    .execute(conn)?)
+}
+
+// ----- steps ------------------------------------------------------------------------
+
+/// A step row as the workflow views show it.
+#[derive(QueryableByName, Debug, Clone, serde::Serialize)]
+pub struct StepRow {
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = Text)]
+    pub label: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub result: Option<Json>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub error: Option<String>,
+    #[diesel(sql_type = Int4)]
+    pub attempts: i32,
+    #[diesel(sql_type = Timestamptz)]
+    pub started_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+pub fn upsert_step(conn: &mut PgConnection, id: Uuid, s: &StepRow) -> Result<()> {
+    diesel::sql_query(
+        "INSERT INTO workflow_steps (execution_id, key, label, kind, status, result, error, attempts, started_at, finished_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (execution_id, key) DO UPDATE SET \
+         kind = EXCLUDED.kind, status = EXCLUDED.status, result = EXCLUDED.result, error = EXCLUDED.error, \
+         attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(&s.key)
+    .bind::<Text, _>(&s.label)
+    .bind::<Text, _>(&s.kind)
+    .bind::<Text, _>(&s.status)
+    .bind::<Nullable<Jsonb>, _>(s.result.as_ref())
+    .bind::<Nullable<Text>, _>(s.error.as_deref())
+    .bind::<Int4, _>(s.attempts)
+    .bind::<Timestamptz, _>(s.started_at)
+    .bind::<Nullable<Timestamptz>, _>(s.finished_at)
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn steps(conn: &mut PgConnection, id: Uuid) -> Result<Vec<StepRow>> {
+    Ok(diesel::sql_query(
+        "SELECT key, label, kind, status, result, error, attempts, started_at, finished_at FROM workflow_steps \
+         WHERE execution_id = $1 ORDER BY seq",
+    )
+    .bind::<SqlUuid, _>(id)
+    .load(conn)?)
+}
+
+// ----- transcripts ------------------------------------------------------------------
+
+pub fn add_messages(
+    conn: &mut PgConnection,
+    conversation: Uuid,
+    execution: Uuid,
+    direction: &str,
+    texts: &[String],
+) -> Result<()> {
+    if texts.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO messages (conversation_id, execution_id, direction, text) \
+         SELECT $1, $2, $3, t FROM unnest($4::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
+    )
+    .bind::<SqlUuid, _>(conversation)
+    .bind::<SqlUuid, _>(execution)
+    .bind::<Text, _>(direction)
+    .bind::<Array<Text>, _>(texts)
+    .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName, Debug, Clone, serde::Serialize)]
+pub struct MessageRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub direction: String,
+    #[diesel(sql_type = Text)]
+    pub text: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn messages(
+    conn: &mut PgConnection,
+    conversation: Uuid,
+    after: i64,
+) -> Result<Vec<MessageRow>> {
+    Ok(diesel::sql_query(
+        "SELECT id, direction, text, created_at FROM messages WHERE conversation_id = $1 AND id > $2 ORDER BY id",
+    )
+    .bind::<SqlUuid, _>(conversation)
+    .bind::<diesel::sql_types::BigInt, _>(after)
+    .load(conn)?)
+}
+
+pub fn set_context(
+    conn: &mut PgConnection,
+    conversation: Uuid,
+    key: &str,
+    value: &Json,
+) -> Result<()> {
+    diesel::sql_query(
+        "INSERT INTO conversation_context (conversation_id, key, value) VALUES ($1, $2, $3) \
+         ON CONFLICT (conversation_id, key) DO UPDATE SET value = EXCLUDED.value",
+    )
+    .bind::<SqlUuid, _>(conversation)
+    .bind::<Text, _>(key)
+    .bind::<Jsonb, _>(value)
+    .execute(conn)?;
+    Ok(())
+}

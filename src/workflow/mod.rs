@@ -1,0 +1,251 @@
+//! Durable execution (DESIGN §3): the [`Runtime`] that owns the engine, the compiled
+//! script cache, the loaded bots and the database pool; the journal-backed host
+//! (`host`), one run of an execution and its commit (`runner`), and the scheduler that
+//! claims runnable executions with leases and wakes due timers (`scheduler`).
+
+pub mod host;
+pub mod runner;
+pub mod scheduler;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use diesel::PgConnection;
+use rhai::Engine;
+use uuid::Uuid;
+
+use crate::basic::{engine, CompiledScript, ScriptCache};
+use crate::bots::Package;
+use crate::db::{self, PgPool};
+use crate::error::{Error, Result};
+
+/// Tunables of the runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// How long a claim lasts without renewal; another instance takes over after it.
+    pub lease_secs: f64,
+    /// How often the scheduler looks for due timers and lapsed leases.
+    pub poll_interval: std::time::Duration,
+    /// Runs in progress at once on this instance.
+    pub max_concurrent_runs: usize,
+    pub max_journal_value_bytes: usize,
+    pub limits: engine::Limits,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            lease_secs: 10.0,
+            poll_interval: std::time::Duration::from_millis(250),
+            max_concurrent_runs: 16,
+            max_journal_value_bytes: 1 << 20,
+            limits: engine::Limits::default(),
+        }
+    }
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    pub runs: AtomicU64,
+    pub completed: AtomicU64,
+    pub failed: AtomicU64,
+    pub suspended: AtomicU64,
+    pub aborted: AtomicU64,
+}
+
+impl Metrics {
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The durable runtime of one server instance.
+pub struct Runtime {
+    pub pool: PgPool,
+    pub engine: Engine,
+    pub cache: ScriptCache,
+    pub config: RuntimeConfig,
+    /// This instance's name in leases (`owner`).
+    pub owner: String,
+    bots: RwLock<BTreeMap<String, Package>>,
+    /// Script versions known to be stored in the database.
+    stored: Mutex<HashSet<String>>,
+    /// Executions this instance is running now (their leases are renewed).
+    pub running: Mutex<HashSet<Uuid>>,
+    /// Wakes the scheduler early (new work, a wake-up, a notification).
+    pub wake: tokio::sync::Notify,
+    pub metrics: Metrics,
+}
+
+/// A new unguessable token (approval decisions).
+pub fn new_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Runtime {
+    pub fn new(pool: PgPool, config: RuntimeConfig, owner: String) -> Arc<Runtime> {
+        Arc::new(Runtime {
+            pool,
+            engine: engine::new_engine(&config.limits),
+            cache: ScriptCache::default(),
+            config,
+            owner,
+            bots: RwLock::new(BTreeMap::new()),
+            stored: Mutex::new(HashSet::new()),
+            running: Mutex::new(HashSet::new()),
+            wake: tokio::sync::Notify::new(),
+            metrics: Metrics::default(),
+        })
+    }
+
+    pub fn conn(&self) -> Result<db::PgConn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Loads packages: stores their scripts, registers their `ON EVENT` handlers.
+    /// Scripts that do not compile are reported and skipped, the rest load.
+    pub fn load_packages(&self, packages: Vec<Package>) -> Result<Vec<String>> {
+        let mut conn = self.conn()?;
+        let mut problems = Vec::new();
+        for pkg in &packages {
+            db::scripts::upsert_bot(&mut conn, &pkg.name)?;
+            let mut handlers = Vec::new();
+            for script in pkg.scripts.values() {
+                match self.store_script(&mut conn, &pkg.name, &script.name, &script.source) {
+                    Ok((hash, compiled)) => {
+                        for (event, entry) in compiled.handlers() {
+                            handlers.push((
+                                script.name.clone(),
+                                entry as i32,
+                                event.to_string(),
+                                hash.clone(),
+                            ));
+                        }
+                    }
+                    Err(Error::BadRequest(msg)) => {
+                        problems.push(format!("{}: {msg}", script.path.display()))
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            db::events::set_handlers(&mut conn, &pkg.name, &handlers)?;
+        }
+        if let Ok(mut bots) = self.bots.write() {
+            for pkg in packages {
+                bots.insert(pkg.name.clone(), pkg);
+            }
+        }
+        Ok(problems)
+    }
+
+    pub fn has_bot(&self, name: &str) -> bool {
+        self.bots
+            .read()
+            .map(|b| b.contains_key(name))
+            .unwrap_or(false)
+    }
+
+    /// Loaded bots with their script names.
+    pub fn bot_list(&self) -> Vec<(String, Vec<String>)> {
+        self.bots
+            .read()
+            .map(|b| {
+                b.values()
+                    .map(|p| (p.name.clone(), p.scripts.keys().cloned().collect()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Compiles a source (cached by hash) and stores it in the database once.
+    fn store_script(
+        &self,
+        conn: &mut PgConnection,
+        bot: &str,
+        name: &str,
+        source: &str,
+    ) -> Result<(String, Arc<CompiledScript>)> {
+        let compiled = self
+            .cache
+            .get_or_compile(&self.engine, source, &self.config.limits)
+            .map_err(|d| Error::BadRequest(d.render(&format!("{bot}/{name}.bas"), source)))?;
+        let hash = compiled.hash.clone();
+        let known = self
+            .stored
+            .lock()
+            .map(|s| s.contains(&hash))
+            .unwrap_or(false);
+        if !known {
+            db::scripts::store(conn, &hash, bot, name, source)?;
+            if let Ok(mut s) = self.stored.lock() {
+                s.insert(hash.clone());
+            }
+        }
+        Ok((hash, compiled))
+    }
+
+    /// The newest version of a bot's script: read from its file now, so an edited
+    /// `.bas` is picked up by every new execution (running ones stay on their version).
+    pub fn current_script(
+        &self,
+        conn: &mut PgConnection,
+        bot: &str,
+        name: &str,
+    ) -> Result<(String, String)> {
+        let file = {
+            let bots = self
+                .bots
+                .read()
+                .map_err(|_| Error::Internal("bot registry poisoned".into()))?;
+            let pkg = bots
+                .get(bot)
+                .ok_or_else(|| Error::NotFound(format!("unknown bot '{bot}'")))?;
+            pkg.scripts
+                .get(&name.to_lowercase())
+                .cloned()
+                .ok_or_else(|| Error::NotFound(format!("bot '{bot}' has no script '{name}'")))?
+        };
+        let source = std::fs::read_to_string(&file.path).unwrap_or(file.source);
+        let (hash, _) = self.store_script(conn, bot, &file.name, &source)?;
+        Ok((file.name, hash))
+    }
+
+    /// The script a delegated task runs in `bot` (DESIGN §2.4): name and hash.
+    pub fn task_script(
+        &self,
+        conn: &mut PgConnection,
+        bot: &str,
+        task: &str,
+    ) -> Result<(String, String)> {
+        let name = {
+            let bots = self
+                .bots
+                .read()
+                .map_err(|_| Error::Internal("bot registry poisoned".into()))?;
+            let pkg = bots
+                .get(bot)
+                .ok_or_else(|| Error::NotFound(format!("BOT: unknown bot '{bot}'")))?;
+            pkg.task_handler(task)
+                .map(|s| s.name.clone())
+                .ok_or_else(|| Error::NotFound(format!("BOT: bot '{bot}' has no task handler for '{task}' (and no task.bas or start.bas)")))?
+        };
+        self.current_script(conn, bot, &name)
+    }
+
+    /// The compiled form of a stored script version.
+    pub fn compiled(&self, conn: &mut PgConnection, hash: &str) -> Result<Arc<CompiledScript>> {
+        if let Some(c) = self.cache.get(hash) {
+            return Ok(c);
+        }
+        let source = db::scripts::source(conn, hash)?
+            .ok_or_else(|| Error::Internal(format!("script version {hash} is not stored")))?;
+        self.cache
+            .get_or_compile(&self.engine, &source, &self.config.limits)
+            .map_err(|d| Error::Internal(format!("stored script {hash} no longer compiles: {d}")))
+    }
+}

@@ -1,0 +1,209 @@
+//! One run of an execution and its commit.
+//!
+//! A run is a replay from the top inside one database transaction: the journal is
+//! loaded, the script runs against a [`DurableHost`] whose keywords act in that same
+//! transaction, and the commit appends the new journal entries and records how the run
+//! ended. A crash anywhere before the commit leaves no trace; after it, everything the
+//! run did is durable together.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use serde_json::{json, Value as Json};
+use uuid::Uuid;
+
+use super::host::{DurableHost, FAILED};
+use super::{Metrics, Runtime};
+use crate::basic::{run_entry, RunOutcome};
+use crate::db::{approvals, events, executions};
+use crate::error::{Error, Result};
+
+/// What a run (or a series of runs) of an execution produced.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// The status after the last run (`running` when another instance has it now).
+    pub status: String,
+    /// TALKs delivered by these runs, in order.
+    pub talks: Vec<String>,
+    pub waiting_for: Option<Json>,
+}
+
+enum Once {
+    Done {
+        report: RunReport,
+        again: bool,
+    },
+    /// Another instance holds the execution (our lease lapsed) or it is not runnable.
+    NotOurs,
+}
+
+/// Removes the execution from the renewal set when the run ends, however it ends.
+struct RunningGuard<'a>(&'a Runtime, Uuid);
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut r) = self.0.running.lock() {
+            r.remove(&self.1);
+        }
+    }
+}
+
+fn retryable(e: &Error) -> bool {
+    matches!(e, Error::Conflict(_) | Error::Database(_))
+}
+
+impl Runtime {
+    /// Runs an execution this instance has claimed until it suspends, ends, or is lost.
+    /// Blocking: call from a blocking thread.
+    pub fn run_owned(&self, id: Uuid) -> Result<RunReport> {
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(id);
+        }
+        let _guard = RunningGuard(self, id);
+        let mut conn = self.conn()?;
+        let mut talks = Vec::new();
+        let mut failures = 0;
+        loop {
+            match self.run_once(&mut conn, id) {
+                Ok(Once::Done { report, again }) => {
+                    talks.extend(report.talks);
+                    if !again {
+                        return Ok(RunReport { talks, ..report });
+                    }
+                }
+                Ok(Once::NotOurs) => {
+                    return Ok(RunReport {
+                        status: "running".into(),
+                        talks,
+                        waiting_for: None,
+                    })
+                }
+                Err(e) if retryable(&e) && failures < 3 => {
+                    failures += 1;
+                    Metrics::inc(&self.metrics.aborted);
+                    tracing::debug!(execution = %id, "run abandoned, retrying: {e}");
+                    std::thread::sleep(std::time::Duration::from_millis(5 * failures));
+                }
+                Err(e) => {
+                    Metrics::inc(&self.metrics.aborted);
+                    tracing::warn!(execution = %id, "run abandoned: {e}");
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn run_once(&self, conn: &mut diesel::PgConnection, id: Uuid) -> Result<Once> {
+        use diesel::Connection;
+        conn.transaction::<Once, Error, _>(|conn| {
+            let Some(exec) = executions::get(conn, id)? else {
+                return Err(Error::NotFound(format!("no execution {id}")));
+            };
+            if exec.status != "running" || exec.owner.as_deref() != Some(self.owner.as_str()) {
+                return Ok(Once::NotOurs);
+            }
+            Metrics::inc(&self.metrics.runs);
+            let journal: HashMap<String, Json> =
+                executions::journal(conn, id)?.into_iter().collect();
+            let script = self.compiled(conn, &exec.script_hash)?;
+            let mut host = DurableHost::new(self, conn, &exec, journal);
+            let (outcome, vars) = run_entry(
+                &self.engine,
+                &script,
+                exec.entry as usize,
+                &exec.input,
+                &mut host,
+            );
+            if let Some(e) = host.abort.take() {
+                return Err(e);
+            }
+            let talk_target = host.talk_target();
+            let new_entries = std::mem::take(&mut host.new_entries);
+            let new_talks = std::mem::take(&mut host.new_talks);
+            let all_talks = std::mem::take(&mut host.all_talks);
+            let result = host.result.take();
+            let wait = host.wait.take();
+            let conn = host.into_conn();
+
+            let Some(wake_pending) = executions::lock_owned(conn, id, &self.owner)? else {
+                return Ok(Once::NotOurs);
+            };
+            executions::append_journal(conn, id, &new_entries)?;
+            executions::add_messages(conn, talk_target, id, "bot", &new_talks)?;
+            let mut notify = new_entries.iter().any(|(k, _)| {
+                k.ends_with("!child") || k.ends_with("!started") || k.contains("workflow#")
+            });
+            let (status, again, waiting_for) = match outcome {
+                RunOutcome::Completed => {
+                    let result = result.unwrap_or_else(|| {
+                        if all_talks.is_empty() {
+                            Json::Null
+                        } else {
+                            Json::String(all_talks.join("\n"))
+                        }
+                    });
+                    executions::finish(conn, id, "completed", Some(&result), None, &vars)?;
+                    events::clear_wait(conn, id)?;
+                    if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
+                        notify |= executions::resolve_wait(conn, parent, key, &result)?;
+                    }
+                    Metrics::inc(&self.metrics.completed);
+                    ("completed", false, None)
+                }
+                RunOutcome::Failed(e) => {
+                    let msg = format!(
+                        "{}/{}.bas:{}:{}: {}",
+                        exec.bot, exec.script, e.span.line, e.span.col, e.message
+                    );
+                    executions::finish(conn, id, "failed", None, Some(&msg), &vars)?;
+                    events::clear_wait(conn, id)?;
+                    approvals::cancel_for(conn, id)?;
+                    if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
+                        let marker = json!({ FAILED: format!("bot '{}' failed: {msg}", exec.bot) });
+                        notify |= executions::resolve_wait(conn, parent, key, &marker)?;
+                    }
+                    Metrics::inc(&self.metrics.failed);
+                    ("failed", false, None)
+                }
+                RunOutcome::Suspended => {
+                    let Some(wait) = wait else {
+                        return Err(Error::Internal(format!(
+                            "execution {id} suspended without saying what for"
+                        )));
+                    };
+                    let mut again = wake_pending || wait.wake_at.is_some_and(|t| t <= Utc::now());
+                    if let Some((key, names, cursor)) = &wait.event {
+                        again |= events::register_wait(conn, id, key, names, *cursor)?;
+                    }
+                    executions::suspend(conn, id, &wait.waiting_for, wait.wake_at, &vars, again)?;
+                    Metrics::inc(&self.metrics.suspended);
+                    (
+                        if again { "running" } else { "waiting" },
+                        again,
+                        Some(wait.waiting_for),
+                    )
+                }
+            };
+            if notify {
+                diesel::RunQueryDsl::execute(
+                    diesel::sql_query("SELECT pg_notify('botserver_wake', '')"),
+                    conn,
+                )?;
+            }
+            Ok(Once::Done {
+                report: RunReport {
+                    status: status.to_string(),
+                    talks: new_talks,
+                    waiting_for,
+                },
+                again,
+            })
+        })
+        .inspect(|once| {
+            if let Once::Done { .. } = once {
+                // Children, parents or handlers may have become runnable.
+                self.wake.notify_one();
+            }
+        })
+    }
+}
