@@ -108,13 +108,17 @@ pub fn generate(script: &Script, diags: &mut Vec<Diagnostic>) -> Vec<GeneratedEn
         step_sink: None,
         proc_code: String::new(),
     };
-    // Procedures first: their Rhai functions are appended to every entry.
+    // Procedures first: their Rhai functions are appended to every entry. A name
+    // declared twice was reported above; only its first declaration is generated.
+    let mut generated = std::collections::HashSet::new();
     for s in &script.body {
         if let StmtKind::Procedure {
             name, params, body, ..
         } = &s.kind
         {
-            g.procedure(name, params, body, s.span);
+            if generated.insert(name.clone()) {
+                g.procedure(name, params, body, s.span);
+            }
         }
     }
     g.proc_code = std::mem::take(&mut g.out);
@@ -159,7 +163,6 @@ pub fn quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '$' => out.push_str("\\$"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
             c => out.push(c),
         }
@@ -291,7 +294,10 @@ impl Codegen<'_> {
             }
             StmtKind::ForEach { var, list, body } => {
                 let it = self.temp("it");
-                self.w(&format!("for {it} in op_iter("));
+                self.w(&format!("for {it} in "));
+                // A value that cannot be looped over is reported at the list expression.
+                self.mark(list.span);
+                self.w("op_iter(");
                 self.expr(list);
                 self.w(") {\n");
                 self.var(var);
@@ -308,14 +314,20 @@ impl Codegen<'_> {
             } => {
                 let end = self.temp("end");
                 let st = self.temp("step");
+                // Each bound that is not a number is reported at its own expression.
                 self.var(var);
-                self.w(" = op_num(");
+                self.w(" = ");
+                self.mark(from.span);
+                self.w("op_num(");
                 self.expr(from);
-                self.w(&format!(");\nlet {end} = op_num("));
+                self.w(&format!(");\nlet {end} = "));
+                self.mark(to.span);
+                self.w("op_num(");
                 self.expr(to);
                 self.w(&format!(");\nlet {st} = "));
                 match step {
                     Some(e) => {
+                        self.mark(e.span);
                         self.w("op_num(");
                         self.expr(e);
                         self.w(")");
@@ -323,7 +335,7 @@ impl Codegen<'_> {
                     None => self.w("1"),
                 }
                 self.w(";\n");
-                self.mark(s.span);
+                self.mark(step.as_ref().map_or(s.span, |e| e.span));
                 self.w(&format!(
                     "if op_eq({st}, 0) {{ throw \"FOR STEP must not be 0\"; }}\n"
                 ));

@@ -58,11 +58,22 @@ fn cmp_op(a: &Dynamic, b: &Dynamic, want: fn(std::cmp::Ordering) -> bool) -> Rha
     }
 }
 
+/// The key of `m` that `key` names: the exact key, else one that differs only in case.
+/// Member names are case-insensitive like every BASIC name, while maps keep the keys
+/// as written (`{ orderId: 1 }`, JSON from outside).
+fn map_key(m: &Map, key: &str) -> Option<String> {
+    if m.contains_key(key) {
+        return Some(key.to_string());
+    }
+    m.keys()
+        .find(|k| k.eq_ignore_ascii_case(key))
+        .map(|k| k.to_string())
+}
+
 fn index(obj: &Dynamic, key: &Dynamic) -> Dynamic {
     if let Some(m) = obj.read_lock::<Map>() {
-        return m
-            .get(value::display(key).as_str())
-            .cloned()
+        return map_key(&m, value::display(key).as_str())
+            .and_then(|k| m.get(k.as_str()).cloned())
             .unwrap_or(Dynamic::UNIT);
     }
     let i = match value::as_num(key) {
@@ -92,7 +103,8 @@ fn set_path(root: Dynamic, path: &[Dynamic], v: Dynamic) -> RhaiResult {
     };
     if seg.is_string() {
         let mut m = root.try_cast::<Map>().unwrap_or_default();
-        let key = value::display(seg);
+        let written = value::display(seg);
+        let key = map_key(&m, &written).unwrap_or(written);
         let child = m.remove(key.as_str()).unwrap_or(Dynamic::UNIT);
         m.insert(key.into(), set_path(child, rest, v)?);
         return Ok(Dynamic::from_map(m));
@@ -143,8 +155,11 @@ fn register_operators(engine: &mut Engine) {
             return Err(fail("division by zero"));
         }
         if let (Num::Int(x), Num::Int(y)) = (x, y) {
-            if x % y == 0 {
-                return Ok(Dynamic::from_int(x / y));
+            // `checked_`: i64::MIN / -1 overflows; it falls through to float division.
+            if x.checked_rem(y) == Some(0) {
+                if let Some(q) = x.checked_div(y) {
+                    return Ok(Dynamic::from_int(q));
+                }
             }
         }
         Ok(Dynamic::from_float(x.as_f64() / y.as_f64()))

@@ -29,6 +29,7 @@ pub fn parse(tokens: Vec<Token>) -> Result<Script, Vec<Diagnostic>> {
         parallel_depth: 0,
         workflow_depth: 0,
         proc_depth: 0,
+        with_depth: 0,
         loop_kinds: Vec::new(),
     };
     let body = p.block(&[]).map(|(b, _)| b);
@@ -56,11 +57,44 @@ pub struct Parser {
     pub(crate) parallel_depth: usize,
     pub(crate) workflow_depth: usize,
     pub(crate) proc_depth: usize,
+    /// Inside `WITH`, where a line may start with `.field`.
+    with_depth: usize,
     loop_kinds: Vec<&'static str>,
 }
 
 /// A terminator of a block: a sequence of words at the start of a line.
 pub type Terminator = &'static [&'static str];
+
+/// The message for a block closer (or `ELSE`, `CASE`) whose block was never opened.
+fn stray_closer(p: &Parser, w: &str) -> String {
+    let opener = match w {
+        "next" => "FOR",
+        "wend" => "WHILE",
+        "loop" => "DO",
+        "else" | "elseif" => "IF",
+        "case" => "SELECT CASE",
+        _ => {
+            let next = match &p.peek_n(1).tok {
+                Tok::Ident(n) => n.to_ascii_lowercase(),
+                _ => String::new(),
+            };
+            let opener = match next.as_str() {
+                "if" => "IF",
+                "select" => "SELECT CASE",
+                "while" => "WHILE",
+                "sub" => "SUB",
+                "function" => "FUNCTION",
+                "with" => "WITH",
+                "on" => "ON EVENT",
+                "workflow" => "ORCHESTRATE WORKFLOW",
+                "parallel" => "PARALLEL",
+                _ => return "'END' without a matching opening statement".to_string(),
+            };
+            return format!("'END {}' without a matching {opener}", next.to_uppercase());
+        }
+    };
+    format!("'{}' without a matching {opener}", w.to_uppercase())
+}
 
 impl Parser {
     // ----- token helpers -------------------------------------------------------------
@@ -254,10 +288,20 @@ impl Parser {
         what: &str,
     ) -> PResult<(Vec<Stmt>, usize)> {
         match self.block(ends) {
-            Ok((_, w)) if w >= ends.len() => Err(Diagnostic::error(
-                opener,
-                format!("{what} is not closed (expected {})", ends[0].join(" ")),
-            )),
+            Ok((_, w)) if w >= ends.len() => {
+                // Name the closer, not a word that only starts another branch
+                // (`ELSEIF`, `ELSE`, `CASE`).
+                let closer = ends
+                    .iter()
+                    .find(|ws| !matches!(ws.first(), Some(&("elseif" | "else" | "case"))))
+                    .or(ends.first())
+                    .map(|ws| ws.join(" ").to_uppercase())
+                    .unwrap_or_default();
+                Err(Diagnostic::error(
+                    opener,
+                    format!("{what} is not closed (expected {closer})"),
+                ))
+            }
             Ok(r) => Ok(r),
             Err(e) => Err(e),
         }
@@ -266,6 +310,12 @@ impl Parser {
     /// One statement, or `None` for a line that holds only a declaration with no effect.
     pub(crate) fn statement(&mut self) -> PResult<Option<Stmt>> {
         let span = self.span();
+        if self.with_depth > 0 && self.at_sym(".") {
+            // `.field = expr` inside WITH: the same as `field = expr`.
+            self.advance();
+            let kind = self.assignment()?;
+            return Ok(Some(Stmt::new(kind, span)));
+        }
         let t = self.peek().clone();
         let Tok::Ident(word) = &t.tok else {
             return Err(self.unexpected("expected a statement"));
@@ -325,10 +375,7 @@ impl Parser {
                 self.assignment()?
             }
             "end" | "next" | "wend" | "loop" | "else" | "elseif" | "case" => {
-                return Err(Diagnostic::error(
-                    span,
-                    format!("'{}' without a matching opening statement", word),
-                ))
+                return Err(Diagnostic::error(span, stray_closer(self, &w)))
             }
             _ => {
                 let next = self.peek_n(1);
@@ -393,7 +440,14 @@ impl Parser {
         let opener = self.span();
         self.advance();
         let cond = self.expr()?;
-        self.expect_word("then", "the IF condition")?;
+        if let Err(e) = self.expect_word("then", "the IF condition") {
+            if !self.at_eol() {
+                return Err(e);
+            }
+            // A block IF that only lacks THEN: report it and parse the block, so its
+            // END IF does not show up as a second, misleading error.
+            self.errors.push(e);
+        }
         if !self.at_eol() {
             // One-line IF: IF c THEN stmt [ELSE stmt]
             let then = self.statement()?.into_iter().collect();
@@ -427,13 +481,18 @@ impl Parser {
                 }
                 2 => {
                     self.advance();
-                    let (body, which) =
-                        self.block_until(&[&["end", "if"], &["else"], &["elseif"]], opener, "IF")?;
+                    const LAST: &[Terminator] = &[&["end", "if"], &["else"], &["elseif"]];
+                    let (body, mut which) = self.block_until(LAST, opener, "IF")?;
                     if which != 0 {
-                        return Err(Diagnostic::error(
+                        self.errors.push(Diagnostic::error(
                             self.span(),
                             "ELSE must be the last branch of an IF",
                         ));
+                        // Skip the misplaced branches up to END IF.
+                        while which != 0 {
+                            self.skip_line();
+                            which = self.block_until(LAST, opener, "IF")?.1;
+                        }
                     }
                     otherwise = Some(body);
                     self.eat_words(&["end", "if"]);
@@ -549,7 +608,8 @@ impl Parser {
         const ENDS: &[Terminator] = &[&["case"], &["end", "select"]];
         let (before, mut which) = self.block_until(ENDS, opener, "SELECT CASE")?;
         if let Some(s) = before.first() {
-            return Err(Diagnostic::error(s.span, "statement before the first CASE"));
+            self.errors
+                .push(Diagnostic::error(s.span, "statement before the first CASE"));
         }
         while which == 0 {
             let case_span = self.span();
@@ -557,7 +617,8 @@ impl Parser {
             if self.eat_word("else") {
                 let (body, w) = self.block_until(ENDS, opener, "SELECT CASE")?;
                 if w == 0 {
-                    return Err(Diagnostic::error(
+                    // Reported, and the CASEs after it are still parsed.
+                    self.errors.push(Diagnostic::error(
                         case_span,
                         "CASE ELSE must be the last CASE",
                     ));
@@ -602,7 +663,9 @@ impl Parser {
         let is_function = self.at_word("function");
         self.advance();
         if self.proc_depth > 0 || self.workflow_depth > 0 {
-            return Err(Diagnostic::error(
+            // Reported, and the declaration is still parsed so that its END SUB is not
+            // taken for the end of the enclosing one.
+            self.errors.push(Diagnostic::error(
                 opener,
                 "SUB and FUNCTION can only be declared at the top level of a script",
             ));
@@ -645,7 +708,10 @@ impl Parser {
         let opener = self.span();
         self.advance();
         let (var, _) = self.ident("a variable after WITH")?;
-        let (body, _) = self.block_until(&[&["end", "with"]], opener, "WITH")?;
+        self.with_depth += 1;
+        let r = self.block_until(&[&["end", "with"]], opener, "WITH");
+        self.with_depth -= 1;
+        let (body, _) = r?;
         self.advance();
         self.advance();
         // Inside WITH, `field = expr` (or `.field = expr`) sets a member of the object.
@@ -971,6 +1037,7 @@ impl Parser {
                         parallel_depth: 0,
                         workflow_depth: 0,
                         proc_depth: 0,
+                        with_depth: 0,
                         loop_kinds: Vec::new(),
                     };
                     let e = sub.expr()?;
@@ -989,6 +1056,7 @@ impl Parser {
     /// Dispatches statements that start with a keyword of a keyword family.
     fn keyword_statement(&mut self, w: &str, span: Span) -> PResult<Option<Stmt>> {
         let kind = match w {
+            "wait" if self.at_words(&["wait", "for"]) => self.event_statement(w, span)?,
             "talk" | "hear" | "print" | "wait" | "delay" | "param" | "description" => {
                 self.conversation_statement(w)?
             }

@@ -30,6 +30,13 @@ pub fn display(v: &Dynamic) -> String {
 }
 
 pub fn display_float(f: FLOAT) -> String {
+    // Shown with at most 15 significant digits, as BASICs and spreadsheets do, so that
+    // binary rounding noise stays hidden: 0.1 + 0.2 shows `0.3`, 1.1 * 100 shows `110`.
+    let f = if f.is_finite() {
+        format!("{f:.14e}").parse::<FLOAT>().unwrap_or(f)
+    } else {
+        f
+    };
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{}", f as i64)
     } else {
@@ -322,6 +329,12 @@ mod tests {
         assert_eq!(display(&Dynamic::from_float(8.0)), "8");
         assert_eq!(display(&Dynamic::from_float(9.5)), "9.5");
         assert_eq!(display(&Dynamic::from_int(-3)), "-3");
+        assert_eq!(display(&Dynamic::from_float(0.1 + 0.2)), "0.3");
+        assert_eq!(display(&Dynamic::from_float(1.1 * 100.0)), "110");
+        assert_eq!(
+            display(&Dynamic::from_float(1.0 / 3.0)),
+            "0.333333333333333"
+        );
         assert_eq!(display(&Dynamic::UNIT), "");
     }
 

@@ -33,11 +33,7 @@ const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
     ("right", 2, 2, right),
     ("mid", 2, 3, mid),
     ("instr", 2, 3, instr),
-    ("replace", 3, 3, |a| {
-        Ok(Dynamic::from(
-            display(&a[0]).replace(&display(&a[1]), &display(&a[2])),
-        ))
-    }),
+    ("replace", 3, 3, replace),
     ("split", 1, 2, split),
     ("join", 1, 2, join),
     ("val", 1, 1, |a| {
@@ -172,7 +168,9 @@ fn random(a: &[Dynamic]) -> Result<Dynamic, String> {
         ));
     }
     let span = (hi as i128 - lo as i128 + 1) as f64;
-    Ok(Dynamic::from_int(lo + (r * span).floor() as i64))
+    Ok(Dynamic::from_int(
+        lo.saturating_add((r * span).floor() as i64),
+    ))
 }
 
 fn len(a: &[Dynamic]) -> Result<Dynamic, String> {
@@ -246,6 +244,32 @@ fn instr(a: &[Dynamic]) -> Result<Dynamic, String> {
     Ok(Dynamic::from_int(found))
 }
 
+/// The largest string a built-in builds. The engine's own (smaller) string limit
+/// rejects the result afterwards; this bound only keeps a built-in whose output grows
+/// multiplicatively (`REPLACE`, `JOIN`) from exhausting memory before that check.
+const MAX_BUILT_STRING_BYTES: usize = 16 << 20;
+
+fn check_built_size(what: &str, bytes: usize) -> Result<(), String> {
+    if bytes > MAX_BUILT_STRING_BYTES {
+        return Err(format!(
+            "{what}: the result would be {bytes} bytes, over the size limit of this server"
+        ));
+    }
+    Ok(())
+}
+
+/// `REPLACE(s, find, with)`: every `find` replaced; an empty `find` changes nothing.
+fn replace(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let (s, find, with) = (display(&a[0]), display(&a[1]), display(&a[2]));
+    if find.is_empty() {
+        return Ok(Dynamic::from(s));
+    }
+    let hits = s.matches(find.as_str()).count();
+    let bytes = (s.len() - hits * find.len()).saturating_add(hits.saturating_mul(with.len()));
+    check_built_size("REPLACE", bytes)?;
+    Ok(Dynamic::from(s.replace(&find, &with)))
+}
+
 fn split(a: &[Dynamic]) -> Result<Dynamic, String> {
     let s = display(&a[0]);
     let sep = a.get(1).map(display).unwrap_or_else(|| ",".to_string());
@@ -261,10 +285,14 @@ fn split(a: &[Dynamic]) -> Result<Dynamic, String> {
 
 fn join(a: &[Dynamic]) -> Result<Dynamic, String> {
     let sep = a.get(1).map(display).unwrap_or_else(|| ",".to_string());
-    let items = value::items(&a[0])?;
-    Ok(Dynamic::from(
-        items.iter().map(display).collect::<Vec<_>>().join(&sep),
-    ))
+    let items: Vec<String> = value::items(&a[0])?.iter().map(display).collect();
+    let bytes = items
+        .iter()
+        .map(String::len)
+        .sum::<usize>()
+        .saturating_add(sep.len().saturating_mul(items.len().saturating_sub(1)));
+    check_built_size("JOIN", bytes)?;
+    Ok(Dynamic::from(items.join(&sep)))
 }
 
 fn is_empty(v: &Dynamic) -> bool {

@@ -1,0 +1,6 @@
+SELECT CASE 1
+  CASE ELSE
+    TALK "a"
+  CASE 1
+    TALK "b"
+END SELECT

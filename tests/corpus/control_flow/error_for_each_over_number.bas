@@ -1,0 +1,3 @@
+FOR EACH x IN 42
+  TALK x
+NEXT

@@ -1,0 +1,2 @@
+FOR i = "a" TO 3
+NEXT

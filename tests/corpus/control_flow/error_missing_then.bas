@@ -1,0 +1,3 @@
+IF 1 = 1
+  TALK "x"
+END IF

@@ -1,0 +1,3 @@
+FOR i = 1 TO 3
+  TALK i
+NEXT j

@@ -1,0 +1,5 @@
+x = 1
+END IF
+NEXT
+WEND
+LOOP

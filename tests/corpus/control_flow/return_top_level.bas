@@ -1,0 +1,5 @@
+TALK "before"
+IF TRUE THEN
+  RETURN "the result"
+END IF
+TALK "never"

@@ -1,0 +1,3 @@
+TALK "a"
+RETURN
+TALK "never"

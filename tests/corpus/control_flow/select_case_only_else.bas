@@ -1,0 +1,4 @@
+SELECT CASE 1
+  CASE ELSE
+    TALK "else only"
+END SELECT

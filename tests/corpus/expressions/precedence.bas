@@ -1,0 +1,14 @@
+TALK 1 + 2 * 3
+TALK (1 + 2) * 3
+TALK 2 * 3 ^ 2
+TALK -2 ^ 2
+TALK 2 ^ 3 ^ 2
+TALK 10 - 4 - 3
+TALK 100 / 10 / 5
+TALK 7 + 8 MOD 5
+TALK 17 \ 5 * 2
+TALK 1 + 2 & 3 + 4
+TALK 1 + 2 = 3
+TALK NOT 1 = 2
+TALK 1 < 2 AND 3 < 2 OR 5 = 5
+TALK TRUE OR TRUE AND FALSE

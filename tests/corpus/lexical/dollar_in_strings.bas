@@ -1,0 +1,3 @@
+price = 5
+TALK "costs $" & price
+TALK "$$ and ${price}$"

@@ -1,0 +1,2 @@
+name = "Ann"
+TALK "Hello ${name"

@@ -1,0 +1,4 @@
+TALK "He said ""hello"""
+TALK ""
+TALK "[" & "" & "]"
+TALK """"

@@ -1,0 +1,3 @@
+_tmp = 1
+first_name = "Ann"
+TALK first_name & _tmp

@@ -1,0 +1,4 @@
+TALK Double(21)
+FUNCTION Double(n)
+  RETURN n * 2
+END FUNCTION

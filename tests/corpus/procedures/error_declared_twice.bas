@@ -1,0 +1,4 @@
+SUB Dup()
+END SUB
+SUB Dup()
+END SUB

@@ -1,0 +1,2 @@
+FUNCTION Open(a)
+  RETURN a

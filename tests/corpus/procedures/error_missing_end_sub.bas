@@ -1,0 +1,2 @@
+SUB Open()
+  TALK "x"

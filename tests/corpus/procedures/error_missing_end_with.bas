@@ -1,0 +1,2 @@
+WITH p
+  name = "x"

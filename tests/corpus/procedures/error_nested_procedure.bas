@@ -1,0 +1,4 @@
+SUB Outer()
+  SUB Inner()
+  END SUB
+END SUB

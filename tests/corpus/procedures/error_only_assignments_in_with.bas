@@ -1,0 +1,4 @@
+WITH p
+  name = "x"
+  TALK "not allowed"
+END WITH

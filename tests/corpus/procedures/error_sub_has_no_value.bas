@@ -1,0 +1,4 @@
+SUB Show(x)
+  TALK x
+END SUB
+y = Show(1)

@@ -1,0 +1,7 @@
+SUB Two(a, b)
+END SUB
+FUNCTION One(a)
+  RETURN a
+END FUNCTION
+CALL Two(1)
+x = One(1, 2)

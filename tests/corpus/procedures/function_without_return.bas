@@ -1,0 +1,4 @@
+FUNCTION NoResult(x)
+  y = x
+END FUNCTION
+TALK ISNULL(NoResult(1))

@@ -1,0 +1,10 @@
+FUNCTION Fact(n)
+  IF n <= 1 THEN RETURN 1
+  RETURN n * Fact(n - 1)
+END FUNCTION
+FUNCTION Fib(n)
+  IF n < 2 THEN RETURN n
+  RETURN Fib(n - 1) + Fib(n - 2)
+END FUNCTION
+TALK Fact(10)
+TALK Fib(15)
