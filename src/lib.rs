@@ -6,4 +6,5 @@ pub mod bots;
 pub mod cli;
 pub mod db;
 pub mod error;
+pub mod server;
 pub mod workflow;

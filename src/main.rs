@@ -25,6 +25,39 @@ enum Command {
     },
     /// Run a dialog in the terminal (TALK to stdout, HEAR from stdin).
     Run { file: PathBuf },
+    /// Serve the bots over HTTP with durable execution.
+    Serve {
+        /// Folder holding the *.gbai packages.
+        #[arg(long, env = "BOTSERVER_BOTS", default_value = "bottemplates")]
+        bots: PathBuf,
+        /// Address to listen on.
+        #[arg(long, env = "BOTSERVER_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, env = "REDIS_URL")]
+        redis_url: Option<String>,
+        #[arg(long, env = "BOTSERVER_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// This instance's name in execution leases (default: a new random name).
+        #[arg(long, env = "BOTSERVER_INSTANCE")]
+        instance: Option<String>,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct DbArgs {
+    /// PostgreSQL URL; without it a private cluster under --data-dir is used.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Where the zero-config cluster lives.
+    #[arg(long, env = "BOTSERVER_DATA", default_value = "data")]
+    data_dir: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -66,6 +99,52 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("error: {e}");
                     2
+                }
+            }
+        }
+        Command::Serve {
+            bots,
+            bind,
+            db,
+            redis_url,
+            admin_token,
+            instance,
+        } => {
+            let opts = botserver::cli::serve::ServeOptions {
+                database_url: db.database_url,
+                redis_url: redis_url.filter(|u| !u.is_empty()),
+                bind,
+                bots,
+                admin_token: admin_token.filter(|t| !t.is_empty()),
+                instance,
+                data_dir: db.data_dir,
+            };
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match runtime.block_on(botserver::cli::serve::serve(opts)) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
+        Command::Migrate { db } => {
+            match botserver::cli::serve::database_url(db.database_url, &db.data_dir)
+                .and_then(|url| botserver::cli::serve::migrate(&url))
+            {
+                Ok(n) => {
+                    println!("applied {n} migration(s)");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
                 }
             }
         }

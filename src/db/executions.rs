@@ -535,3 +535,46 @@ pub fn set_context(
     .execute(conn)?;
     Ok(())
 }
+
+/// Claims one execution for `owner` now (a message was delivered to it).
+pub fn take_over(conn: &mut PgConnection, id: Uuid, owner: &str, lease_secs: f64) -> Result<()> {
+    diesel::sql_query(
+        "UPDATE workflow_executions SET status = 'running', waiting_for = NULL, wake_at = NULL, owner = $2, \
+         lease_until = now() + make_interval(secs => $3), runs = runs + 1, updated_at = now() WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(owner)
+    .bind::<Double, _>(lease_secs)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Puts a failed step back to running (operator retry).
+pub fn reset_step(conn: &mut PgConnection, id: Uuid, key: &str) -> Result<()> {
+    diesel::sql_query(
+        "UPDATE workflow_steps SET status = 'running', error = NULL, attempts = 1, finished_at = NULL \
+         WHERE execution_id = $1 AND key = $2",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(key)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Forgets recorded child failures so that the children run again.
+pub fn forget_failures(conn: &mut PgConnection, id: Uuid) -> Result<usize> {
+    Ok(
+        diesel::sql_query("DELETE FROM journal WHERE execution_id = $1 AND value ? '__failed'")
+            .bind::<SqlUuid, _>(id)
+            .execute(conn)?,
+    )
+}
+
+pub fn clear_error(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    diesel::sql_query(
+        "UPDATE workflow_executions SET error = NULL, finished_at = NULL WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)?;
+    Ok(())
+}

@@ -5,6 +5,7 @@
 pub mod approvals;
 pub mod events;
 pub mod executions;
+pub mod local;
 pub mod memory;
 pub mod scripts;
 

@@ -4,6 +4,7 @@
 //! claims runnable executions with leases and wakes due timers (`scheduler`).
 
 pub mod host;
+pub mod ops;
 pub mod runner;
 pub mod scheduler;
 
@@ -76,6 +77,10 @@ pub struct Runtime {
     pub running: Mutex<HashSet<Uuid>>,
     /// Wakes the scheduler early (new work, a wake-up, a notification).
     pub wake: tokio::sync::Notify,
+    /// Runs in progress at once, shared by the scheduler and requests that run inline.
+    pub permits: Arc<tokio::sync::Semaphore>,
+    /// Ids of executions that ended on this instance (long polls listen here).
+    pub finished: tokio::sync::broadcast::Sender<Uuid>,
     pub metrics: Metrics,
 }
 
@@ -87,19 +92,30 @@ pub fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Compares two secrets without leaking where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 impl Runtime {
     pub fn new(pool: PgPool, config: RuntimeConfig, owner: String) -> Arc<Runtime> {
         Arc::new(Runtime {
             pool,
             engine: engine::new_engine(&config.limits),
             cache: ScriptCache::default(),
-            config,
             owner,
             bots: RwLock::new(BTreeMap::new()),
             stored: Mutex::new(HashSet::new()),
             running: Mutex::new(HashSet::new()),
             wake: tokio::sync::Notify::new(),
+            permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_runs)),
+            finished: tokio::sync::broadcast::channel(1024).0,
             metrics: Metrics::default(),
+            config,
         })
     }
 

@@ -200,9 +200,12 @@ impl Runtime {
             })
         })
         .inspect(|once| {
-            if let Once::Done { .. } = once {
+            if let Once::Done { report, .. } = once {
                 // Children, parents or handlers may have become runnable.
                 self.wake.notify_one();
+                if matches!(report.status.as_str(), "completed" | "failed") {
+                    let _ = self.finished.send(id);
+                }
             }
         })
     }

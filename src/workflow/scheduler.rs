@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 
 use super::Runtime;
 use crate::db::executions;
@@ -14,7 +14,7 @@ use crate::db::executions;
 /// Runs the scheduler until `shutdown` turns true, then waits for the runs in progress
 /// and releases this instance's leases.
 pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
-    let permits = Arc::new(Semaphore::new(rt.config.max_concurrent_runs));
+    let permits = rt.permits.clone();
     let renewer = tokio::spawn(renew_leases(rt.clone(), shutdown.clone()));
     let listener = spawn_listener(rt.clone(), shutdown.clone());
     loop {

@@ -1,0 +1,86 @@
+//! Approval requests: list them, decide one.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{parse_id, Bearer, JsonBody};
+use super::AppState;
+use crate::db::approvals;
+use crate::error::Error;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    approver: Option<String>,
+    status: Option<String>,
+    workflow: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, Error> {
+    let workflow = q
+        .workflow
+        .as_deref()
+        .map(|w| parse_id(w, "workflow"))
+        .transpose()?;
+    state
+        .blocking(move |rt| {
+            let rows = approvals::list(
+                &mut *rt.conn()?,
+                q.approver.as_deref(),
+                q.status.as_deref(),
+                workflow,
+                q.limit.unwrap_or(100).clamp(1, 1000),
+            )?;
+            Ok(Json(json!({ "approvals": rows })))
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecideBody {
+    decision: String,
+    comment: Option<String>,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    bearer: Bearer,
+    JsonBody(body): JsonBody<DecideBody>,
+) -> Result<Json<Value>, Error> {
+    let id = parse_id(&id, "approval")?;
+    let approve = match body.decision.as_str() {
+        "approve" | "approved" => true,
+        "reject" | "rejected" => false,
+        other => {
+            return Err(Error::BadRequest(format!(
+                "'decision' must be \"approve\" or \"reject\", not \"{other}\""
+            )))
+        }
+    };
+    // The admin decides with the admin token; anyone else needs the approval's token.
+    let token = if state.is_admin(&bearer) {
+        None
+    } else {
+        match bearer.0 {
+            Some(t) => Some(t),
+            None => {
+                return Err(Error::Unauthorized(
+                    "deciding an approval needs its decision token or the admin token (Authorization: Bearer …)".into(),
+                ))
+            }
+        }
+    };
+    let value = state
+        .blocking(move |rt| {
+            rt.decide_approval(id, token.as_deref(), approve, body.comment.as_deref())
+        })
+        .await?;
+    Ok(Json(json!({ "id": id, "decision": value })))
+}

@@ -1,0 +1,75 @@
+//! Conversations: start one with a bot, send messages, read the transcript.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{parse_id, JsonBody};
+use super::AppState;
+use crate::db::executions;
+use crate::error::Error;
+
+pub async fn start(
+    State(state): State<AppState>,
+    Path(bot): Path<String>,
+) -> Result<(StatusCode, Json<Value>), Error> {
+    let reply = state
+        .blocking(move |rt| rt.start_conversation(&bot))
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(reply))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    text: String,
+}
+
+pub async fn message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<MessageBody>,
+) -> Result<Json<Value>, Error> {
+    let id = parse_id(&id, "conversation")?;
+    if body.text.len() > state.config.max_message_bytes {
+        return Err(Error::TooLarge(format!(
+            "'text' is {} bytes; the limit is {} bytes",
+            body.text.len(),
+            state.config.max_message_bytes
+        )));
+    }
+    let reply = state
+        .blocking(move |rt| rt.post_message(id, &body.text))
+        .await?;
+    Ok(Json(json!(reply)))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Error> {
+    let id = parse_id(&id, "conversation")?;
+    state
+        .blocking(move |rt| {
+            let mut conn = rt.conn()?;
+            let exec = executions::get(&mut conn, id)?
+                .filter(|e| e.kind == "conversation")
+                .ok_or_else(|| Error::NotFound(format!("no conversation {id}")))?;
+            let messages = executions::messages(&mut conn, id, 0)?;
+            let waiting = exec.status == "waiting"
+                && exec
+                    .waiting_for
+                    .as_ref()
+                    .and_then(|w| w.get("kind"))
+                    .and_then(|k| k.as_str())
+                    == Some("message");
+            Ok(Json(json!({
+                "id": exec.id, "bot": exec.bot, "status": exec.status, "waiting": waiting,
+                "waiting_for": exec.waiting_for, "error": exec.error,
+                "messages": messages, "created_at": exec.created_at,
+            })))
+        })
+        .await
+}

@@ -1,0 +1,77 @@
+//! `GET /health` and `GET /metrics` (Prometheus text format).
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Value as Json_};
+
+use super::AppState;
+
+pub async fn health(State(state): State<AppState>) -> Json<Json_> {
+    let db = state
+        .blocking(|rt| {
+            use diesel::RunQueryDsl;
+            let mut conn = rt.conn()?;
+            diesel::sql_query("SELECT 1").execute(&mut conn)?;
+            Ok(())
+        })
+        .await;
+    let database = match db {
+        Ok(()) => "ok".to_string(),
+        Err(e) => format!("error: {e}"),
+    };
+    let redis = match &state.config.redis_url {
+        None => "off",
+        Some(_) => "configured",
+    };
+    let status = if database == "ok" { "ok" } else { "degraded" };
+    Json(json!({ "status": status, "database": database, "redis": redis }))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let m = &state.rt.metrics;
+    let mut out = String::new();
+    let mut counter = |name: &str, help: &str, v: u64| {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"
+        ));
+    };
+    counter(
+        "botserver_runs_total",
+        "Runs (replays) of executions.",
+        m.runs.load(Ordering::Relaxed),
+    );
+    counter(
+        "botserver_executions_completed_total",
+        "Executions completed.",
+        m.completed.load(Ordering::Relaxed),
+    );
+    counter(
+        "botserver_executions_failed_total",
+        "Executions failed.",
+        m.failed.load(Ordering::Relaxed),
+    );
+    counter(
+        "botserver_suspends_total",
+        "Runs that suspended.",
+        m.suspended.load(Ordering::Relaxed),
+    );
+    counter(
+        "botserver_runs_abandoned_total",
+        "Runs abandoned and retried.",
+        m.aborted.load(Ordering::Relaxed),
+    );
+    counter(
+        "botserver_script_compiles_total",
+        "Script compilations.",
+        state.rt.cache.compile_count(),
+    );
+    let running = state.rt.running.lock().map(|r| r.len()).unwrap_or(0);
+    out.push_str(&format!(
+        "# HELP botserver_runs_in_progress Runs in progress.\n# TYPE botserver_runs_in_progress gauge\nbotserver_runs_in_progress {running}\n"
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}

@@ -1,0 +1,139 @@
+//! The HTTP API (DESIGN §5): one file per resource. [`serve`] takes a bound listener
+//! and a shutdown future, so tests run the real server on port 0 and stop it.
+
+mod approvals;
+mod bots;
+mod conversations;
+mod error;
+mod events;
+mod extract;
+mod health;
+mod workflows;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{self, Next};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::error::Error;
+use crate::workflow::same_secret;
+use crate::workflow::Runtime;
+use extract::Bearer;
+
+/// Server settings beyond the runtime's.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Without it the server is in development mode (everything open, loopback only).
+    pub admin_token: Option<String>,
+    pub max_message_bytes: usize,
+    pub max_event_payload_bytes: usize,
+    pub redis_url: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            admin_token: None,
+            max_message_bytes: 64 * 1024,
+            max_event_payload_bytes: 256 * 1024,
+            redis_url: None,
+        }
+    }
+}
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub rt: Arc<Runtime>,
+    pub config: Arc<ServerConfig>,
+}
+
+impl AppState {
+    /// True when the request carries the admin token (or there is none to carry).
+    pub fn is_admin(&self, bearer: &Bearer) -> bool {
+        match (&self.config.admin_token, &bearer.0) {
+            (None, _) => true,
+            (Some(admin), Some(t)) => same_secret(admin, t),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// Runs blocking work (database, script runs) off the async threads.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Runtime) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let rt = self.rt.clone();
+        tokio::task::spawn_blocking(move || f(&rt))
+            .await
+            .map_err(|e| Error::Internal(format!("worker task failed: {e}")))?
+    }
+}
+
+async fn require_admin(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    bearer: Bearer,
+    req: axum::extract::Request,
+    next: Next,
+) -> Result<axum::response::Response, Error> {
+    if !state.is_admin(&bearer) {
+        return Err(match bearer.0 {
+            None => Error::Unauthorized(
+                "this route needs the admin token (Authorization: Bearer …)".into(),
+            ),
+            Some(_) => Error::Forbidden("this token is not the admin token".into()),
+        });
+    }
+    Ok(next.run(req).await)
+}
+
+/// The routes of the API.
+pub fn router(state: AppState) -> Router {
+    let admin = Router::new()
+        .route("/metrics", get(health::metrics))
+        .route("/api/bots", get(bots::list))
+        .route("/api/bots/{bot}/memory", get(bots::memory))
+        .route("/api/bots/{bot}/memory/shared", get(bots::shared))
+        .route("/api/bots/{bot}/memory/{key}", get(bots::memory_key))
+        .route(
+            "/api/workflows",
+            post(workflows::start).get(workflows::list),
+        )
+        .route("/api/workflows/{id}", get(workflows::detail))
+        .route("/api/workflows/{id}/result", get(workflows::result))
+        .route("/api/workflows/{id}/cancel", post(workflows::cancel))
+        .route("/api/workflows/{id}/retry", post(workflows::retry))
+        .route("/api/approvals", get(approvals::list))
+        .route("/api/events", post(events::publish).get(events::list))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
+    // Public: health, starting a conversation, and the conversation's own calls (its
+    // unguessable id is its capability); approvals check their own token.
+    let public = Router::new()
+        .route("/health", get(health::health))
+        .route("/api/bots/{bot}/conversations", post(conversations::start))
+        .route("/api/conversations/{id}", get(conversations::get))
+        .route(
+            "/api/conversations/{id}/messages",
+            post(conversations::message),
+        )
+        .route("/api/approvals/{id}", post(approvals::decide));
+    admin
+        .merge(public)
+        .fallback(|| async { Error::NotFound("no such route".into()) })
+        .layer(DefaultBodyLimit::max(1 << 20))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

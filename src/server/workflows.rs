@@ -1,0 +1,180 @@
+//! Workflows: start, list, inspect, await the result, cancel, retry.
+
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::extract::{parse_id, JsonBody};
+use super::AppState;
+use crate::db::executions::{self, ExecRow};
+use crate::error::Error;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartBody {
+    bot: String,
+    script: String,
+    #[serde(default)]
+    input: Value,
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<StartBody>,
+) -> Result<(StatusCode, Json<Value>), Error> {
+    let rt = state.rt.clone();
+    let id =
+        tokio::task::spawn_blocking(move || rt.start_workflow(&body.bot, &body.script, body.input))
+            .await
+            .map_err(|e| Error::Internal(format!("worker task failed: {e}")))??;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "status": "running" })),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    bot: Option<String>,
+    name: Option<String>,
+    limit: Option<i64>,
+}
+
+fn summary(e: &ExecRow) -> Value {
+    json!({
+        "id": e.id, "bot": e.bot, "name": e.name, "script": e.script, "status": e.status,
+        "waiting_for": e.waiting_for, "created_at": e.created_at, "finished_at": e.finished_at,
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, Error> {
+    state
+        .blocking(move |rt| {
+            let rows = executions::list(
+                &mut *rt.conn()?,
+                &["workflow"],
+                q.status.as_deref(),
+                q.bot.as_deref(),
+                q.name.as_deref(),
+                q.limit.unwrap_or(100).clamp(1, 1000),
+            )?;
+            Ok(Json(
+                json!({ "workflows": rows.iter().map(summary).collect::<Vec<_>>() }),
+            ))
+        })
+        .await
+}
+
+fn load(rt: &crate::workflow::Runtime, id: Uuid) -> Result<ExecRow, Error> {
+    executions::get(&mut *rt.conn()?, id)?
+        .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Error> {
+    let id = parse_id(&id, "workflow")?;
+    state
+        .blocking(move |rt| {
+            let mut conn = rt.conn()?;
+            let e = executions::get(&mut conn, id)?.ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
+            let steps = executions::steps(&mut conn, id)?;
+            let children: Vec<Value> = executions::children(&mut conn, id)?
+                .iter()
+                .map(|c| json!({ "id": c.id, "kind": c.kind, "bot": c.bot, "name": c.name, "status": c.status,
+                                 "result": c.result, "error": c.error }))
+                .collect();
+            let output: Vec<String> = executions::messages(&mut conn, id, 0)?
+                .into_iter()
+                .filter(|m| m.direction == "bot")
+                .map(|m| m.text)
+                .collect();
+            Ok(Json(json!({
+                "id": e.id, "kind": e.kind, "bot": e.bot, "name": e.name, "script": e.script, "status": e.status,
+                "waiting_for": e.waiting_for, "input": e.input, "variables": e.variables, "result": e.result,
+                "error": e.error, "steps": steps, "children": children, "output": output,
+                "parent_id": e.parent_id, "conversation_id": e.conversation_id,
+                "created_at": e.created_at, "updated_at": e.updated_at, "finished_at": e.finished_at,
+            })))
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct ResultQuery {
+    timeout: Option<f64>,
+}
+
+fn ended(status: &str) -> bool {
+    matches!(status, "completed" | "failed" | "cancelled")
+}
+
+/// Long poll: answers when the workflow ends or the timeout (default 30 s) passes.
+pub async fn result(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ResultQuery>,
+) -> Result<Json<Value>, Error> {
+    let id = parse_id(&id, "workflow")?;
+    let timeout = q.timeout.unwrap_or(30.0);
+    if !(0.0..=300.0).contains(&timeout) {
+        return Err(Error::BadRequest(
+            "'timeout' must be between 0 and 300 seconds".into(),
+        ));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(timeout);
+    // Subscribe before the first look so that an end in between is not missed.
+    let mut finished = state.rt.finished.subscribe();
+    loop {
+        let e = state.blocking(move |rt| load(rt, id)).await?;
+        if ended(&e.status) || tokio::time::Instant::now() >= deadline {
+            return Ok(Json(
+                json!({ "id": e.id, "status": e.status, "result": e.result, "error": e.error }),
+            ));
+        }
+        // Ends on this instance are announced; ends elsewhere are seen by the periodic look.
+        let tick = tokio::time::sleep_until(
+            deadline.min(tokio::time::Instant::now() + Duration::from_millis(200)),
+        );
+        tokio::pin!(tick);
+        loop {
+            tokio::select! {
+                _ = &mut tick => break,
+                msg = finished.recv() => match msg {
+                    Ok(done) if done == id => break,
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(_) => break,
+                },
+            }
+        }
+    }
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Error> {
+    let id = parse_id(&id, "workflow")?;
+    state.blocking(move |rt| rt.cancel(id)).await?;
+    Ok(Json(json!({ "id": id, "status": "cancelled" })))
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Error> {
+    let id = parse_id(&id, "workflow")?;
+    state.blocking(move |rt| rt.retry(id)).await?;
+    Ok(Json(json!({ "id": id, "status": "running" })))
+}

@@ -1,0 +1,289 @@
+//! Operations the API (and the benchmark) performs on executions: start a conversation
+//! or a workflow, deliver a message, decide an approval, publish an event, cancel and
+//! retry. Each is one transaction plus, where useful, an immediate run on this instance.
+
+use diesel::Connection;
+use serde_json::{json, Value as Json};
+use uuid::Uuid;
+
+use super::Runtime;
+use crate::db::{approvals, events, executions};
+use crate::error::{Error, Result};
+
+/// The answer to a conversation call.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConversationReply {
+    pub id: Uuid,
+    pub messages: Vec<String>,
+    /// True when the bot waits for the user's next message.
+    pub waiting: bool,
+    pub status: String,
+}
+
+fn waits_for_message(waiting_for: &Option<Json>) -> bool {
+    waiting_for
+        .as_ref()
+        .and_then(|w| w.get("kind"))
+        .and_then(|k| k.as_str())
+        == Some("message")
+}
+
+impl Runtime {
+    /// Starts `start.bas` of a bot as a conversation and runs it to its first wait.
+    pub fn start_conversation(&self, bot: &str) -> Result<ConversationReply> {
+        let id = Uuid::now_v7();
+        {
+            let mut conn = self.conn()?;
+            let (script, hash) = self.current_script(&mut conn, bot, "start")?;
+            executions::create(
+                &mut conn,
+                &executions::NewExecution {
+                    id,
+                    kind: "conversation",
+                    bot: bot.to_string(),
+                    script,
+                    script_hash: hash,
+                    entry: 0,
+                    name: None,
+                    input: json!({}),
+                    parent_id: None,
+                    parent_key: None,
+                    conversation_id: None,
+                    owner: Some(self.owner.clone()),
+                },
+                self.config.lease_secs,
+            )?;
+        }
+        let report = self.run_owned(id)?;
+        Ok(ConversationReply {
+            id,
+            waiting: report.status == "waiting" && waits_for_message(&report.waiting_for),
+            messages: report.talks,
+            status: report.status,
+        })
+    }
+
+    /// Delivers a user message to a conversation waiting in HEAR and runs it on.
+    pub fn post_message(&self, id: Uuid, text: &str) -> Result<ConversationReply> {
+        let mut conn = self.conn()?;
+        conn.transaction::<_, Error, _>(|conn| {
+            let status = executions::lock_status(conn, id)?
+                .ok_or_else(|| Error::NotFound(format!("no conversation {id}")))?;
+            let exec = executions::get(conn, id)?
+                .filter(|e| e.kind == "conversation")
+                .ok_or_else(|| Error::NotFound(format!("no conversation {id}")))?;
+            let key = exec
+                .waiting_for
+                .as_ref()
+                .filter(|_| status == "waiting")
+                .filter(|w| waits_for_message(&Some((*w).clone())))
+                .and_then(|w| w.get("key"))
+                .and_then(|k| k.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    Error::Conflict(match status.as_str() {
+                        "completed" | "failed" | "cancelled" => {
+                            format!("conversation {id} has ended ({status})")
+                        }
+                        _ => format!(
+                            "conversation {id} is not waiting for a message (status: {status})"
+                        ),
+                    })
+                })?;
+            executions::append_journal(conn, id, &[(key, Json::String(text.to_string()))])?;
+            executions::add_messages(conn, id, id, "user", &[text.to_string()])?;
+            executions::take_over(conn, id, &self.owner, self.config.lease_secs)?;
+            Ok(())
+        })?;
+        drop(conn);
+        let report = self.run_owned(id)?;
+        Ok(ConversationReply {
+            id,
+            waiting: report.status == "waiting" && waits_for_message(&report.waiting_for),
+            messages: report.talks,
+            status: report.status,
+        })
+    }
+
+    /// Starts a script of a bot as a workflow execution. Returns its id; it runs on this
+    /// instance at once when there is room, else the scheduler picks it up.
+    pub fn start_workflow(
+        self: &std::sync::Arc<Self>,
+        bot: &str,
+        script: &str,
+        input: Json,
+    ) -> Result<Uuid> {
+        if !input.is_object() && !input.is_null() {
+            return Err(Error::BadRequest("'input' must be a JSON object".into()));
+        }
+        let input = if input.is_null() { json!({}) } else { input };
+        let permit = self.permits.clone().try_acquire_owned().ok();
+        let id = Uuid::now_v7();
+        {
+            let mut conn = self.conn()?;
+            let (script, hash) = self.current_script(&mut conn, bot, script)?;
+            let compiled = self.compiled(&mut conn, &hash)?;
+            let name = compiled
+                .entries
+                .iter()
+                .find_map(|e| match &e.generated.kind {
+                    crate::basic::EntryKind::Workflow { name } if !name.is_empty() => {
+                        Some(name.clone())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| script.clone());
+            executions::create(
+                &mut conn,
+                &executions::NewExecution {
+                    id,
+                    kind: "workflow",
+                    bot: bot.to_string(),
+                    script,
+                    script_hash: hash,
+                    entry: 0,
+                    name: Some(name),
+                    input,
+                    parent_id: None,
+                    parent_key: None,
+                    conversation_id: None,
+                    owner: permit.is_some().then(|| self.owner.clone()),
+                },
+                self.config.lease_secs,
+            )?;
+        }
+        match permit {
+            Some(permit) => {
+                let rt = self.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    if let Err(e) = rt.run_owned(id) {
+                        tracing::debug!(execution = %id, "run ended with: {e}");
+                    }
+                });
+            }
+            None => self.wake.notify_one(),
+        }
+        Ok(id)
+    }
+
+    /// Decides an approval. `token` is the approval's own token, or `None` for the admin.
+    pub fn decide_approval(
+        &self,
+        id: Uuid,
+        token: Option<&str>,
+        approve: bool,
+        comment: Option<&str>,
+    ) -> Result<Json> {
+        let mut conn = self.conn()?;
+        let value = conn.transaction::<_, Error, _>(|conn| {
+            let a = approvals::get(conn, id)?.ok_or_else(|| Error::NotFound(format!("no approval {id}")))?;
+            let by = match token {
+                None => a.approver.clone(),
+                Some(t) if super::same_secret(&a.token, t) => a.approver.clone(),
+                Some(_) => {
+                    return Err(Error::Forbidden(format!(
+                        "this token cannot decide approval {id}; only {} (with the approval's token) or the admin can",
+                        a.approver
+                    )))
+                }
+            };
+            let status = if approve { "approved" } else { "rejected" };
+            if !approvals::decide(conn, id, status, Some(&by), comment)? {
+                let now = approvals::get(conn, id)?.map(|a| a.status).unwrap_or_default();
+                return Err(Error::Conflict(format!("approval {id} is already {now}")));
+            }
+            let value = json!({
+                "status": status, "by": by, "comment": comment, "at": chrono::Utc::now().to_rfc3339(),
+            });
+            executions::resolve_wait(conn, a.execution_id, &a.key, &value)?;
+            let exec = executions::get(conn, a.execution_id)?;
+            events::publish(
+                conn,
+                if approve { "approval_received" } else { "approval_denied" },
+                &json!({
+                    "approval_id": id, "workflow_id": a.execution_id, "step": a.step,
+                    "approver": a.approver, "by": by, "comment": comment,
+                }),
+                exec.as_ref().map(|e| e.bot.as_str()),
+                Some(a.execution_id),
+                exec.as_ref().and_then(|e| e.conversation_id),
+            )?;
+            Ok(value)
+        })?;
+        self.wake.notify_one();
+        Ok(value)
+    }
+
+    /// Publishes an event from outside any execution (the API).
+    pub fn publish_event(&self, name: &str, payload: &Json) -> Result<i64> {
+        let mut conn = self.conn()?;
+        let p = conn.transaction::<_, Error, _>(|conn| {
+            events::publish(conn, name, payload, None, None, None)
+        })?;
+        self.wake.notify_one();
+        Ok(p.id)
+    }
+
+    /// Cancels a running, waiting or failed execution and everything it started.
+    pub fn cancel(&self, id: Uuid) -> Result<()> {
+        let mut conn = self.conn()?;
+        conn.transaction::<_, Error, _>(|conn| {
+            let status = executions::lock_status(conn, id)?
+                .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
+            if matches!(status.as_str(), "completed" | "cancelled") {
+                return Err(Error::Conflict(format!(
+                    "workflow {id} is already {status}"
+                )));
+            }
+            let mut stack = vec![id];
+            while let Some(e) = stack.pop() {
+                executions::set_status(conn, e, "cancelled", None)?;
+                approvals::cancel_for(conn, e)?;
+                events::clear_wait(conn, e)?;
+                for child in executions::children(conn, e)? {
+                    if matches!(child.status.as_str(), "running" | "waiting") {
+                        stack.push(child.id);
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Retries a failed execution from its failed step: the step's journal is forgotten
+    /// (and every recorded child failure), so it runs again on the newest child scripts.
+    pub fn retry(&self, id: Uuid) -> Result<()> {
+        let mut conn = self.conn()?;
+        conn.transaction::<_, Error, _>(|conn| {
+            let status = executions::lock_status(conn, id)?
+                .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
+            if status != "failed" {
+                return Err(Error::Conflict(format!(
+                    "only a failed workflow can be retried; {id} is {status}"
+                )));
+            }
+            let mut prefixes = Vec::new();
+            for step in executions::steps(conn, id)? {
+                if step.status == "failed" {
+                    let k = step.key;
+                    prefixes.extend([
+                        format!("{k}/"),
+                        format!("{k}@"),
+                        format!("{k}!fail"),
+                        format!("{k}!backoff"),
+                        format!("{k}!end"),
+                    ]);
+                    executions::reset_step(conn, id, &k)?;
+                }
+            }
+            executions::forget_journal(conn, id, &prefixes)?;
+            executions::forget_failures(conn, id)?;
+            executions::set_status(conn, id, "running", None)?;
+            executions::clear_error(conn, id)?;
+            Ok(())
+        })?;
+        self.wake.notify_one();
+        Ok(())
+    }
+}
