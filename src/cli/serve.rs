@@ -72,7 +72,20 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     if ran > 0 {
         tracing::info!("applied {ran} migration(s)");
     }
-    let config = RuntimeConfig::default();
+    let mut config = RuntimeConfig::default();
+    // Tuning knobs for operators (and tests that exercise lease takeover).
+    if let Some(secs) = std::env::var("BOTSERVER_LEASE_SECS")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+    {
+        config.lease_secs = secs.clamp(1.0, 600.0);
+    }
+    if let Some(n) = std::env::var("BOTSERVER_MAX_RUNS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        config.max_concurrent_runs = n.clamp(1, 1024);
+    }
     let pool = db::pool(&url, (config.max_concurrent_runs as u32) * 2 + 8)?;
     let owner = opts
         .instance

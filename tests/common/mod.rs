@@ -1,4 +1,7 @@
 //! Code shared by the integration tests.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod corpus;
+pub mod db;
+pub mod server;
