@@ -406,6 +406,10 @@ impl Host for DurableHost<'_> {
             return Ok(id.to_string());
         }
         let id = Uuid::now_v7();
+        let mut vars = vars;
+        if let Json::Object(m) = &mut vars {
+            m.insert("workflow_id".to_string(), json!(id));
+        }
         let exec = self.exec;
         let new = NewExecution {
             id,

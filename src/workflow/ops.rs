@@ -116,9 +116,11 @@ impl Runtime {
         if !input.is_object() && !input.is_null() {
             return Err(Error::BadRequest("'input' must be a JSON object".into()));
         }
-        let input = if input.is_null() { json!({}) } else { input };
-        let permit = self.permits.clone().try_acquire_owned().ok();
+        let mut input = if input.is_null() { json!({}) } else { input };
         let id = Uuid::now_v7();
+        // A workflow knows its own id, as its children do.
+        input["workflow_id"] = json!(id);
+        let permit = self.permits.clone().try_acquire_owned().ok();
         {
             let mut conn = self.conn()?;
             let (script, hash) = self.current_script(&mut conn, bot, script)?;
