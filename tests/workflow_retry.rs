@@ -1,0 +1,140 @@
+//! Failing steps: RETRY re-runs a step with backoff until it succeeds (attempts = 3 after
+//! two failures); a step that always fails fails the workflow; after the failing bot's
+//! script is fixed, an operator's retry completes the workflow from the failed step.
+//! Also: cancel.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::db::TestDb;
+use common::server::{BotDir, Server};
+use serde_json::{json, Value};
+
+fn start(s: &Server, bot: &str) -> String {
+    let (st, v) = s.post(
+        "/api/workflows",
+        json!({ "bot": bot, "script": "start", "input": {} }),
+    );
+    assert_eq!(st, 201, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+fn result(s: &Server, id: &str) -> Value {
+    s.get(&format!("/api/workflows/{id}/result?timeout=30")).1
+}
+
+fn step(s: &Server, id: &str, key: &str) -> Value {
+    let (_, d) = s.get(&format!("/api/workflows/{id}"));
+    d["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["key"] == key)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn failing_twice_then_succeeding_takes_three_attempts() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "flaky",
+        "task",
+        "n = GET BOT MEMORY(\"calls\") + 1\nSET BOT MEMORY \"calls\", n\nIF n < 3 THEN\n  x = 1 / 0\nEND IF\nRETURN { calls: n }\n",
+    );
+    bots.script(
+        "retrier",
+        "start",
+        "ORCHESTRATE WORKFLOW \"retrying\"\n  STEP 1: BOT \"flaky\" \"work\"\n    RETRY 3 BACKOFF 0.1\n  RETURN step1\nEND WORKFLOW\n",
+    );
+    let s = Server::start(&db.url, &bots.path);
+    let id = start(&s, "retrier");
+    let r = result(&s, &id);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["result"], json!({ "calls": 3 }));
+    let st = step(&s, &id, "1");
+    assert_eq!(st["attempts"], 3, "{st}");
+    assert_eq!(st["status"], "completed");
+    assert_eq!(db.count("SELECT count(*) AS n FROM workflow_executions WHERE bot = 'flaky' AND status = 'failed'"), 2);
+}
+
+#[test]
+fn always_failing_step_fails_and_operator_retry_completes_after_fix() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script("broken", "task", "TALK \"trying\"\nx = 1 / 0\n");
+    bots.script(
+        "fixme",
+        "start",
+        "ORCHESTRATE WORKFLOW \"fixme\"\n  STEP 1: x = 41\n  STEP 2: BOT \"broken\" \"work\"\n    RETRY 2 BACKOFF 0.1\n  RETURN { x: x + 1, two: step2 }\nEND WORKFLOW\n",
+    );
+    let s = Server::start(&db.url, &bots.path);
+    let id = start(&s, "fixme");
+    let r = result(&s, &id);
+    assert_eq!(r["status"], "failed", "{r}");
+    assert!(
+        r["error"].as_str().unwrap().contains("division by zero"),
+        "{r}"
+    );
+    let st = step(&s, &id, "2");
+    assert_eq!(
+        (st["status"].as_str(), st["attempts"].as_i64()),
+        (Some("failed"), Some(2)),
+        "{st}"
+    );
+    assert_eq!(step(&s, &id, "1")["status"], "completed");
+
+    // Retrying before the fix fails again; after the fix it completes.
+    let (code, v) = s.post(&format!("/api/workflows/{id}/retry"), json!({}));
+    assert_eq!(code, 200, "{v}");
+    let r = result(&s, &id);
+    assert_eq!(r["status"], "failed", "{r}");
+    bots.script("broken", "task", "RETURN \"fixed\"\n");
+    let (code, v) = s.post(&format!("/api/workflows/{id}/retry"), json!({}));
+    assert_eq!(code, 200, "{v}");
+    let r = result(&s, &id);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["result"], json!({ "x": 42, "two": "fixed" }));
+    // Step 1 was not run again: its journal entry is the original one.
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) AS n FROM journal WHERE execution_id = '{id}' AND key = '1!end'"
+        )),
+        1
+    );
+
+    let (code, v) = s.post(&format!("/api/workflows/{id}/retry"), json!({}));
+    assert_eq!(code, 409, "only failed workflows can be retried: {v}");
+}
+
+#[test]
+fn cancel_stops_a_waiting_workflow_and_its_children() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script("sleeper", "task", "WAIT 30\nRETURN 1\n");
+    bots.script(
+        "parent",
+        "start",
+        "STEP 1: BOT \"sleeper\" \"nap\"\nRETURN 2\n",
+    );
+    let s = Server::start(&db.url, &bots.path);
+    let id = start(&s, "parent");
+    common::server::eventually(10.0, "child waiting", || {
+        let n = db.count("SELECT count(*) AS n FROM workflow_executions WHERE bot = 'sleeper' AND status = 'waiting'");
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(format!("{n} waiting"))
+        }
+    });
+    let (code, v) = s.post(&format!("/api/workflows/{id}/cancel"), json!({}));
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(result(&s, &id)["status"], "cancelled");
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE status = 'cancelled'"),
+        2
+    );
+    let (code, _) = s.post(&format!("/api/workflows/{id}/cancel"), json!({}));
+    assert_eq!(code, 409);
+}
