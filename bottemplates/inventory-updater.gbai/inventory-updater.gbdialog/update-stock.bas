@@ -6,6 +6,7 @@ WAIT 1
 stock = GET BOT MEMORY("returned_items")
 IF ISNULL(stock) THEN stock = 0
 stock = stock + 1
+SET BOT MEMORY "returned_items", stock
 
 SET BOT MEMORY "done:" + task + ":" + workflow_id, TRUE
 PUBLISH EVENT "task_done" WITH { bot: "inventory-updater", task: task, workflow: workflow_id }
