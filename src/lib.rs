@@ -8,3 +8,4 @@ pub mod db;
 pub mod error;
 pub mod server;
 pub mod workflow;
+pub mod bench;

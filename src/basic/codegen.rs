@@ -254,7 +254,18 @@ impl Codegen<'_> {
         self.w(&format!("], {value});\n"));
     }
 
+    /// One statement, in its own Rhai block: its temporaries (`let __v…`) are scoped
+    /// to it, which keeps Rhai's variable lookups short in long scripts.
     pub(crate) fn stmt(&mut self, s: &Stmt) {
+        if matches!(s.kind, StmtKind::Procedure { .. } | StmtKind::Declaration) {
+            return;
+        }
+        self.w("{\n");
+        self.stmt_code(s);
+        self.w("}\n");
+    }
+
+    fn stmt_code(&mut self, s: &Stmt) {
         self.mark(s.span);
         match &s.kind {
             StmtKind::Assign { target, value } => {
