@@ -2,10 +2,11 @@
 //! workflows, events and cross-bot memory. See `src/README.md` for the layout.
 
 pub mod basic;
+pub mod bench;
 pub mod bots;
 pub mod cli;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod server;
 pub mod workflow;
-pub mod bench;

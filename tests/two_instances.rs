@@ -26,7 +26,6 @@ fn two_hundred_conversations_through_two_instances() {
     let servers = [&a, &b];
     std::thread::scope(|scope| {
         for t in 0..8 {
-            let servers = servers;
             scope.spawn(move || {
                 for i in 0..25 {
                     let k = t * 25 + i;

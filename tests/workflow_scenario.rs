@@ -182,6 +182,10 @@ fn order_150_needs_approval_and_runs_branches_in_parallel() {
     .load(&mut db.conn())
     .unwrap();
     assert_eq!(spans.len(), 2, "{spans:?}");
+    assert_eq!(
+        (spans[0].bot.as_str(), spans[1].bot.as_str()),
+        ("inventory-updater", "refund-processor")
+    );
     assert!(
         spans[0].created_at < spans[1].finished_at && spans[1].created_at < spans[0].finished_at,
         "branch run times do not overlap: {spans:?}"

@@ -122,6 +122,13 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     println!("botserver listening on http://{local}");
     tracing::info!(bots = ?rt.bot_list().iter().map(|b| b.0.clone()).collect::<Vec<_>>(), "serving");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let announcer = crate::events::start(
+        rt.clone(),
+        opts.redis_url.clone(),
+        rt.redis.clone(),
+        stop_rx.clone(),
+    );
+    let _ = rt.announcer.set(announcer);
     let sched = tokio::spawn(scheduler::run(rt.clone(), stop_rx));
     let state = AppState {
         rt: rt.clone(),

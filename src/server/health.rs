@@ -23,10 +23,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Json_> {
         Ok(()) => "ok".to_string(),
         Err(e) => format!("error: {e}"),
     };
-    let redis = match &state.config.redis_url {
-        None => "off",
-        Some(_) => "configured",
-    };
+    let redis = state.rt.redis.describe();
     let status = if database == "ok" { "ok" } else { "degraded" };
     Json(json!({ "status": status, "database": database, "redis": redis }))
 }

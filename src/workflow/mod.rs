@@ -81,6 +81,9 @@ pub struct Runtime {
     pub permits: Arc<tokio::sync::Semaphore>,
     /// Ids of executions that ended on this instance (long polls listen here).
     pub finished: tokio::sync::broadcast::Sender<Uuid>,
+    /// Wakes other instances (Redis), set once the bus has started.
+    pub announcer: std::sync::OnceLock<crate::events::Announcer>,
+    pub redis: Arc<crate::events::RedisStatus>,
     pub metrics: Metrics,
 }
 
@@ -114,9 +117,18 @@ impl Runtime {
             wake: tokio::sync::Notify::new(),
             permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_runs)),
             finished: tokio::sync::broadcast::channel(1024).0,
+            announcer: std::sync::OnceLock::new(),
+            redis: Arc::new(crate::events::RedisStatus::default()),
             metrics: Metrics::default(),
             config,
         })
+    }
+
+    /// Tells other instances that there is new work (no-op without Redis).
+    pub fn announce(&self) {
+        if let Some(a) = self.announcer.get() {
+            a.announce();
+        }
     }
 
     pub fn conn(&self) -> Result<db::PgConn> {

@@ -164,7 +164,11 @@ impl Runtime {
                     }
                 });
             }
-            None => self.wake.notify_one(),
+            None => {
+                // No room here: whichever instance has room claims it.
+                self.wake.notify_one();
+                self.announce();
+            }
         }
         Ok(id)
     }
@@ -214,6 +218,7 @@ impl Runtime {
             Ok(value)
         })?;
         self.wake.notify_one();
+        self.announce();
         Ok(value)
     }
 
@@ -224,6 +229,7 @@ impl Runtime {
             events::publish(conn, name, payload, None, None, None)
         })?;
         self.wake.notify_one();
+        self.announce();
         Ok(p.id)
     }
 
@@ -286,6 +292,7 @@ impl Runtime {
             Ok(())
         })?;
         self.wake.notify_one();
+        self.announce();
         Ok(())
     }
 }

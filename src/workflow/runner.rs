@@ -32,6 +32,8 @@ enum Once {
     Done {
         report: RunReport,
         again: bool,
+        /// The commit made work runnable elsewhere: tell the other instances.
+        announce: bool,
     },
     /// Another instance holds the execution (our lease lapsed) or it is not runnable.
     NotOurs,
@@ -65,7 +67,7 @@ impl Runtime {
         let mut failures = 0;
         loop {
             match self.run_once(&mut conn, id) {
-                Ok(Once::Done { report, again }) => {
+                Ok(Once::Done { report, again, .. }) => {
                     talks.extend(report.talks);
                     if !again {
                         return Ok(RunReport { talks, ..report });
@@ -190,6 +192,9 @@ impl Runtime {
                     conn,
                 )?;
             }
+            let published = new_entries
+                .iter()
+                .any(|(k, _)| k.contains("publish#") || k.contains("approval#"));
             Ok(Once::Done {
                 report: RunReport {
                     status: status.to_string(),
@@ -197,12 +202,19 @@ impl Runtime {
                     waiting_for,
                 },
                 again,
+                announce: notify || published,
             })
         })
         .inspect(|once| {
-            if let Once::Done { report, .. } = once {
+            if let Once::Done {
+                report, announce, ..
+            } = once
+            {
                 // Children, parents or handlers may have become runnable.
                 self.wake.notify_one();
+                if *announce {
+                    self.announce();
+                }
                 if matches!(report.status.as_str(), "completed" | "failed") {
                     let _ = self.finished.send(id);
                 }

@@ -1,0 +1,193 @@
+//! The wake-up bus between server instances. PostgreSQL is the source of truth for
+//! events and waits (see `db::events`); this only *wakes* instances early, so a lost
+//! message delays nothing by more than the scheduler's poll interval and loses nothing.
+//!
+//! Two carriers: PostgreSQL `NOTIFY botserver_wake`, sent inside the committing
+//! transaction and always on (see `workflow::scheduler`), and — with the cargo feature
+//! `redis` and `REDIS_URL` set — Redis pub/sub on the channel `botserver:wake`. When
+//! Redis goes away the server says so once (log and `/health`), keeps working from
+//! PostgreSQL, and reconnects.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::workflow::Runtime;
+
+/// The Redis channel instances wake each other on.
+pub const CHANNEL: &str = "botserver:wake";
+
+const OK: u8 = 1;
+const DOWN: u8 = 2;
+const CONNECTING: u8 = 3;
+
+/// The state of the Redis carrier, for `/health`.
+#[derive(Default)]
+pub struct RedisStatus(AtomicU8);
+
+impl RedisStatus {
+    pub fn describe(&self) -> &'static str {
+        match self.0.load(Ordering::Relaxed) {
+            OK => "ok",
+            DOWN => "down",
+            CONNECTING => "connecting",
+            _ => "off", // never started: no REDIS_URL
+        }
+    }
+
+    /// Records a new state; true when it changed (so the change is logged once).
+    fn set(&self, v: u8) -> bool {
+        self.0.swap(v, Ordering::Relaxed) != v
+    }
+}
+
+/// Sends wake-ups to the other instances. Cheap to call from blocking code.
+#[derive(Clone, Default)]
+pub struct Announcer {
+    tx: Option<mpsc::UnboundedSender<()>>,
+}
+
+impl Announcer {
+    /// Tells other instances there is new work (after a commit that made some runnable).
+    pub fn announce(&self) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts the Redis carrier when a URL is given and the feature is built in.
+/// Returns the announcer the runtime uses after commits.
+pub fn start(
+    rt: Arc<Runtime>,
+    redis_url: Option<String>,
+    status: Arc<RedisStatus>,
+    shutdown: watch::Receiver<bool>,
+) -> Announcer {
+    let Some(url) = redis_url else {
+        return Announcer::default();
+    };
+    start_redis(rt, url, status, shutdown)
+}
+
+#[cfg(not(feature = "redis"))]
+fn start_redis(
+    _: Arc<Runtime>,
+    _: String,
+    status: Arc<RedisStatus>,
+    _: watch::Receiver<bool>,
+) -> Announcer {
+    tracing::warn!(
+        "REDIS_URL is set but this build has no `redis` feature; waking through PostgreSQL only"
+    );
+    Announcer::default()
+}
+
+#[cfg(feature = "redis")]
+fn start_redis(
+    rt: Arc<Runtime>,
+    url: String,
+    status: Arc<RedisStatus>,
+    shutdown: watch::Receiver<bool>,
+) -> Announcer {
+    let client = match redis::Client::open(url.as_str()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("invalid REDIS_URL: {e}; waking through PostgreSQL only");
+            status.set(DOWN);
+            return Announcer::default();
+        }
+    };
+    status.set(CONNECTING);
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(subscriber(
+        client.clone(),
+        rt,
+        status.clone(),
+        shutdown.clone(),
+    ));
+    tokio::spawn(publisher(client, rx, status, shutdown));
+    Announcer { tx: Some(tx) }
+}
+
+#[cfg(feature = "redis")]
+fn went_down(status: &RedisStatus, e: &dyn std::fmt::Display) {
+    if status.set(DOWN) {
+        tracing::warn!("Redis is unreachable ({e}); waking through PostgreSQL until it is back");
+    }
+}
+
+#[cfg(feature = "redis")]
+fn came_up(status: &RedisStatus) {
+    if status.set(OK) {
+        tracing::info!("Redis connected: instances wake each other through it");
+    }
+}
+
+/// Listens on the channel; every message wakes this instance's scheduler.
+#[cfg(feature = "redis")]
+async fn subscriber(
+    client: redis::Client,
+    rt: Arc<Runtime>,
+    status: Arc<RedisStatus>,
+    shutdown: watch::Receiver<bool>,
+) {
+    use futures::StreamExt;
+    while !*shutdown.borrow() {
+        match client.get_async_pubsub().await {
+            Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
+                Ok(()) => {
+                    came_up(&status);
+                    // Wake once: anything announced while we were away is picked up now.
+                    rt.wake.notify_one();
+                    let mut stream = pubsub.on_message();
+                    while stream.next().await.is_some() {
+                        rt.wake.notify_one();
+                    }
+                    went_down(&status, &"the subscription ended");
+                }
+                Err(e) => went_down(&status, &e),
+            },
+            Err(e) => went_down(&status, &e),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+/// Publishes announcements, coalescing bursts into one message.
+#[cfg(feature = "redis")]
+async fn publisher(
+    client: redis::Client,
+    mut rx: mpsc::UnboundedReceiver<()>,
+    status: Arc<RedisStatus>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let mut conn = None;
+    while let Some(()) = rx.recv().await {
+        while rx.try_recv().is_ok() {}
+        if *shutdown.borrow() {
+            return;
+        }
+        if conn.is_none() {
+            match client.get_multiplexed_async_connection().await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    went_down(&status, &e);
+                    continue;
+                }
+            }
+        }
+        if let Some(c) = conn.as_mut() {
+            let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+                .arg(CHANNEL)
+                .arg("")
+                .query_async(c)
+                .await;
+            if let Err(e) = sent {
+                went_down(&status, &e);
+                conn = None;
+            }
+        }
+    }
+}
