@@ -43,6 +43,19 @@ enum Command {
         #[arg(long, env = "BOTSERVER_INSTANCE")]
         instance: Option<String>,
     },
+    /// Measure the figures of DESIGN §6 against a fresh database.
+    Bench {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, env = "REDIS_URL")]
+        redis_url: Option<String>,
+        /// Print one JSON object with the figures on the last line.
+        #[arg(long)]
+        json: bool,
+        /// Seconds each throughput figure is measured over.
+        #[arg(long, default_value_t = 8.0)]
+        seconds: f64,
+    },
     /// Apply the database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -128,6 +141,41 @@ fn main() -> ExitCode {
             };
             match runtime.block_on(botserver::cli::serve::serve(opts)) {
                 Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
+        Command::Bench {
+            db,
+            redis_url,
+            json,
+            seconds,
+        } => {
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let result = botserver::cli::serve::database_url(db.database_url, &db.data_dir).and_then(|url| {
+                let opts = botserver::bench::run::BenchOptions {
+                    database_url: url,
+                    redis_url: redis_url.filter(|u| !u.is_empty()),
+                    seconds: seconds.clamp(1.0, 120.0),
+                };
+                runtime.block_on(botserver::bench::run::run(&opts))
+            });
+            match result {
+                Ok((figures, extra)) => {
+                    print!("{}", botserver::bench::run::table(&figures, &extra));
+                    if json {
+                        println!("{}", serde_json::json!(figures));
+                    }
+                    0
+                }
                 Err(e) => {
                     eprintln!("error: {e}");
                     1

@@ -2,3 +2,5 @@
 //! returns it as plain numbers; the command prints them beside their targets.
 
 pub mod compile;
+pub mod http;
+pub mod run;

@@ -135,7 +135,8 @@ fn spawn_listener(
                         Err(_) => break 'poll,
                     }
                 }
-                if woke {
+                // With Redis up, Redis does the waking; PostgreSQL takes over when it is down.
+                if woke && rt.redis.describe() != "ok" {
                     rt.wake.notify_one();
                 }
                 std::thread::sleep(Duration::from_millis(2));
