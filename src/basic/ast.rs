@@ -63,6 +63,8 @@ pub enum ExprKind {
     Call(String, Vec<Expr>),
     /// `GET BOT MEMORY(key)`
     BotMemory(Box<Expr>),
+    /// `BOT SYNC MEMORY [FROM bot]` used as a value: how many keys changed.
+    SyncMemory(Option<Box<Expr>>),
     /// `BOT "bot" "task"` — delegation to another bot (DESIGN §2.4).
     Delegate {
         bot: Box<Expr>,

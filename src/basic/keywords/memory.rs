@@ -46,7 +46,7 @@ impl Parser {
             let all_alone = matches!(
                 self.peek_n(1).tok,
                 crate::basic::tokenizer::Tok::Newline | crate::basic::tokenizer::Tok::Eof
-            );
+            ) || self.peek_n(1).is_word("else");
             let target = if self.at_word("all") && all_alone {
                 self.advance();
                 ShareTarget::All
@@ -56,18 +56,28 @@ impl Parser {
             return Ok(Some(StmtKind::ShareMemory { key, target }));
         }
         if self.eat_words(&["bot", "sync", "memory"]) {
-            let from = if self.eat_word("from") {
-                Some(self.expr()?)
-            } else {
-                None
-            };
+            let from = self.sync_from()?;
             return Ok(Some(StmtKind::SyncMemory { from }));
         }
         Ok(None)
     }
 
-    /// `GET BOT MEMORY(key)`, `GET BOT MEMORY key`, `GET_BOT_MEMORY(key)`.
+    /// The optional `FROM bot` of `BOT SYNC MEMORY`.
+    fn sync_from(&mut self) -> PResult<Option<Expr>> {
+        Ok(if self.eat_word("from") {
+            Some(self.expr()?)
+        } else {
+            None
+        })
+    }
+
+    /// `GET BOT MEMORY(key)`, `GET BOT MEMORY key`, `GET_BOT_MEMORY(key)`; and
+    /// `BOT SYNC MEMORY [FROM bot]` as a value (`n = BOT SYNC MEMORY`).
     pub(crate) fn memory_expr(&mut self, w: &str, span: Span) -> PResult<Option<Expr>> {
+        if w == "bot" && self.eat_words(&["bot", "sync", "memory"]) {
+            let from = self.sync_from()?.map(Box::new);
+            return Ok(Some(Expr::new(ExprKind::SyncMemory(from), span)));
+        }
         let spelled = if w == "get" && self.at_words(&["get", "bot", "memory"]) {
             3
         } else if w == "get_bot_memory" {
@@ -106,21 +116,24 @@ impl Codegen<'_> {
                 self.expr(value);
                 self.w(");\n");
             }
-            StmtKind::ShareMemory { key, target } => {
-                self.w("k_share_memory(");
-                self.expr(key);
-                self.w(", ");
-                match target {
-                    ShareTarget::All => self.w("()"),
-                    ShareTarget::Bot(e) => self.expr(e),
+            StmtKind::ShareMemory { key, target } => match target {
+                ShareTarget::All => {
+                    self.w("k_share_memory_all(");
+                    self.expr(key);
+                    self.w(");\n");
                 }
-                self.w(");\n");
-            }
+                ShareTarget::Bot(e) => {
+                    self.w("k_share_memory(");
+                    self.expr(key);
+                    self.w(", ");
+                    self.expr(e);
+                    self.w(");\n");
+                }
+            },
             StmtKind::SyncMemory { from } => {
                 self.sink("k_sync_memory(");
-                match from {
-                    Some(e) => self.expr(e),
-                    None => self.w("()"),
+                if let Some(e) = from {
+                    self.expr(e);
                 }
                 self.w(");\n");
             }
@@ -129,10 +142,20 @@ impl Codegen<'_> {
     }
 
     pub(crate) fn memory_expr_code(&mut self, e: &Expr) {
-        if let ExprKind::BotMemory(key) = &e.kind {
-            self.w("k_memory_get(");
-            self.expr(key);
-            self.w(")");
+        match &e.kind {
+            ExprKind::BotMemory(key) => {
+                self.w("k_memory_get(");
+                self.expr(key);
+                self.w(")");
+            }
+            ExprKind::SyncMemory(from) => {
+                self.w("k_sync_memory(");
+                if let Some(f) = from {
+                    self.expr(f);
+                }
+                self.w(")");
+            }
+            _ => {}
         }
     }
 }
@@ -148,15 +171,16 @@ fn key_text(key: &Dynamic, what: &str) -> Result<String, Box<rhai::EvalAltResult
     Ok(k)
 }
 
-fn bot_name(v: &Dynamic, what: &str) -> Result<Option<String>, Box<rhai::EvalAltResult>> {
+/// A named bot; NULL is an error, never "every bot" (that is written `WITH ALL`).
+fn bot_name(v: &Dynamic, what: &str) -> Result<String, Box<rhai::EvalAltResult>> {
     if v.is_unit() {
-        return Ok(None);
+        return Err(fail(format!("{what} needs a bot name, got NULL")));
     }
     let name = value::display(v);
     if name.is_empty() {
         return Err(fail(format!("{what} needs a bot name")));
     }
-    Ok(Some(name))
+    Ok(name)
 }
 
 pub fn register(engine: &mut Engine) {
@@ -181,14 +205,23 @@ pub fn register(engine: &mut Engine) {
         "k_share_memory",
         |key: Dynamic, target: Dynamic| -> RhaiResult {
             let key = key_text(&key, "BOT SHARE MEMORY")?;
-            let target = bot_name(&target, "BOT SHARE MEMORY")?;
-            call_host(|h| h.share_memory(&key, target.as_deref())).map_err(host_err)?;
+            let target = bot_name(&target, "BOT SHARE MEMORY … WITH")?;
+            call_host(|h| h.share_memory(&key, Some(&target))).map_err(host_err)?;
             Ok(Dynamic::UNIT)
         },
     );
+    engine.register_fn("k_share_memory_all", |key: Dynamic| -> RhaiResult {
+        let key = key_text(&key, "BOT SHARE MEMORY")?;
+        call_host(|h| h.share_memory(&key, None)).map_err(host_err)?;
+        Ok(Dynamic::UNIT)
+    });
+    engine.register_fn("k_sync_memory", || -> RhaiResult {
+        let n = call_host(|h| h.sync_memory(None)).map_err(host_err)?;
+        Ok(Dynamic::from_int(n))
+    });
     engine.register_fn("k_sync_memory", |from: Dynamic| -> RhaiResult {
         let from = bot_name(&from, "BOT SYNC MEMORY FROM")?;
-        let n = call_host(|h| h.sync_memory(from.as_deref())).map_err(host_err)?;
+        let n = call_host(|h| h.sync_memory(Some(&from))).map_err(host_err)?;
         Ok(Dynamic::from_int(n))
     });
 }
