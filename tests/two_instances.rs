@@ -69,19 +69,20 @@ fn two_hundred_conversations_through_two_instances() {
 fn killed_instance_executions_resume_on_the_other() {
     let db = TestDb::new();
     let bots = BotDir::new();
-    // Long enough that the instance is killed while these run; short enough to finish.
+    // The first run parks on a timer; the second (after it) computes long enough that
+    // the instance is killed in the middle of it, holding the lease.
     bots.script(
         "worker",
         "start",
-        "STEP 1: total = 0\nFOR i = 1 TO 30000\n  total = total + i\nNEXT\nSET BOT MEMORY \"done:\" + workflow_id, total\nWAIT 1\nRETURN total\n",
+        "WAIT 0.3\nSTEP 1: total = 0\nFOR i = 1 TO 30000\n  total = total + i\nNEXT\nSET BOT MEMORY \"done:\" + workflow_id, total\nRETURN total\n",
     );
-    let opts = Options {
+    let opts = |name: &str| Options {
+        instance: Some(name.into()),
         env: vec![("BOTSERVER_MAX_RUNS".into(), "4".into())],
         ..Options::default()
     };
-    let a = Server::start_with(&db.url, &bots.path, opts.clone());
-    let b = Server::start_with(&db.url, &bots.path, opts);
-    // Only A knows about these: they start on A (when A has room) or wait in the table.
+    let a = Server::start_with(&db.url, &bots.path, opts("inst-a"));
+    let b = Server::start_with(&db.url, &bots.path, opts("inst-b"));
     let ids: Vec<String> = (0..12)
         .map(|_| {
             let (st, v) = a.post(
@@ -89,11 +90,22 @@ fn killed_instance_executions_resume_on_the_other() {
                 json!({ "bot": "worker", "script": "start", "input": {} }),
             );
             assert_eq!(st, 201, "{v}");
-            v["id"].as_str().unwrap().to_string()
+            v["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no id in {v}"))
+                .to_string()
         })
         .collect();
-    let owned_by_a =
-        db.count("SELECT count(*) AS n FROM workflow_executions WHERE owner IS NOT NULL");
+    let held_by_a = eventually(20.0, "instance A running some of them", || {
+        let n = db.count(
+            "SELECT count(*) AS n FROM workflow_executions WHERE owner = 'inst-a' AND status = 'running'",
+        );
+        if n > 0 {
+            Ok(n)
+        } else {
+            Err("A holds no lease yet".into())
+        }
+    });
     a.kill();
     let killed_at = Instant::now();
     eventually(
@@ -106,7 +118,7 @@ fn killed_instance_executions_resume_on_the_other() {
                 Ok(())
             } else {
                 Err(format!(
-                    "{done} of 12 completed ({owned_by_a} were owned by A when it died)"
+                    "{done} of 12 completed ({held_by_a} were running on A when it died)"
                 ))
             }
         },

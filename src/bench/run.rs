@@ -70,7 +70,9 @@ fn write_bots(dir: &Path) -> std::io::Result<()> {
     for (name, src) in BENCH {
         std::fs::write(bench.join(format!("{name}.bas")), src)?;
     }
-    let steps: String = (1..=100).map(|i| format!("STEP {i}: x = x + 1\n")).collect();
+    let steps: String = (1..=100)
+        .map(|i| format!("STEP {i}: x = x + 1\n"))
+        .collect();
     let plain: String = (1..=100).map(|_| "x = x + 1\n".to_string()).collect();
     std::fs::write(bench.join("steps.bas"), steps)?;
     std::fs::write(bench.join("plain.bas"), plain)?;
@@ -90,7 +92,13 @@ struct Instance {
 impl Instance {
     /// An instance; `serving` adds the scheduler and the HTTP server (a publisher-only
     /// instance has neither, so it never runs the executions it wakes).
-    async fn start(url: &str, bots: &Path, redis: Option<String>, name: &str, serving: bool) -> Result<Instance, String> {
+    async fn start(
+        url: &str,
+        bots: &Path,
+        redis: Option<String>,
+        name: &str,
+        serving: bool,
+    ) -> Result<Instance, String> {
         let config = RuntimeConfig::default();
         let pool = db::pool(url, config.max_concurrent_runs as u32 * 2 + 8)?;
         let rt = Runtime::new(pool, config, name.to_string());
@@ -101,13 +109,16 @@ impl Instance {
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         let (stop, rx) = watch::channel(false);
-        let announcer = crate::events::start(rt.clone(), redis.clone(), rt.redis.clone(), rx.clone());
+        let announcer =
+            crate::events::start(rt.clone(), redis.clone(), rt.redis.clone(), rx.clone());
         let _ = rt.announcer.set(announcer);
         let mut tasks = Vec::new();
         let mut addr = None;
         if serving {
             tasks.push(tokio::spawn(scheduler::run(rt.clone(), rx.clone())));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| e.to_string())?;
             addr = Some(listener.local_addr().map_err(|e| e.to_string())?);
             let state = AppState {
                 rt: rt.clone(),
@@ -133,7 +144,12 @@ impl Instance {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
-        Ok(Instance { rt, addr, stop, tasks })
+        Ok(Instance {
+            rt,
+            addr,
+            stop,
+            tasks,
+        })
     }
 
     async fn stop(self) {
@@ -158,7 +174,12 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
 }
 
 /// Workflows of `script` completed per second with `callers` in flight, through HTTP.
-async fn throughput(addr: SocketAddr, script: &str, callers: usize, secs: f64) -> Result<f64, String> {
+async fn throughput(
+    addr: SocketAddr,
+    script: &str,
+    callers: usize,
+    secs: f64,
+) -> Result<f64, String> {
     let warm = Duration::from_secs_f64(1.0);
     let start = Instant::now();
     let measure_from = start + warm;
@@ -171,14 +192,21 @@ async fn throughput(addr: SocketAddr, script: &str, callers: usize, secs: f64) -
         handles.push(tokio::spawn(async move {
             let mut http = Http::connect(addr).await.map_err(|e| e.to_string())?;
             while Instant::now() < end {
-                let (st, text) = http.request("POST", "/api/workflows", Some(&body)).await.map_err(|e| e.to_string())?;
+                let (st, text) = http
+                    .request("POST", "/api/workflows", Some(&body))
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if st != 201 {
                     return Err(format!("start failed ({st}): {text}"));
                 }
                 let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
                 let id = v["id"].as_str().unwrap_or_default().to_string();
                 let (st, text) = http
-                    .request("GET", &format!("/api/workflows/{id}/result?timeout=60"), None)
+                    .request(
+                        "GET",
+                        &format!("/api/workflows/{id}/result?timeout=60"),
+                        None,
+                    )
                     .await
                     .map_err(|e| e.to_string())?;
                 let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
@@ -202,7 +230,9 @@ async fn throughput(addr: SocketAddr, script: &str, callers: usize, secs: f64) -
 /// Runs one execution of `script` to its end on this thread; returns the wall time.
 fn run_inline(rt: &Runtime, script: &str) -> Result<Duration, String> {
     let mut conn = rt.conn().map_err(|e| e.to_string())?;
-    let (name, hash) = rt.current_script(&mut conn, "bench", script).map_err(|e| e.to_string())?;
+    let (name, hash) = rt
+        .current_script(&mut conn, "bench", script)
+        .map_err(|e| e.to_string())?;
     let id = Uuid::now_v7();
     executions::create(
         &mut conn,
@@ -247,7 +277,12 @@ async fn step_overhead(rt: Arc<Runtime>) -> Result<(f64, f64), String> {
             steps.push(run_inline(&rt, "steps")?.as_secs_f64() * 1000.0);
         }
         let base = percentile(&sorted(plain), 0.5);
-        let per_step = sorted(steps.iter().map(|s| ((s - base) / 100.0).max(0.0)).collect());
+        let per_step = sorted(
+            steps
+                .iter()
+                .map(|s| ((s - base) / 100.0).max(0.0))
+                .collect(),
+        );
         Ok((percentile(&per_step, 0.5), percentile(&per_step, 0.99)))
     })
     .await
@@ -255,16 +290,22 @@ async fn step_overhead(rt: Arc<Runtime>) -> Result<(f64, f64), String> {
 }
 
 /// Publish on `publisher` → the workflow waiting on `waiter` has run again (ms).
-async fn event_wake(waiter: &Instance, publisher: &Instance, n: usize, tag: &str) -> Result<(f64, f64), String> {
+async fn event_wake(
+    waiter: &Instance,
+    publisher: &Instance,
+    n: usize,
+    tag: &str,
+) -> Result<(f64, f64), String> {
     let mut lat = Vec::new();
     for i in 0..n {
         let name = format!("bench-{tag}-{i}");
         let rt = waiter.rt.clone();
         let input = json!({ "n": name });
-        let id = tokio::task::spawn_blocking(move || rt.start_workflow("bench", "waiter", input))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+        let (id, _) =
+            tokio::task::spawn_blocking(move || rt.start_workflow("bench", "waiter", input))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
         let waiting_since = Instant::now();
         loop {
             let rt = waiter.rt.clone();
@@ -327,7 +368,9 @@ async fn count(rt: &Arc<Runtime>, sql: &'static str) -> Result<i64, String> {
     let rt = rt.clone();
     tokio::task::spawn_blocking(move || {
         let mut c = rt.conn().map_err(|e| e.to_string())?;
-        let rows: Vec<N> = diesel::sql_query(sql).load(&mut *c).map_err(|e| e.to_string())?;
+        let rows: Vec<N> = diesel::sql_query(sql)
+            .load(&mut *c)
+            .map_err(|e| e.to_string())?;
         Ok(rows.first().map(|r| r.n).unwrap_or(0))
     })
     .await
@@ -341,7 +384,8 @@ async fn suspended_memory(inst: &Instance, n: usize, extra: &mut Extra) -> Resul
     let rt = inst.rt.clone();
     tokio::task::spawn_blocking(move || {
         for _ in 0..n {
-            rt.start_workflow("bench", "parked", json!({})).map_err(|e| e.to_string())?;
+            rt.start_workflow("bench", "parked", json!({}))
+                .map_err(|e| e.to_string())?;
         }
         Ok::<(), String>(())
     })
@@ -395,7 +439,9 @@ async fn recovery(url: &str, bots: &Path, n: i64, extra: &mut Extra) -> Result<f
             break;
         }
         if t.elapsed() > Duration::from_secs(180) {
-            return Err(format!("recovery: only {done} of {n} completed after 180 s"));
+            return Err(format!(
+                "recovery: only {done} of {n} completed after 180 s"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -410,8 +456,13 @@ fn create_database(url: &str) -> Result<(String, String), String> {
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .map_err(|e| format!("cannot create the bench database: {e}"))?;
-    let (prefix, rest) = url.rsplit_once('/').ok_or("DATABASE_URL has no database name")?;
-    let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let (prefix, rest) = url
+        .rsplit_once('/')
+        .ok_or("DATABASE_URL has no database name")?;
+    let query = rest
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     let bench_url = format!("{prefix}/{name}{query}");
     let mut conn = db::connect(&bench_url)?;
     db::migrate(&mut conn)?;
@@ -420,7 +471,8 @@ fn create_database(url: &str) -> Result<(String, String), String> {
 
 fn drop_database(url: &str, name: &str) {
     if let Ok(mut admin) = db::connect(url) {
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin);
     }
 }
 
@@ -437,7 +489,8 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
     let (dbname, url) = tokio::task::spawn_blocking(move || create_database(&base))
         .await
         .map_err(|e| e.to_string())??;
-    let bots: PathBuf = std::env::temp_dir().join(format!("botserver-bench-{}", Uuid::now_v7().simple()));
+    let bots: PathBuf =
+        std::env::temp_dir().join(format!("botserver-bench-{}", Uuid::now_v7().simple()));
     write_bots(&bots).map_err(|e| e.to_string())?;
     let result = async {
         let a = Instance::start(&url, &bots, None, "bench-a", true).await?;
@@ -468,7 +521,10 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
             b.stop().await;
             a.stop().await;
         }
-        let (p50, p99) = extra.wake_redis.or(extra.wake_pg).unwrap_or((f64::NAN, f64::NAN));
+        let (p50, p99) = extra
+            .wake_redis
+            .or(extra.wake_pg)
+            .unwrap_or((f64::NAN, f64::NAN));
         f.event_wake_p50_ms = p50;
         f.event_wake_p99_ms = p99;
 
@@ -486,23 +542,67 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
 /// The table `bench` prints.
 pub fn table(f: &Figures, e: &Extra) -> String {
     let mut rows: Vec<(String, String, String)> = vec![
-        ("three-step workflows/s (64 in flight, HTTP)".into(), format!("{:.0}", f.workflows_per_sec), ">= 3000".into()),
-        ("delegated three-step workflows/s".into(), format!("{:.0}", f.delegated_workflows_per_sec), "-".into()),
-        ("step overhead p50 (ms)".into(), format!("{:.3}", f.step_overhead_p50_ms), "< 0.5".into()),
-        ("step overhead p99 (ms)".into(), format!("{:.3}", f.step_overhead_p99_ms), "-".into()),
+        (
+            "three-step workflows/s (64 in flight, HTTP)".into(),
+            format!("{:.0}", f.workflows_per_sec),
+            ">= 3000".into(),
+        ),
+        (
+            "delegated three-step workflows/s".into(),
+            format!("{:.0}", f.delegated_workflows_per_sec),
+            "-".into(),
+        ),
+        (
+            "step overhead p50 (ms)".into(),
+            format!("{:.3}", f.step_overhead_p50_ms),
+            "< 0.5".into(),
+        ),
+        (
+            "step overhead p99 (ms)".into(),
+            format!("{:.3}", f.step_overhead_p99_ms),
+            "-".into(),
+        ),
     ];
     if let Some((p50, p99)) = e.wake_pg {
-        rows.push(("event wake p50, PostgreSQL NOTIFY (ms)".into(), format!("{p50:.2}"), "< 2".into()));
-        rows.push(("event wake p99, PostgreSQL NOTIFY (ms)".into(), format!("{p99:.2}"), "< 10".into()));
+        rows.push((
+            "event wake p50, PostgreSQL NOTIFY (ms)".into(),
+            format!("{p50:.2}"),
+            "< 2".into(),
+        ));
+        rows.push((
+            "event wake p99, PostgreSQL NOTIFY (ms)".into(),
+            format!("{p99:.2}"),
+            "< 10".into(),
+        ));
     }
     if let Some((p50, p99)) = e.wake_redis {
-        rows.push(("event wake p50, Redis (ms)".into(), format!("{p50:.2}"), "< 2".into()));
-        rows.push(("event wake p99, Redis (ms)".into(), format!("{p99:.2}"), "< 10".into()));
+        rows.push((
+            "event wake p50, Redis (ms)".into(),
+            format!("{p50:.2}"),
+            "< 2".into(),
+        ));
+        rows.push((
+            "event wake p99, Redis (ms)".into(),
+            format!("{p99:.2}"),
+            "< 10".into(),
+        ));
     }
     rows.extend([
-        ("recovery: 10,000 due workflows running again (s)".into(), format!("{:.2}", f.recovery_10k_secs), "< 2".into()),
-        ("recovery: 10,000 workflows completed (s)".into(), format!("{:.2}", e.recovery_completed_secs), "-".into()),
-        ("compile 1,000 lines (ms, median)".into(), format!("{:.2}", f.compile_1000_lines_ms), "< 20".into()),
+        (
+            "recovery: 10,000 due workflows running again (s)".into(),
+            format!("{:.2}", f.recovery_10k_secs),
+            "< 2".into(),
+        ),
+        (
+            "recovery: 10,000 workflows completed (s)".into(),
+            format!("{:.2}", e.recovery_completed_secs),
+            "-".into(),
+        ),
+        (
+            "compile 1,000 lines (ms, median)".into(),
+            format!("{:.2}", f.compile_1000_lines_ms),
+            "< 20".into(),
+        ),
         (
             "memory per suspended workflow (KiB)".into(),
             format!("{:.2}", f.suspended_rss_kib_per_workflow),

@@ -44,7 +44,10 @@ impl EventRow {
     }
 }
 
-fn lock_names(conn: &mut PgConnection, names: &[String]) -> Result<()> {
+/// Takes the transaction-scoped lock of each name (in a fixed order). Whoever also locks
+/// an execution row (a publisher waking a waiter, a run registering or ending a wait)
+/// takes these first, so the two kinds of lock are always taken in the same order.
+pub fn lock_names(conn: &mut PgConnection, names: &[String]) -> Result<()> {
     let mut sorted: Vec<&String> = names.iter().collect();
     sorted.sort();
     sorted.dedup();

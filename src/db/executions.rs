@@ -37,6 +37,35 @@ pub struct NewExecution {
     pub owner: Option<String>,
 }
 
+impl NewExecution {
+    /// The row this insert makes, as a run sees it (without reading it back).
+    pub fn as_row(&self, owner: &str) -> ExecRow {
+        let now = Utc::now();
+        ExecRow {
+            id: self.id,
+            kind: self.kind.to_string(),
+            bot: self.bot.clone(),
+            script: self.script.clone(),
+            script_hash: self.script_hash.clone(),
+            entry: self.entry,
+            name: self.name.clone(),
+            status: "running".to_string(),
+            waiting_for: None,
+            input: self.input.clone(),
+            variables: self.input.clone(),
+            result: None,
+            error: None,
+            parent_id: self.parent_id,
+            parent_key: self.parent_key.clone(),
+            conversation_id: self.conversation_id,
+            owner: self.owner.clone().or_else(|| Some(owner.to_string())),
+            created_at: now,
+            updated_at: now,
+            finished_at: None,
+        }
+    }
+}
+
 pub fn create(conn: &mut PgConnection, e: &NewExecution, lease_secs: f64) -> Result<()> {
     diesel::sql_query(
         "INSERT INTO workflow_executions \
@@ -149,6 +178,25 @@ pub fn children(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ExecRow>> {
     ))
     .bind::<SqlUuid, _>(id)
     .load(conn)?)
+}
+
+#[derive(QueryableByName)]
+struct ExecWithJournal {
+    #[diesel(embed)]
+    exec: ExecRow,
+    #[diesel(sql_type = Jsonb)]
+    journal: Json,
+}
+
+/// An execution and its whole journal, in one round trip (the start of every run).
+pub fn load_for_run(conn: &mut PgConnection, id: Uuid) -> Result<Option<(ExecRow, Json)>> {
+    let rows: Vec<ExecWithJournal> = diesel::sql_query(format!(
+        "SELECT {COLUMNS}, (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
+         WHERE j.execution_id = e.id) AS journal FROM workflow_executions e WHERE id = $1"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .load(conn)?;
+    Ok(rows.into_iter().next().map(|r| (r.exec, r.journal)))
 }
 
 #[derive(QueryableByName)]
@@ -291,6 +339,71 @@ pub fn finish(
     .bind::<Jsonb, _>(variables)
     .execute(conn)?;
     Ok(())
+}
+
+/// Ends an execution this owner runs (`completed` or `failed`); false when the lease
+/// was lost (the commit must be abandoned).
+pub fn finish_owned(
+    conn: &mut PgConnection,
+    id: Uuid,
+    owner: &str,
+    status: &str,
+    result: Option<&Json>,
+    error: Option<&str>,
+    variables: &Json,
+) -> Result<bool> {
+    let n = diesel::sql_query(
+        "UPDATE workflow_executions SET status = $3, result = $4, error = $5, variables = $6, waiting_for = NULL, \
+         wake_at = NULL, wake_pending = FALSE, owner = NULL, lease_until = NULL, finished_at = now(), updated_at = now() \
+         WHERE id = $1 AND owner = $2 AND status = 'running'",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(status)
+    .bind::<Nullable<Jsonb>, _>(result)
+    .bind::<Nullable<Text>, _>(error)
+    .bind::<Jsonb, _>(variables)
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+#[derive(QueryableByName)]
+struct StatusOut {
+    #[diesel(sql_type = Text)]
+    status: String,
+}
+
+/// Suspends an execution this owner runs, in one statement that reads `wake_pending`
+/// under the row lock: a wake-up that arrived during the run (or `again`) keeps it
+/// `running` with its owner, so the caller runs it again at once. Returns the new
+/// status, or `None` when the lease was lost.
+pub fn suspend_owned(
+    conn: &mut PgConnection,
+    id: Uuid,
+    owner: &str,
+    waiting_for: &Json,
+    wake_at: Option<DateTime<Utc>>,
+    variables: &Json,
+    again: bool,
+) -> Result<Option<String>> {
+    let rows: Vec<StatusOut> = diesel::sql_query(
+        "UPDATE workflow_executions SET \
+           status = CASE WHEN wake_pending OR $6 THEN 'running' ELSE 'waiting' END, \
+           waiting_for = CASE WHEN wake_pending OR $6 THEN NULL ELSE $3 END, \
+           wake_at = CASE WHEN wake_pending OR $6 THEN NULL ELSE $4 END, \
+           owner = CASE WHEN wake_pending OR $6 THEN owner ELSE NULL END, \
+           lease_until = CASE WHEN wake_pending OR $6 THEN lease_until ELSE NULL END, \
+           wake_pending = FALSE, variables = $5, updated_at = now() \
+         WHERE id = $1 AND owner = $2 AND status = 'running' RETURNING status",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(owner)
+    .bind::<Jsonb, _>(waiting_for)
+    .bind::<Nullable<Timestamptz>, _>(wake_at)
+    .bind::<Jsonb, _>(variables)
+    .bind::<Bool, _>(again)
+    .load(conn)?;
+    Ok(rows.into_iter().next().map(|r| r.status))
 }
 
 /// Suspends an execution. With `run_again` (a wake-up arrived during the run) it stays
@@ -440,23 +553,35 @@ pub struct StepRow {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-pub fn upsert_step(conn: &mut PgConnection, id: Uuid, s: &StepRow) -> Result<()> {
+/// Writes the latest state of several steps in one statement.
+pub fn upsert_steps(conn: &mut PgConnection, id: Uuid, rows: &[StepRow]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let col = |f: fn(&StepRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
+    let results: Vec<Option<&Json>> = rows.iter().map(|r| r.result.as_ref()).collect();
+    let errors: Vec<Option<&str>> = rows.iter().map(|r| r.error.as_deref()).collect();
+    let attempts: Vec<i32> = rows.iter().map(|r| r.attempts).collect();
+    let started: Vec<DateTime<Utc>> = rows.iter().map(|r| r.started_at).collect();
+    let finished: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.finished_at).collect();
     diesel::sql_query(
         "INSERT INTO workflow_steps (execution_id, key, label, kind, status, result, error, attempts, started_at, finished_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (execution_id, key) DO UPDATE SET \
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::int4[], \
+           $9::timestamptz[], $10::timestamptz[]) \
+         ON CONFLICT (execution_id, key) DO UPDATE SET \
          kind = EXCLUDED.kind, status = EXCLUDED.status, result = EXCLUDED.result, error = EXCLUDED.error, \
          attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at",
     )
     .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(&s.key)
-    .bind::<Text, _>(&s.label)
-    .bind::<Text, _>(&s.kind)
-    .bind::<Text, _>(&s.status)
-    .bind::<Nullable<Jsonb>, _>(s.result.as_ref())
-    .bind::<Nullable<Text>, _>(s.error.as_deref())
-    .bind::<Int4, _>(s.attempts)
-    .bind::<Timestamptz, _>(s.started_at)
-    .bind::<Nullable<Timestamptz>, _>(s.finished_at)
+    .bind::<Array<Text>, _>(col(|r| r.key.clone()))
+    .bind::<Array<Text>, _>(col(|r| r.label.clone()))
+    .bind::<Array<Text>, _>(col(|r| r.kind.clone()))
+    .bind::<Array<Text>, _>(col(|r| r.status.clone()))
+    .bind::<Array<Nullable<Jsonb>>, _>(results)
+    .bind::<Array<Nullable<Text>>, _>(errors)
+    .bind::<Array<Int4>, _>(attempts)
+    .bind::<Array<Timestamptz>, _>(started)
+    .bind::<Array<Nullable<Timestamptz>>, _>(finished)
     .execute(conn)?;
     Ok(())
 }

@@ -27,14 +27,12 @@ pub async fn start(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<StartBody>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
-    let rt = state.rt.clone();
-    let id =
-        tokio::task::spawn_blocking(move || rt.start_workflow(&body.bot, &body.script, body.input))
-            .await
-            .map_err(|e| Error::Internal(format!("worker task failed: {e}")))??;
+    let (id, status) = state
+        .blocking(move |rt| rt.start_workflow(&body.bot, &body.script, body.input))
+        .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": id, "status": "running" })),
+        Json(json!({ "id": id, "status": status })),
     ))
 }
 

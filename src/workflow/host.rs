@@ -59,6 +59,10 @@ pub struct DurableHost<'a> {
     pub wait: Option<Wait>,
     /// A database or conflict error: the run is abandoned and retried, not failed.
     pub abort: Option<Error>,
+    /// Step rows changed by this run, written at commit.
+    pub step_rows: Vec<StepRow>,
+    /// True when this run registered or used a `WAIT FOR EVENT`.
+    pub used_event_wait: bool,
     counters: HashMap<String, u32>,
     step_counts: HashMap<String, u32>,
     steps: Vec<ActiveStep>,
@@ -83,6 +87,8 @@ impl<'a> DurableHost<'a> {
             result: None,
             wait: None,
             abort: None,
+            step_rows: Vec::new(),
+            used_event_wait: false,
             counters: HashMap::new(),
             step_counts: HashMap::new(),
             steps: Vec::new(),
@@ -186,9 +192,12 @@ impl<'a> DurableHost<'a> {
             started_at: s.started_at,
             finished_at: matches!(status, "completed" | "failed").then(Utc::now),
         };
-        let id = self.exec.id;
-        let r = executions::upsert_step(self.conn, id, &row);
-        self.db(r)
+        // Written once per run at commit (the latest state of each step).
+        match self.step_rows.iter_mut().find(|r| r.key == row.key) {
+            Some(existing) => *existing = row,
+            None => self.step_rows.push(row),
+        }
+        Ok(())
     }
 
     /// `{until}` timer under `key`: continues when due, else suspends until then.
@@ -236,6 +245,13 @@ impl<'a> DurableHost<'a> {
                 .or((exec.kind == "conversation").then_some(exec.id)),
         );
         self.db(r).map(|_| ())
+    }
+
+    /// Removes a wait an earlier run registered (when a timer or another wake-up, not a
+    /// publisher, made it run again), while this run holds the names' locks.
+    fn clear_event_wait(&mut self) -> HostResult<()> {
+        let r = events::clear_wait(self.conn, self.exec.id);
+        self.db(r)
     }
 
     fn current_step_label(&self) -> Option<String> {
@@ -735,9 +751,17 @@ impl Host for DurableHost<'_> {
     ) -> HostResult<Json> {
         let key = self.key("event");
         self.set_step_kind("event");
+        self.used_event_wait = true;
         if let Some(v) = self.recorded(&key) {
             return Ok(v.clone());
         }
+        // The names' locks first: a publisher holds them while it locks the rows of the
+        // executions it wakes, and this run locks its own row only when it commits, so
+        // both take the two locks in the same order (else they deadlock when a publish
+        // meets a run that registers or ends a wait). Under them the cursor is exact too:
+        // no publish of these names is in flight.
+        let r = events::lock_names(self.conn, &wait.names);
+        self.db(r)?;
         let cursor_key = format!("{key}!cursor");
         let (cursor, deadline) = match self.recorded(&cursor_key) {
             Some(v) => (
@@ -771,12 +795,14 @@ impl Host for DurableHost<'_> {
                 scanned = ev.id;
                 let value = ev.to_script_value();
                 if filter(&value).map_err(HostError::Fail)? {
+                    self.clear_event_wait()?;
                     self.record(key, value.clone())?;
                     return Ok(value);
                 }
             }
         }
         if deadline.is_some_and(|d| Utc::now() >= d) {
+            self.clear_event_wait()?;
             self.record(key, Json::Null)?;
             self.publish_now(
                 "timeout_occurred",

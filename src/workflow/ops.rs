@@ -32,29 +32,21 @@ impl Runtime {
     /// Starts `start.bas` of a bot as a conversation and runs it to its first wait.
     pub fn start_conversation(&self, bot: &str) -> Result<ConversationReply> {
         let id = Uuid::now_v7();
-        {
-            let mut conn = self.conn()?;
-            let (script, hash) = self.current_script(&mut conn, bot, "start")?;
-            executions::create(
-                &mut conn,
-                &executions::NewExecution {
-                    id,
-                    kind: "conversation",
-                    bot: bot.to_string(),
-                    script,
-                    script_hash: hash,
-                    entry: 0,
-                    name: None,
-                    input: json!({}),
-                    parent_id: None,
-                    parent_key: None,
-                    conversation_id: None,
-                    owner: Some(self.owner.clone()),
-                },
-                self.config.lease_secs,
-            )?;
-        }
-        let report = self.run_owned(id)?;
+        let (script, hash) = self.current_script(&mut *self.conn()?, bot, "start")?;
+        let report = self.run_new(executions::NewExecution {
+            id,
+            kind: "conversation",
+            bot: bot.to_string(),
+            script,
+            script_hash: hash,
+            entry: 0,
+            name: None,
+            input: json!({}),
+            parent_id: None,
+            parent_key: None,
+            conversation_id: None,
+            owner: Some(self.owner.clone()),
+        })?;
         Ok(ConversationReply {
             id,
             waiting: report.status == "waiting" && waits_for_message(&report.waiting_for),
@@ -105,14 +97,10 @@ impl Runtime {
         })
     }
 
-    /// Starts a script of a bot as a workflow execution. Returns its id; it runs on this
-    /// instance at once when there is room, else the scheduler picks it up.
-    pub fn start_workflow(
-        self: &std::sync::Arc<Self>,
-        bot: &str,
-        script: &str,
-        input: Json,
-    ) -> Result<Uuid> {
+    /// Starts a script of a bot as a workflow execution and returns its id. When this
+    /// instance has room, the workflow's first run happens here and now, in the same
+    /// transaction as its creation; otherwise it is stored for whichever instance has room.
+    pub fn start_workflow(&self, bot: &str, script: &str, input: Json) -> Result<(Uuid, String)> {
         if !input.is_object() && !input.is_null() {
             return Err(Error::BadRequest("'input' must be a JSON object".into()));
         }
@@ -121,56 +109,47 @@ impl Runtime {
         // A workflow knows its own id, as its children do.
         input["workflow_id"] = json!(id);
         let permit = self.permits.clone().try_acquire_owned().ok();
-        {
-            let mut conn = self.conn()?;
-            let (script, hash) = self.current_script(&mut conn, bot, script)?;
-            let compiled = self.compiled(&mut conn, &hash)?;
-            let name = compiled
-                .entries
-                .iter()
-                .find_map(|e| match &e.generated.kind {
-                    crate::basic::EntryKind::Workflow { name } if !name.is_empty() => {
-                        Some(name.clone())
-                    }
-                    _ => None,
-                })
-                .unwrap_or_else(|| script.clone());
-            executions::create(
-                &mut conn,
-                &executions::NewExecution {
-                    id,
-                    kind: "workflow",
-                    bot: bot.to_string(),
-                    script,
-                    script_hash: hash,
-                    entry: 0,
-                    name: Some(name),
-                    input,
-                    parent_id: None,
-                    parent_key: None,
-                    conversation_id: None,
-                    owner: permit.is_some().then(|| self.owner.clone()),
-                },
-                self.config.lease_secs,
-            )?;
-        }
-        match permit {
-            Some(permit) => {
-                let rt = self.clone();
-                tokio::task::spawn_blocking(move || {
-                    let _permit = permit;
-                    if let Err(e) = rt.run_owned(id) {
-                        tracing::debug!(execution = %id, "run ended with: {e}");
-                    }
-                });
+        let mut conn = self.conn()?;
+        let (script, hash) = self.current_script(&mut conn, bot, script)?;
+        let compiled = self.compiled(&mut conn, &hash)?;
+        let name = compiled
+            .entries
+            .iter()
+            .find_map(|e| match &e.generated.kind {
+                crate::basic::EntryKind::Workflow { name } if !name.is_empty() => {
+                    Some(name.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| script.clone());
+        let new = executions::NewExecution {
+            id,
+            kind: "workflow",
+            bot: bot.to_string(),
+            script,
+            script_hash: hash,
+            entry: 0,
+            name: Some(name),
+            input,
+            parent_id: None,
+            parent_key: None,
+            conversation_id: None,
+            owner: permit.is_some().then(|| self.owner.clone()),
+        };
+        let status = match permit {
+            Some(_permit) => {
+                drop(conn);
+                self.run_new(new)?.status
             }
             None => {
+                executions::create(&mut conn, &new, self.config.lease_secs)?;
                 // No room here: whichever instance has room claims it.
                 self.wake.notify_one();
                 self.announce();
+                "running".to_string()
             }
-        }
-        Ok(id)
+        };
+        Ok((id, status))
     }
 
     /// Decides an approval. `token` is the approval's own token, or `None` for the admin.

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::host::{DurableHost, FAILED};
 use super::{Metrics, Runtime};
 use crate::basic::{run_entry, RunOutcome};
+use crate::db::executions::NewExecution;
 use crate::db::{approvals, events, executions};
 use crate::error::{Error, Result};
 
@@ -58,6 +59,17 @@ impl Runtime {
     /// Runs an execution this instance has claimed until it suspends, ends, or is lost.
     /// Blocking: call from a blocking thread.
     pub fn run_owned(&self, id: Uuid) -> Result<RunReport> {
+        self.run_from(id, None)
+    }
+
+    /// Inserts a new execution owned by this instance and runs it, the insert sharing
+    /// the first run's transaction (one commit instead of two). The execution is
+    /// visible to others once that run has committed.
+    pub fn run_new(&self, new: NewExecution) -> Result<RunReport> {
+        self.run_from(new.id, Some(new))
+    }
+
+    fn run_from(&self, id: Uuid, mut fresh: Option<NewExecution>) -> Result<RunReport> {
         if let Ok(mut r) = self.running.lock() {
             r.insert(id);
         }
@@ -66,8 +78,9 @@ impl Runtime {
         let mut talks = Vec::new();
         let mut failures = 0;
         loop {
-            match self.run_once(&mut conn, id) {
+            match self.run_once(&mut conn, id, fresh.as_ref()) {
                 Ok(Once::Done { report, again, .. }) => {
+                    fresh = None;
                     talks.extend(report.talks);
                     if !again {
                         return Ok(RunReport { talks, ..report });
@@ -95,18 +108,34 @@ impl Runtime {
         }
     }
 
-    fn run_once(&self, conn: &mut diesel::PgConnection, id: Uuid) -> Result<Once> {
+    fn run_once(
+        &self,
+        conn: &mut diesel::PgConnection,
+        id: Uuid,
+        fresh: Option<&NewExecution>,
+    ) -> Result<Once> {
         use diesel::Connection;
         conn.transaction::<Once, Error, _>(|conn| {
-            let Some(exec) = executions::get(conn, id)? else {
-                return Err(Error::NotFound(format!("no execution {id}")));
+            let (exec, journal) = match fresh {
+                Some(new) => {
+                    executions::create(conn, new, self.config.lease_secs)?;
+                    (new.as_row(&self.owner), HashMap::new())
+                }
+                None => {
+                    let Some((exec, journal)) = executions::load_for_run(conn, id)? else {
+                        return Err(Error::NotFound(format!("no execution {id}")));
+                    };
+                    let journal: HashMap<String, Json> = match journal {
+                        Json::Object(m) => m.into_iter().collect(),
+                        _ => HashMap::new(),
+                    };
+                    (exec, journal)
+                }
             };
             if exec.status != "running" || exec.owner.as_deref() != Some(self.owner.as_str()) {
                 return Ok(Once::NotOurs);
             }
             Metrics::inc(&self.metrics.runs);
-            let journal: HashMap<String, Json> =
-                executions::journal(conn, id)?.into_iter().collect();
             let script = self.compiled(conn, &exec.script_hash)?;
             let mut host = DurableHost::new(self, conn, &exec, journal);
             let (outcome, vars) = run_entry(
@@ -123,14 +152,14 @@ impl Runtime {
             let new_entries = std::mem::take(&mut host.new_entries);
             let new_talks = std::mem::take(&mut host.new_talks);
             let all_talks = std::mem::take(&mut host.all_talks);
+            let step_rows = std::mem::take(&mut host.step_rows);
+            let used_event_wait = host.used_event_wait;
             let result = host.result.take();
             let wait = host.wait.take();
             let conn = host.into_conn();
 
-            let Some(wake_pending) = executions::lock_owned(conn, id, &self.owner)? else {
-                return Ok(Once::NotOurs);
-            };
             executions::append_journal(conn, id, &new_entries)?;
+            executions::upsert_steps(conn, id, &step_rows)?;
             executions::add_messages(conn, talk_target, id, "bot", &new_talks)?;
             let mut notify = new_entries.iter().any(|(k, _)| {
                 k.ends_with("!child") || k.ends_with("!started") || k.contains("workflow#")
@@ -144,20 +173,42 @@ impl Runtime {
                             Json::String(all_talks.join("\n"))
                         }
                     });
-                    executions::finish(conn, id, "completed", Some(&result), None, &vars)?;
-                    events::clear_wait(conn, id)?;
+                    if !executions::finish_owned(
+                        conn,
+                        id,
+                        &self.owner,
+                        "completed",
+                        Some(&result),
+                        None,
+                        &vars,
+                    )? {
+                        return Err(Error::Conflict(format!("execution {id} was taken over")));
+                    }
+                    if used_event_wait {
+                        events::clear_wait(conn, id)?;
+                    }
                     if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
                         notify |= executions::resolve_wait(conn, parent, key, &result)?;
                     }
                     Metrics::inc(&self.metrics.completed);
-                    ("completed", false, None)
+                    ("completed".to_string(), false, None)
                 }
                 RunOutcome::Failed(e) => {
                     let msg = format!(
                         "{}/{}.bas:{}:{}: {}",
                         exec.bot, exec.script, e.span.line, e.span.col, e.message
                     );
-                    executions::finish(conn, id, "failed", None, Some(&msg), &vars)?;
+                    if !executions::finish_owned(
+                        conn,
+                        id,
+                        &self.owner,
+                        "failed",
+                        None,
+                        Some(&msg),
+                        &vars,
+                    )? {
+                        return Err(Error::Conflict(format!("execution {id} was taken over")));
+                    }
                     events::clear_wait(conn, id)?;
                     approvals::cancel_for(conn, id)?;
                     if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
@@ -165,7 +216,7 @@ impl Runtime {
                         notify |= executions::resolve_wait(conn, parent, key, &marker)?;
                     }
                     Metrics::inc(&self.metrics.failed);
-                    ("failed", false, None)
+                    ("failed".to_string(), false, None)
                 }
                 RunOutcome::Suspended => {
                     let Some(wait) = wait else {
@@ -173,17 +224,25 @@ impl Runtime {
                             "execution {id} suspended without saying what for"
                         )));
                     };
-                    let mut again = wake_pending || wait.wake_at.is_some_and(|t| t <= Utc::now());
+                    let mut again = wait.wake_at.is_some_and(|t| t <= Utc::now());
                     if let Some((key, names, cursor)) = &wait.event {
                         again |= events::register_wait(conn, id, key, names, *cursor)?;
                     }
-                    executions::suspend(conn, id, &wait.waiting_for, wait.wake_at, &vars, again)?;
-                    Metrics::inc(&self.metrics.suspended);
-                    (
-                        if again { "running" } else { "waiting" },
+                    let Some(status) = executions::suspend_owned(
+                        conn,
+                        id,
+                        &self.owner,
+                        &wait.waiting_for,
+                        wait.wake_at,
+                        &vars,
                         again,
-                        Some(wait.waiting_for),
-                    )
+                    )?
+                    else {
+                        return Err(Error::Conflict(format!("execution {id} was taken over")));
+                    };
+                    Metrics::inc(&self.metrics.suspended);
+                    let again = status == "running";
+                    (status, again, Some(wait.waiting_for))
                 }
             };
             if notify {
@@ -197,7 +256,7 @@ impl Runtime {
                 .any(|(k, _)| k.contains("publish#") || k.contains("approval#"));
             Ok(Once::Done {
                 report: RunReport {
-                    status: status.to_string(),
+                    status,
                     talks: new_talks,
                     waiting_for,
                 },
