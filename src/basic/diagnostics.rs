@@ -68,8 +68,12 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// `file:line:col: severity: message`, then the source line and a caret.
+    /// `file:line:col: severity: message`, then the source line and a caret; only
+    /// `file: severity: message` when the position is unknown (line 0).
     pub fn render(&self, file: &str, source: &str) -> String {
+        if self.span.line == 0 {
+            return format!("{file}: {}: {}\n", self.severity, self.message);
+        }
         let mut out = format!(
             "{}:{}:{}: {}: {}\n",
             file, self.span.line, self.span.col, self.severity, self.message
@@ -118,5 +122,11 @@ mod tests {
         let d = Diagnostic::error(Span::new(2, 6), "boom");
         let text = d.render("a.bas", "x = 1\nTALK ?\n");
         assert_eq!(text, "a.bas:2:6: error: boom\n  TALK ?\n       ^\n");
+    }
+
+    #[test]
+    fn unknown_position_is_not_shown() {
+        let d = Diagnostic::error(Span::default(), "stopped");
+        assert_eq!(d.render("a.bas", "x = 1\n"), "a.bas: error: stopped\n");
     }
 }

@@ -1,6 +1,9 @@
 //! The Rhai engine that runs generated code: sandbox limits, BASIC operators
 //! (`op_…`) and every keyword's host functions.
 
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
 use rhai::{Array, Dynamic, Engine, Map, INT};
 
 use super::keywords::{self, fail, RhaiResult};
@@ -16,6 +19,10 @@ pub struct Limits {
     pub max_array_len: usize,
     pub max_map_len: usize,
     pub max_script_bytes: usize,
+    /// Computing time per run, waits for input and timers excluded. The operations
+    /// limit alone does not bound time: one operation on a large list or map copies
+    /// it, so an endless loop that grows one can run for minutes within the limit.
+    pub max_run_time: Duration,
 }
 
 impl Default for Limits {
@@ -27,8 +34,51 @@ impl Default for Limits {
             max_array_len: 100_000,
             max_map_len: 100_000,
             max_script_bytes: 1 << 20,
+            max_run_time: Duration::from_secs(5),
         }
     }
+}
+
+thread_local! {
+    /// The computing-time clock of the run in progress on this thread: when it last
+    /// ticked, and the time used so far.
+    static RUN_CLOCK: Cell<(Instant, Duration)> = Cell::new((Instant::now(), Duration::ZERO));
+}
+
+/// The clock is read every this many operations.
+const CLOCK_EVERY_OPS: u64 = 16;
+/// A longer gap between two readings was spent waiting in a host call, not computing.
+const MAX_CLOCK_GAP: Duration = Duration::from_secs(1);
+
+/// Stops counting the time since the last tick: called after a host call that waited
+/// (for the user's answer, for a timer).
+pub fn run_clock_waited() {
+    RUN_CLOCK.with(|c| c.set((Instant::now(), c.get().1)));
+}
+
+/// `on_progress`: starts the clock at a run's first operation and stops the run when
+/// its computing time is over the limit. The message is the termination token.
+fn run_clock(ops: u64, limit: Duration) -> Option<Dynamic> {
+    if ops == 1 {
+        RUN_CLOCK.with(|c| c.set((Instant::now(), Duration::ZERO)));
+        return None;
+    }
+    if ops % CLOCK_EVERY_OPS != 0 {
+        return None;
+    }
+    let now = Instant::now();
+    let used = RUN_CLOCK.with(|c| {
+        let (last, used) = c.get();
+        let used = used + now.saturating_duration_since(last).min(MAX_CLOCK_GAP);
+        c.set((now, used));
+        used
+    });
+    (used > limit).then(|| {
+        Dynamic::from(format!(
+            "the script computed for more than {} seconds and was stopped (an endless loop?)",
+            limit.as_secs_f64()
+        ))
+    })
 }
 
 /// Builds an engine with the limits and all host functions registered.
@@ -44,6 +94,8 @@ pub fn new_engine(limits: &Limits) -> Engine {
     engine.set_max_map_size(limits.max_map_len);
     engine.set_max_expr_depths(256, 128);
     engine.set_fail_on_invalid_map_property(false);
+    let limit = limits.max_run_time;
+    engine.on_progress(move |ops| run_clock(ops, limit));
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
     register_operators(&mut engine);

@@ -267,7 +267,23 @@ pub fn run_entry(
     (outcome, vars_after)
 }
 
+/// The error as raised where it happened: inside a `FUNCTION`/`SUB` the error is wrapped
+/// in the call's error, whose position is the call site, not the failing line.
+fn innermost(err: EvalAltResult) -> EvalAltResult {
+    match err {
+        EvalAltResult::ErrorInFunctionCall(name, source, inner, pos) => {
+            if inner.position().is_none() {
+                EvalAltResult::ErrorInFunctionCall(name, source, inner, pos)
+            } else {
+                innermost(*inner)
+            }
+        }
+        other => other,
+    }
+}
+
 fn classify(g: &GeneratedEntry, err: EvalAltResult, engine: &Engine) -> RunOutcome {
+    let err = innermost(err);
     // `return` at the top level ends the run normally.
     if let EvalAltResult::Return(_, _) = err {
         return RunOutcome::Completed;
@@ -302,9 +318,23 @@ fn error_message(err: EvalAltResult, engine: &Engine) -> String {
             "calls nested deeper than {} levels (endless recursion?)",
             engine.max_call_levels()
         ),
-        EvalAltResult::ErrorDataTooLarge(what, _) => {
-            format!("{what} is over the size limit of this server")
-        }
+        // Raised by the run-time clock (`engine::run_clock`); its token is the message.
+        EvalAltResult::ErrorTerminated(token, _) => value::display(&token),
+        EvalAltResult::ErrorDataTooLarge(what, _) => match what.as_str() {
+            "Length of string" => format!(
+                "a string is longer than this server allows ({} bytes)",
+                engine.max_string_size()
+            ),
+            "Size of array/BLOB" => format!(
+                "a list has more items than this server allows ({})",
+                engine.max_array_size()
+            ),
+            "Size of object map" => format!(
+                "a map has more entries than this server allows ({})",
+                engine.max_map_size()
+            ),
+            _ => format!("{what} is over the size limit of this server"),
+        },
         other => {
             let text = other.to_string();
             // Rhai appends " (line L, position P)" of the generated code; drop it.

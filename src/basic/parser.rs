@@ -30,6 +30,7 @@ pub fn parse(tokens: Vec<Token>) -> Result<Script, Vec<Diagnostic>> {
         workflow_depth: 0,
         proc_depth: 0,
         with_depth: 0,
+        open_ends: Vec::new(),
         loop_kinds: Vec::new(),
     };
     let body = p.block(&[]).map(|(b, _)| b);
@@ -59,6 +60,8 @@ pub struct Parser {
     pub(crate) proc_depth: usize,
     /// Inside `WITH`, where a line may start with `.field`.
     with_depth: usize,
+    /// The terminators of the blocks being parsed, innermost last.
+    open_ends: Vec<Vec<Terminator>>,
     loop_kinds: Vec<&'static str>,
 }
 
@@ -244,6 +247,22 @@ impl Parser {
     /// Returns the body and the index of the terminator found; `ends.len()` or more
     /// means the file ended first.
     pub(crate) fn block(&mut self, ends: &[Terminator]) -> PResult<(Vec<Stmt>, usize)> {
+        self.open_ends.push(ends.to_vec());
+        let r = self.block_lines(ends);
+        self.open_ends.pop();
+        r
+    }
+
+    /// True when the line starts with the terminator of an enclosing block (not the
+    /// innermost one): `NEXT` reached inside an `IF` that lacks its `END IF`.
+    fn at_enclosing_end(&self) -> bool {
+        let outer = self.open_ends.len().saturating_sub(1);
+        self.open_ends[..outer]
+            .iter()
+            .any(|ends| ends.iter().any(|ws| self.at_words(ws)))
+    }
+
+    fn block_lines(&mut self, ends: &[Terminator]) -> PResult<(Vec<Stmt>, usize)> {
         let mut body = Vec::new();
         loop {
             while matches!(self.peek().tok, Tok::Newline) {
@@ -255,9 +274,22 @@ impl Parser {
             if let Some(i) = ends.iter().position(|ws| self.at_words(ws)) {
                 return Ok((body, i));
             }
+            if self.at_enclosing_end() {
+                // This block is not closed; the enclosing one is, here. Stopping lets
+                // the enclosing block end normally instead of a cascade of errors.
+                return Ok((body, ends.len()));
+            }
+            let start = self.pos;
             match self.statement() {
                 Ok(Some(s)) => {
-                    if self.at_eol() {
+                    // A statement that ends with a block (`STEP label:` alone on its
+                    // line) has already consumed the line break after that block.
+                    let after_newline = self
+                        .pos
+                        .checked_sub(1)
+                        .and_then(|i| self.toks.get(i))
+                        .is_some_and(|t| matches!(t.tok, Tok::Newline));
+                    if self.at_eol() || after_newline {
                         body.push(s);
                     } else {
                         let e = self.unexpected("expected end of statement");
@@ -274,7 +306,16 @@ impl Parser {
                     if at_eof {
                         return Ok((body, usize::MAX));
                     }
-                    self.skip_line();
+                    // A block that stopped at the start of a later line (at the end of
+                    // an enclosing block) leaves that line to be parsed.
+                    let at_line_start = self.pos > start
+                        && self
+                            .toks
+                            .get(self.pos - 1)
+                            .is_some_and(|t| matches!(t.tok, Tok::Newline));
+                    if !at_line_start {
+                        self.skip_line();
+                    }
                 }
             }
         }
@@ -760,7 +801,12 @@ impl Parser {
             if self.eat_sym(close) {
                 return Ok(args);
             }
-            self.expect_sym(",", &format!("or '{close}' in the argument list"))?;
+            let what = if close == "]" {
+                "the list"
+            } else {
+                "the argument list"
+            };
+            self.expect_sym(",", &format!("or '{close}' in {what}"))?;
         }
     }
 
@@ -1038,6 +1084,7 @@ impl Parser {
                         workflow_depth: 0,
                         proc_depth: 0,
                         with_depth: 0,
+                        open_ends: Vec::new(),
                         loop_kinds: Vec::new(),
                     };
                     let e = sub.expr()?;

@@ -405,7 +405,19 @@ fn format(a: &[Dynamic]) -> Result<Dynamic, String> {
     let body = pat.trim_end_matches('%');
     let decimals = body.split_once('.').map(|(_, d)| d.len()).unwrap_or(0);
     let grouped = body.contains(',');
-    let text = format!("{:.*}", decimals, x.abs());
+    // Half away from zero, as ROUND does (`{:.N}` alone would round 2.5 to 2).
+    let rounded = if decimals <= 15 {
+        let f = 10f64.powi(decimals as i32);
+        let r = (x.abs() * f).round() / f;
+        if r.is_finite() {
+            r
+        } else {
+            x.abs()
+        }
+    } else {
+        x.abs()
+    };
+    let text = format!("{:.*}", decimals, rounded);
     let (int_part, frac) = match text.split_once('.') {
         Some((i, f)) => (i.to_string(), Some(f.to_string())),
         None => (text.clone(), None),

@@ -29,10 +29,11 @@ impl Parser {
                 let target = self.target()?;
                 let kind = if self.eat_word("as") {
                     let t = self.peek().clone();
-                    let name = match &t.tok {
-                        Tok::Ident(s) => s.to_ascii_lowercase(),
+                    let written = match &t.tok {
+                        Tok::Ident(s) => s.clone(),
                         _ => return Err(self.unexpected("expected a type after AS")),
                     };
+                    let name = written.to_ascii_lowercase();
                     let kind = match name.as_str() {
                         "string" | "text" | "name" => HearKind::String,
                         "integer" | "int" | "long" => HearKind::Integer,
@@ -44,7 +45,7 @@ impl Parser {
                             return Err(crate::basic::diagnostics::Diagnostic::error(
                                 t.span,
                                 format!(
-                                "unknown HEAR type '{name}'; expected STRING, INTEGER, NUMBER, BOOLEAN, DATE or EMAIL"
+                                "unknown HEAR type '{written}'; expected STRING, INTEGER, NUMBER, BOOLEAN, DATE or EMAIL"
                             ),
                             ))
                         }
@@ -149,7 +150,9 @@ pub fn parse_date(t: &str) -> Option<chrono::NaiveDate> {
 
 fn hear(kind: ImmutableString) -> RhaiResult {
     loop {
-        let text = call_host(|h| h.hear()).map_err(host_err)?;
+        let text = call_host(|h| h.hear()).map_err(host_err);
+        crate::basic::engine::run_clock_waited();
+        let text = text?;
         match validate(kind.as_str(), &text) {
             Ok(v) => return Ok(v),
             Err(prompt) => call_host(|h| h.talk(prompt)).map_err(host_err)?,
@@ -175,6 +178,12 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("k_sleep", |v: Dynamic| -> RhaiResult {
         let secs = match value::as_num(&v) {
             Some(n) if !v.is_unit() && n.as_f64() >= 0.0 => n.as_f64(),
+            Some(_) if !v.is_unit() => {
+                return Err(fail(format!(
+                    "WAIT needs a number of seconds, 0 or more, got {}",
+                    value::display(&v)
+                )))
+            }
             _ => {
                 return Err(fail(format!(
                     "WAIT needs a number of seconds, got {}",
@@ -182,7 +191,9 @@ pub fn register(engine: &mut Engine) {
                 )))
             }
         };
-        call_host(|h| h.sleep(secs)).map_err(host_err)?;
+        let slept = call_host(|h| h.sleep(secs)).map_err(host_err);
+        crate::basic::engine::run_clock_waited();
+        slept?;
         Ok(Dynamic::UNIT)
     });
     engine.register_fn("k_hear", hear);

@@ -1,0 +1,2 @@
+TALK len("abc") & Len("ab") & LEN("a")
+TALK ucase("x") & UCase("y")

@@ -1,0 +1,5 @@
+TALK UCASE("Hello, World")
+TALK LCASE("Hello, World")
+TALK UCASE("ação")
+TALK "[" & TRIM("  padded\t ") & "]"
+TALK "[" & TRIM("") & "]"

@@ -1,0 +1,6 @@
+TALK FIRST([10, 20, 30])
+TALK LAST([10, 20, 30])
+TALK ISNULL(FIRST([]))
+TALK FIRST("hello big world")
+TALK LAST("hello big world")
+TALK ISNULL(LAST(NULL))

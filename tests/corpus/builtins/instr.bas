@@ -1,0 +1,6 @@
+TALK INSTR("hello world", "o")
+TALK INSTR(6, "hello world", "o")
+TALK INSTR("hello", "z")
+TALK INSTR("hello", "")
+TALK INSTR("hello", "hello")
+TALK INSTR("ação", "ç")

@@ -1,0 +1,5 @@
+TALK REPLACE("a-b-c", "-", "+")
+TALK REPLACE("aaa", "a", "bb")
+TALK REPLACE("none here", "x", "y")
+TALK REPLACE("abc", "", "-")
+TALK REPLACE("remove me", " me", "")

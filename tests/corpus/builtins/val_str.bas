@@ -1,0 +1,9 @@
+TALK VAL("42") + 1
+TALK VAL(" 3.5 ") * 2
+TALK VAL("abc")
+TALK VAL("-7")
+TALK VAL("") + 1
+TALK STR(42) & "!"
+TALK STR(2.50)
+TALK LEN(STR(1000))
+TALK STR(NULL) = ""

@@ -1,0 +1,1 @@
+SET BOT MEMORY "", 1

@@ -1,0 +1,1 @@
+HEAR x AS COLOUR

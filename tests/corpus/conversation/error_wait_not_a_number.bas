@@ -1,0 +1,1 @@
+WAIT "soon"

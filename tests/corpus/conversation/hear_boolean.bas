@@ -1,0 +1,4 @@
+FOR i = 1 TO 4
+  HEAR ok AS BOOLEAN
+  IF ok THEN TALK "yes" ELSE TALK "no"
+NEXT

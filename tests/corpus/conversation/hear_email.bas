@@ -1,0 +1,3 @@
+TALK "Your email?"
+HEAR email AS EMAIL
+TALK "We will write to " & email

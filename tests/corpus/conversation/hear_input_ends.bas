@@ -1,0 +1,4 @@
+TALK "Name?"
+HEAR name
+TALK "Age?"
+HEAR age AS INTEGER

@@ -1,0 +1,1 @@
+HEAR n AS INTEGER

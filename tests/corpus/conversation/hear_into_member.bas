@@ -1,0 +1,3 @@
+HEAR order.qty AS INTEGER
+HEAR order.note
+TALK TOJSON(order)

@@ -1,0 +1,2 @@
+SET CONTEXT "topic", "billing"
+TALK "context set"

@@ -1,0 +1,4 @@
+TALK "a"
+WAIT 0
+DELAY 0.01
+TALK "b"

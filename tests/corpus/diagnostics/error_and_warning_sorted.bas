@@ -1,0 +1,3 @@
+USE KB "x"
+y = FROB(1)
+z = LLM "q"

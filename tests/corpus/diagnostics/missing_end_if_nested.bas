@@ -1,0 +1,4 @@
+FOR i = 1 TO 2
+  IF i = 1 THEN
+    TALK i
+NEXT

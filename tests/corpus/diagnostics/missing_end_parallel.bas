@@ -1,0 +1,2 @@
+STEP 1: PARALLEL
+  BRANCH A: TALK "a"

@@ -1,0 +1,3 @@
+SELECT CASE 1
+  CASE 1
+    TALK "one"

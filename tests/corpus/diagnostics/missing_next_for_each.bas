@@ -1,0 +1,2 @@
+FOR EACH x IN [1]
+  TALK x

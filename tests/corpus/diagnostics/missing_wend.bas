@@ -1,0 +1,2 @@
+WHILE TRUE
+  TALK "x"

@@ -1,0 +1,3 @@
+TALK "before"
+answer = LLM "hello"
+TALK "never"

@@ -1,0 +1,2 @@
+TALK "before"
+SEND EMAIL "a@b.com", "Subject", "Body"

@@ -1,0 +1,2 @@
+x = FROB(1)
+y = LEN(Unknown(2))

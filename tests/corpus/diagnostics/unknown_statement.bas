@@ -1,0 +1,4 @@
+TALK "ok"
+FROBNICATE 1, 2
+x = 1
+Launch rocket

@@ -1,0 +1,3 @@
+TALK "fine"
+TALK "never closed
+TALK "fine again"

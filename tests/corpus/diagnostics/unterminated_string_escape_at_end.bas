@@ -1,0 +1,1 @@
+TALK "ends with a backslash\

@@ -1,0 +1,8 @@
+a = LEN()
+b = LEN("x", "y")
+c = LEFT("abc")
+d = NOW(1)
+e = MID("abc")
+f = MID("abc", 1, 2, 3)
+g = ROUND(1, 2, 3)
+h = UUID("x")

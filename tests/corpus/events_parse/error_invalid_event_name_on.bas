@@ -1,0 +1,3 @@
+ON EVENT "bad/name" DO
+  TALK "x"
+END ON

@@ -1,0 +1,1 @@
+WAIT FOR EVENT "ok" OR "not ok!"

@@ -1,0 +1,2 @@
+ON EVENT "x" DO
+  TALK "never closed"

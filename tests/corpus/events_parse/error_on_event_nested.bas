@@ -1,0 +1,4 @@
+SUB Handler()
+  ON EVENT "x" DO
+  END ON
+END SUB

@@ -1,0 +1,2 @@
+name = "bad name"
+PUBLISH EVENT name

@@ -1,0 +1,2 @@
+kind = "paid"
+PUBLISH EVENT "order_" & kind

@@ -1,0 +1,2 @@
+TALK "publishing"
+PUBLISH EVENT "order_paid" WITH { id: 7 }

@@ -1,0 +1,2 @@
+WAIT 0
+TALK "plain WAIT still sleeps"

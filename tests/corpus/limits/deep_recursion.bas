@@ -1,0 +1,4 @@
+FUNCTION Down(n)
+  RETURN Down(n + 1)
+END FUNCTION
+TALK Down(1)

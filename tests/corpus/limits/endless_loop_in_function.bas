@@ -1,0 +1,6 @@
+FUNCTION Spin()
+  DO
+  LOOP
+END FUNCTION
+TALK "spinning"
+x = Spin()

@@ -1,0 +1,4 @@
+xs = [1]
+DO
+  xs = xs + xs
+LOOP

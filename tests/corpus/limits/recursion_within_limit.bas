@@ -1,0 +1,5 @@
+FUNCTION Depth(n)
+  IF n = 0 THEN RETURN 0
+  RETURN 1 + Depth(n - 1)
+END FUNCTION
+TALK Depth(40)

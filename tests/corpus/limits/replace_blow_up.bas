@@ -1,0 +1,4 @@
+s = "xxxxxxxxxx"
+FOR i = 1 TO 10
+  s = REPLACE(s, "x", s)
+NEXT

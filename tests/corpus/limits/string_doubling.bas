@@ -1,0 +1,4 @@
+s = "x"
+DO
+  s = s & s
+LOOP

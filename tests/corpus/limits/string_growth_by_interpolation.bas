@@ -1,0 +1,4 @@
+s = "abcdefgh"
+FOR i = 1 TO 100
+  s = "${s}${s}"
+NEXT

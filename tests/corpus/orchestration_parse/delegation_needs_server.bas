@@ -1,0 +1,3 @@
+TALK "asking"
+answer = BOT "helper" "answer a question"
+TALK "never"

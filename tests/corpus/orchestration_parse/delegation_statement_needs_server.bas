@@ -1,0 +1,1 @@
+BOT "helper" "do something"

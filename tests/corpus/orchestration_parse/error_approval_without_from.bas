@@ -1,0 +1,1 @@
+HUMAN APPROVAL "a@b.com"

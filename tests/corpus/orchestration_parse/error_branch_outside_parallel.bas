@@ -1,0 +1,4 @@
+ORCHESTRATE WORKFLOW "w"
+  STEP 1: BOT "a" "x"
+  BRANCH A: BOT "b" "y"
+END WORKFLOW

@@ -1,0 +1,5 @@
+ORCHESTRATE WORKFLOW "w"
+  STEP 1: BOT "a" "x"
+  STEP 2: BOT "b" "y"
+  STEP 1: BOT "c" "z"
+END WORKFLOW

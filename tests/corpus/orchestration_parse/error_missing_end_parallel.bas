@@ -1,0 +1,6 @@
+ORCHESTRATE WORKFLOW "w"
+  STEP 1: PARALLEL
+    BRANCH A: BOT "a" "x"
+    BRANCH B: BOT "b" "y"
+  STEP 2: BOT "c" "z"
+END WORKFLOW

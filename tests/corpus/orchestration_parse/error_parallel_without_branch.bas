@@ -1,0 +1,3 @@
+STEP 1: PARALLEL
+  TALK "not a branch"
+END PARALLEL

@@ -1,0 +1,1 @@
+HUMAN APPROVAL FROM "a@b.com" TIMEOUT "soon"

@@ -1,0 +1,2 @@
+TALK "before"
+HUMAN APPROVAL FROM "manager@company.com" TIMEOUT 10

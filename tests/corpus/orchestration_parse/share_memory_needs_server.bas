@@ -1,0 +1,2 @@
+SET BOT MEMORY "k", 1
+BOT SHARE MEMORY "k" WITH "other-bot"

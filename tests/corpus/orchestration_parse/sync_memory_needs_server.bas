@@ -1,0 +1,2 @@
+TALK "syncing"
+BOT SYNC MEMORY FROM "other-bot"

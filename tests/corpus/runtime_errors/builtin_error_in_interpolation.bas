@@ -1,0 +1,1 @@
+TALK "value: ${MID("abc", 0)}"

@@ -1,0 +1,4 @@
+SELECT CASE "text"
+  CASE 1 TO 5
+    TALK "never"
+END SELECT

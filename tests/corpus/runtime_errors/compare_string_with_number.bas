@@ -1,0 +1,2 @@
+age = "abc"
+IF age > 18 THEN TALK "adult"

@@ -1,0 +1,7 @@
+SUB A(x)
+  CALL B(x)
+END SUB
+SUB B(y)
+  TALK 1 / y
+END SUB
+CALL A(0)

@@ -1,0 +1,2 @@
+zero = 0
+TALK 7 \ zero

@@ -1,0 +1,1 @@
+TALK 7 MOD 0

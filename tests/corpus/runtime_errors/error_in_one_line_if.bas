@@ -1,0 +1,2 @@
+x = 0
+IF TRUE THEN TALK 1 / x

@@ -1,0 +1,5 @@
+FUNCTION Ask(q)
+  RETURN LLM q
+END FUNCTION
+TALK "asking"
+TALK Ask("why?")
