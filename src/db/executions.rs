@@ -456,33 +456,70 @@ pub fn lock_status(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>> 
 /// Makes a waiting execution runnable, or marks a running one to run again
 /// (see the module comment). Call with the row locked by [`lock_status`].
 pub fn wake_locked(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<()> {
+    wake_locked_claiming(conn, id, status, None).map(|_| ())
+}
+
+/// Like [`wake_locked`]; a waiting execution is also claimed for `claim` (owner, lease
+/// seconds) so that the caller runs it next without a trip through the scheduler.
+/// Returns true when it was claimed.
+pub fn wake_locked_claiming(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    claim: Option<(&str, f64)>,
+) -> Result<bool> {
     match status {
         "waiting" => {
+            let (owner, lease) = match claim {
+                Some((o, l)) => (Some(o), l),
+                None => (None, 0.0),
+            };
             diesel::sql_query(
-                "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = NULL, lease_until = NULL, \
-                 updated_at = now() WHERE id = $1",
+                "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $2, \
+                 lease_until = CASE WHEN $2::text IS NULL THEN NULL ELSE now() + make_interval(secs => $3) END, \
+                 runs = runs + 1, updated_at = now() WHERE id = $1",
             )
             .bind::<SqlUuid, _>(id)
+            .bind::<Nullable<Text>, _>(owner)
+            .bind::<Double, _>(lease)
             .execute(conn)?;
+            Ok(owner.is_some())
         }
         "running" => {
             diesel::sql_query("UPDATE workflow_executions SET wake_pending = TRUE WHERE id = $1")
                 .bind::<SqlUuid, _>(id)
                 .execute(conn)?;
+            Ok(false)
         }
-        _ => {}
+        _ => Ok(false),
     }
-    Ok(())
 }
 
-/// Writes `key = value` into a waiting execution's journal and wakes it. Returns false
-/// when the entry was already there or the execution has ended.
-pub fn resolve_wait(conn: &mut PgConnection, id: Uuid, key: &str, value: &Json) -> Result<bool> {
+/// What [`resolve_wait`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolved {
+    /// The entry was there already, or the execution has ended.
+    Nothing,
+    /// The execution was woken (made runnable, or marked to run again).
+    Woken,
+    /// The execution was woken and claimed for the caller, who runs it next.
+    Claimed,
+}
+
+/// Writes `key = value` into a waiting execution's journal and wakes it (claiming it
+/// for `claim` when given and it was waiting).
+pub fn resolve_wait(
+    conn: &mut PgConnection,
+    id: Uuid,
+    key: &str,
+    value: &Json,
+    claim: Option<(&str, f64)>,
+) -> Result<Resolved> {
     let Some(status) = lock_status(conn, id)? else {
-        return Ok(false);
+        return Ok(Resolved::Nothing);
     };
     if status != "waiting" && status != "running" {
-        return Ok(false);
+        return Ok(Resolved::Nothing);
     }
     let n = diesel::sql_query(
         "INSERT INTO journal (execution_id, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -492,10 +529,13 @@ pub fn resolve_wait(conn: &mut PgConnection, id: Uuid, key: &str, value: &Json) 
     .bind::<Jsonb, _>(value)
     .execute(conn)?;
     if n == 0 {
-        return Ok(false);
+        return Ok(Resolved::Nothing);
     }
-    wake_locked(conn, id, &status)?;
-    Ok(true)
+    Ok(if wake_locked_claiming(conn, id, &status, claim)? {
+        Resolved::Claimed
+    } else {
+        Resolved::Woken
+    })
 }
 
 /// Sets the status of an execution that is waiting or failed (operator actions).

@@ -63,6 +63,12 @@ pub struct DurableHost<'a> {
     pub step_rows: Vec<StepRow>,
     /// True when this run registered or used a `WAIT FOR EVENT`.
     pub used_event_wait: bool,
+    /// Children claimed for this instance, to run on this thread after the commit.
+    pub run_next: Vec<Uuid>,
+    /// Children claimed for this instance, to run on threads of their own (branches).
+    pub run_beside: Vec<(Uuid, tokio::sync::OwnedSemaphorePermit)>,
+    /// Children left for any instance's scheduler.
+    pub unowned_spawned: bool,
     counters: HashMap<String, u32>,
     step_counts: HashMap<String, u32>,
     steps: Vec<ActiveStep>,
@@ -89,6 +95,9 @@ impl<'a> DurableHost<'a> {
             abort: None,
             step_rows: Vec::new(),
             used_event_wait: false,
+            run_next: Vec::new(),
+            run_beside: Vec::new(),
+            unowned_spawned: false,
             counters: HashMap::new(),
             step_counts: HashMap::new(),
             steps: Vec::new(),
@@ -561,10 +570,12 @@ impl Host for DurableHost<'_> {
             parent_id: Some(exec.id),
             parent_key: Some(key.clone()),
             conversation_id: exec.conversation_id,
-            owner: None,
+            owner: Some(self.rt.owner.clone()),
         };
-        let r = executions::create(self.conn, &new, 0.0);
+        let r = executions::create(self.conn, &new, self.rt.config.lease_secs);
         self.db(r)?;
+        // Claimed for this instance: it runs right after this run commits.
+        self.run_next.push(id);
         self.record(child_key, Json::String(id.to_string()))?;
         self.suspend(
             json!({ "kind": "bot", "key": key, "bot": bot, "child": id }),
@@ -675,6 +686,7 @@ impl Host for DurableHost<'_> {
             let mut ids = serde_json::Map::new();
             let exec = self.exec;
             for (label, entry) in branches {
+                let permit = self.rt.permits.clone().try_acquire_owned().ok();
                 let id = Uuid::now_v7();
                 let mut input = match &vars {
                     Json::Object(m) => m.clone(),
@@ -693,10 +705,15 @@ impl Host for DurableHost<'_> {
                     parent_id: Some(exec.id),
                     parent_key: Some(format!("{key}!branch:{label}")),
                     conversation_id: exec.conversation_id,
-                    owner: None,
+                    owner: permit.as_ref().map(|_| self.rt.owner.clone()),
                 };
-                let r = executions::create(self.conn, &new, 0.0);
+                let r = executions::create(self.conn, &new, self.rt.config.lease_secs);
                 self.db(r)?;
+                // Branches run concurrently: each claimed one gets a thread of its own.
+                match permit {
+                    Some(p) => self.run_beside.push((id, p)),
+                    None => self.unowned_spawned = true,
+                }
                 ids.insert(label.clone(), json!(id));
             }
             self.record(started_key, Json::Object(ids))?;

@@ -84,6 +84,8 @@ pub struct Runtime {
     /// Wakes other instances (Redis), set once the bus has started.
     pub announcer: std::sync::OnceLock<crate::events::Announcer>,
     pub redis: Arc<crate::events::RedisStatus>,
+    /// A weak handle on this runtime, so that a run can start others on new threads.
+    me: std::sync::OnceLock<std::sync::Weak<Runtime>>,
     pub metrics: Metrics,
 }
 
@@ -106,7 +108,7 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 
 impl Runtime {
     pub fn new(pool: PgPool, config: RuntimeConfig, owner: String) -> Arc<Runtime> {
-        Arc::new(Runtime {
+        let rt = Arc::new(Runtime {
             pool,
             engine: engine::new_engine(&config.limits),
             cache: ScriptCache::default(),
@@ -119,9 +121,12 @@ impl Runtime {
             finished: tokio::sync::broadcast::channel(1024).0,
             announcer: std::sync::OnceLock::new(),
             redis: Arc::new(crate::events::RedisStatus::default()),
+            me: std::sync::OnceLock::new(),
             metrics: Metrics::default(),
             config,
-        })
+        });
+        let _ = rt.me.set(Arc::downgrade(&rt));
+        rt
     }
 
     /// Tells other instances that there is new work (no-op without Redis).

@@ -181,7 +181,7 @@ impl Runtime {
             let value = json!({
                 "status": status, "by": by, "comment": comment, "at": chrono::Utc::now().to_rfc3339(),
             });
-            executions::resolve_wait(conn, a.execution_id, &a.key, &value)?;
+            executions::resolve_wait(conn, a.execution_id, &a.key, &value, None)?;
             let exec = executions::get(conn, a.execution_id)?;
             events::publish(
                 conn,

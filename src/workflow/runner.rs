@@ -35,6 +35,10 @@ enum Once {
         again: bool,
         /// The commit made work runnable elsewhere: tell the other instances.
         announce: bool,
+        /// Executions claimed for this thread (a delegated child, a woken parent).
+        run_next: Vec<Uuid>,
+        /// Branches claimed for this instance, each to run on its own thread.
+        run_beside: Vec<(Uuid, tokio::sync::OwnedSemaphorePermit)>,
     },
     /// Another instance holds the execution (our lease lapsed) or it is not runnable.
     NotOurs,
@@ -69,29 +73,73 @@ impl Runtime {
         self.run_from(new.id, Some(new))
     }
 
-    fn run_from(&self, id: Uuid, mut fresh: Option<NewExecution>) -> Result<RunReport> {
+    /// Runs `id`, then the executions its runs handed over to this thread: a delegated
+    /// child it created, or a parent its end woke (both claimed in the same commit), so
+    /// that a chain of delegations needs no trip through the scheduler. Returns the
+    /// report of `id`'s last run.
+    fn run_from(&self, id: Uuid, fresh: Option<NewExecution>) -> Result<RunReport> {
+        let mut conn = self.conn()?;
+        let mut queue = std::collections::VecDeque::from([(id, fresh)]);
+        let mut first: Option<RunReport> = None;
+        while let Some((cur, fresh)) = queue.pop_front() {
+            match self.run_until_settled(&mut conn, cur, fresh) {
+                Ok((report, next)) => {
+                    queue.extend(next.into_iter().map(|n| (n, None)));
+                    if cur == id {
+                        let talks = first.take().map(|f| f.talks).unwrap_or_default();
+                        first = Some(RunReport {
+                            talks: [talks, report.talks].concat(),
+                            ..report
+                        });
+                    }
+                }
+                Err(e) if cur == id => return Err(e),
+                // A handed-over execution keeps its lease; the scheduler retries it when
+                // the lease lapses.
+                Err(e) => tracing::warn!(execution = %cur, "handed-over run failed: {e}"),
+            }
+        }
+        first.ok_or_else(|| Error::Internal(format!("execution {id} produced no report")))
+    }
+
+    /// Runs one execution until it suspends for real, ends, or is lost.
+    fn run_until_settled(
+        &self,
+        conn: &mut diesel::PgConnection,
+        id: Uuid,
+        mut fresh: Option<NewExecution>,
+    ) -> Result<(RunReport, Vec<Uuid>)> {
         if let Ok(mut r) = self.running.lock() {
             r.insert(id);
         }
         let _guard = RunningGuard(self, id);
-        let mut conn = self.conn()?;
         let mut talks = Vec::new();
+        let mut next = Vec::new();
         let mut failures = 0;
         loop {
-            match self.run_once(&mut conn, id, fresh.as_ref()) {
-                Ok(Once::Done { report, again, .. }) => {
+            match self.run_once(conn, id, fresh.as_ref()) {
+                Ok(Once::Done {
+                    report,
+                    again,
+                    run_next,
+                    run_beside,
+                    ..
+                }) => {
                     fresh = None;
+                    next.extend(run_next);
+                    self.start_beside(run_beside);
                     talks.extend(report.talks);
                     if !again {
-                        return Ok(RunReport { talks, ..report });
+                        return Ok((RunReport { talks, ..report }, next));
                     }
                 }
                 Ok(Once::NotOurs) => {
-                    return Ok(RunReport {
+                    let report = RunReport {
                         status: "running".into(),
                         talks,
                         waiting_for: None,
-                    })
+                    };
+                    return Ok((report, next));
                 }
                 Err(e) if retryable(&e) && failures < 3 => {
                     failures += 1;
@@ -105,6 +153,50 @@ impl Runtime {
                     return Err(e);
                 }
             }
+        }
+    }
+
+    /// Gives a parent its child's result; a waiting parent is claimed to run next here.
+    fn wake_parent(
+        &self,
+        conn: &mut diesel::PgConnection,
+        parent: Uuid,
+        key: &str,
+        value: &Json,
+        run_next: &mut Vec<Uuid>,
+        notify: &mut bool,
+    ) -> Result<()> {
+        let claim = Some((self.owner.as_str(), self.config.lease_secs));
+        match executions::resolve_wait(conn, parent, key, value, claim)? {
+            executions::Resolved::Claimed => run_next.push(parent),
+            executions::Resolved::Woken => *notify = true,
+            executions::Resolved::Nothing => {}
+        }
+        Ok(())
+    }
+
+    /// Runs claimed branches, each on a blocking thread of its own with its permit.
+    fn start_beside(&self, beside: Vec<(Uuid, tokio::sync::OwnedSemaphorePermit)>) {
+        if beside.is_empty() {
+            return;
+        }
+        let Some(me) = self.me.get().and_then(|w| w.upgrade()) else {
+            // No handle on ourselves (not started as a server): the scheduler takes them
+            // over when their leases lapse.
+            return;
+        };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        for (child, permit) in beside {
+            let rt = me.clone();
+            handle.spawn_blocking(move || {
+                let _permit = permit;
+                if let Err(e) = rt.run_owned(child) {
+                    tracing::debug!(execution = %child, "run ended with: {e}");
+                }
+                rt.wake.notify_one();
+            });
         }
     }
 
@@ -154,6 +246,9 @@ impl Runtime {
             let all_talks = std::mem::take(&mut host.all_talks);
             let step_rows = std::mem::take(&mut host.step_rows);
             let used_event_wait = host.used_event_wait;
+            let mut run_next = std::mem::take(&mut host.run_next);
+            let run_beside = std::mem::take(&mut host.run_beside);
+            let unowned_spawned = host.unowned_spawned;
             let result = host.result.take();
             let wait = host.wait.take();
             let conn = host.into_conn();
@@ -161,9 +256,9 @@ impl Runtime {
             executions::append_journal(conn, id, &new_entries)?;
             executions::upsert_steps(conn, id, &step_rows)?;
             executions::add_messages(conn, talk_target, id, "bot", &new_talks)?;
-            let mut notify = new_entries.iter().any(|(k, _)| {
-                k.ends_with("!child") || k.ends_with("!started") || k.contains("workflow#")
-            });
+            // Work that any instance may pick up: tell the others at commit.
+            let mut notify =
+                unowned_spawned || new_entries.iter().any(|(k, _)| k.contains("workflow#"));
             let (status, again, waiting_for) = match outcome {
                 RunOutcome::Completed => {
                     let result = result.unwrap_or_else(|| {
@@ -188,7 +283,7 @@ impl Runtime {
                         events::clear_wait(conn, id)?;
                     }
                     if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
-                        notify |= executions::resolve_wait(conn, parent, key, &result)?;
+                        self.wake_parent(conn, parent, key, &result, &mut run_next, &mut notify)?;
                     }
                     Metrics::inc(&self.metrics.completed);
                     ("completed".to_string(), false, None)
@@ -213,7 +308,7 @@ impl Runtime {
                     approvals::cancel_for(conn, id)?;
                     if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
                         let marker = json!({ FAILED: format!("bot '{}' failed: {msg}", exec.bot) });
-                        notify |= executions::resolve_wait(conn, parent, key, &marker)?;
+                        self.wake_parent(conn, parent, key, &marker, &mut run_next, &mut notify)?;
                     }
                     Metrics::inc(&self.metrics.failed);
                     ("failed".to_string(), false, None)
@@ -262,6 +357,8 @@ impl Runtime {
                 },
                 again,
                 announce: notify || published,
+                run_next,
+                run_beside,
             })
         })
         .inspect(|once| {
