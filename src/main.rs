@@ -160,14 +160,15 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let result = botserver::cli::serve::database_url(db.database_url, &db.data_dir).and_then(|url| {
-                let opts = botserver::bench::run::BenchOptions {
-                    database_url: url,
-                    redis_url: redis_url.filter(|u| !u.is_empty()),
-                    seconds: seconds.clamp(1.0, 120.0),
-                };
-                runtime.block_on(botserver::bench::run::run(&opts))
-            });
+            let result = botserver::cli::serve::database_url(db.database_url, &db.data_dir)
+                .and_then(|url| {
+                    let opts = botserver::bench::run::BenchOptions {
+                        database_url: url,
+                        redis_url: redis_url.filter(|u| !u.is_empty()),
+                        seconds: seconds.clamp(1.0, 120.0),
+                    };
+                    runtime.block_on(botserver::bench::run::run(&opts))
+                });
             match result {
                 Ok((figures, extra)) => {
                     print!("{}", botserver::bench::run::table(&figures, &extra));
