@@ -1,0 +1,205 @@
+//! Redis is only a wake-up carrier: with two instances on one database and one Redis, a
+//! WAIT on one instance is woken by a PUBLISH on the other; when Redis is stopped in the
+//! middle, nothing is lost (waits still wake, through PostgreSQL), every ON EVENT handler
+//! still runs exactly once per event, `/health` says Redis is down, and the instances
+//! reconnect when it is back.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+
+use common::db::TestDb;
+use common::server::{eventually, BotDir, Options, Server};
+use serde_json::json;
+
+/// A private redis-server on a free port, killed on drop.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start(port: u16) -> Redis {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is needed for this test");
+        let r = Redis { child, port };
+        eventually(10.0, "redis-server answering", || {
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+        r
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+const HANDLER: &str = r#"
+ON EVENT "ping" DO
+  SET BOT MEMORY "seen:" + event.payload.n, TRUE
+  PUBLISH EVENT "handled" WITH { bot: BOTNAME, n: event.payload.n }
+END ON
+"#;
+
+fn waiters(s: &Server, from: usize, to: usize) -> Vec<(usize, String)> {
+    (from..to)
+        .map(|i| {
+            let (st, v) = s.post(
+                "/api/workflows",
+                json!({ "bot": "waiter", "script": "start", "input": { "n": format!("go-{i}") } }),
+            );
+            assert_eq!(st, 201, "{v}");
+            assert_eq!(v["status"], "waiting", "{v}");
+            (i, v["id"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn publish(s: &Server, name: &str, payload: serde_json::Value) {
+    let (st, v) = s.post("/api/events", json!({ "name": name, "payload": payload }));
+    assert_eq!(st, 201, "{v}");
+}
+
+fn assert_woken(a: &Server, ws: &[(usize, String)]) {
+    for (i, id) in ws {
+        let (_, r) = a.get(&format!("/api/workflows/{id}/result?timeout=20"));
+        assert_eq!(r["status"], "completed", "waiter {i}: {r}");
+        assert_eq!(r["result"], json!({ "i": i }), "waiter {i}: {r}");
+    }
+}
+
+#[test]
+fn redis_stopped_midway_loses_nothing() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script("h1", "start", &HANDLER.replace("BOTNAME", "\"h1\""));
+    bots.script("h2", "start", &HANDLER.replace("BOTNAME", "\"h2\""));
+    bots.script(
+        "waiter",
+        "start",
+        "WAIT FOR EVENT n\nRETURN event.payload\n",
+    );
+    let port = free_port();
+    let redis = Redis::start(port);
+    let opts = Options {
+        redis_url: Some(redis.url()),
+        ..Options::default()
+    };
+    let a = Server::start_with(&db.url, &bots.path, opts.clone());
+    let b = Server::start_with(&db.url, &bots.path, opts.clone());
+    eventually(10.0, "both instances connected to Redis", || {
+        let (ha, hb) = (a.get("/health").1, b.get("/health").1);
+        if ha["redis"] == "ok" && hb["redis"] == "ok" {
+            Ok(())
+        } else {
+            Err(format!("{ha} {hb}"))
+        }
+    });
+
+    // With Redis: waits on A woken by publishes on B; handlers on both instances.
+    let first = waiters(&a, 0, 10);
+    for (i, _) in &first {
+        publish(&b, &format!("go-{i}"), json!({ "i": i }));
+    }
+    for n in 0..20 {
+        publish(if n % 2 == 0 { &a } else { &b }, "ping", json!({ "n": n }));
+    }
+    assert_woken(&a, &first);
+
+    // Redis goes away in the middle.
+    redis.stop();
+    eventually(10.0, "health says Redis is down", || {
+        let h = a.get("/health").1;
+        if h["redis"] == "down" {
+            Ok(())
+        } else {
+            Err(h.to_string())
+        }
+    });
+    let second = waiters(&a, 10, 20);
+    for (i, _) in &second {
+        publish(&b, &format!("go-{i}"), json!({ "i": i }));
+    }
+    for n in 20..40 {
+        publish(if n % 2 == 0 { &a } else { &b }, "ping", json!({ "n": n }));
+    }
+    assert_woken(&a, &second);
+
+    // Every handler ran exactly once per ping, across both instances.
+    eventually(20.0, "all handlers ran", || {
+        let n = db.count("SELECT count(*) AS n FROM workflow_events WHERE name = 'handled'");
+        if n >= 80 {
+            Ok(())
+        } else {
+            Err(format!("{n} of 80 handled"))
+        }
+    });
+    assert_eq!(
+        db.count(
+            "SELECT count(*) AS n FROM (SELECT payload->>'bot', payload->>'n' FROM workflow_events \
+             WHERE name = 'handled' GROUP BY 1, 2 HAVING count(*) = 1) t"
+        ),
+        80
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_events WHERE name = 'handled'"),
+        80
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM bot_memories WHERE key LIKE 'seen:%'"),
+        80
+    );
+
+    // Redis comes back: both instances reconnect.
+    let _redis = Redis::start(port);
+    eventually(15.0, "instances reconnected to Redis", || {
+        let (ha, hb) = (a.get("/health").1, b.get("/health").1);
+        if ha["redis"] == "ok" && hb["redis"] == "ok" {
+            Ok(())
+        } else {
+            Err(format!("{ha} {hb}"))
+        }
+    });
+    assert_eq!(
+        a.log_text().matches("Redis is unreachable").count(),
+        1,
+        "the outage is reported once:\n{}",
+        a.log_text()
+    );
+}
