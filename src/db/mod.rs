@@ -31,11 +31,19 @@ pub fn pool(url: &str, size: u32) -> Result<PgPool, String> {
         .map_err(|e| format!("cannot connect to PostgreSQL at {}: {e}", redact(url)))
 }
 
-/// Runs the pending migrations; returns how many ran.
+/// Runs the pending migrations; returns how many ran. Several instances starting at
+/// once on a fresh database take turns (a session advisory lock), so only one migrates.
 pub fn migrate(conn: &mut PgConnection) -> Result<usize, String> {
-    conn.run_pending_migrations(MIGRATIONS)
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT pg_advisory_lock(7231, 1)")
+        .execute(conn)
+        .map_err(|e| format!("cannot lock for migrations: {e}"))?;
+    let ran = conn
+        .run_pending_migrations(MIGRATIONS)
         .map(|v| v.len())
-        .map_err(|e| format!("migration failed: {e}"))
+        .map_err(|e| format!("migration failed: {e}"));
+    let _ = diesel::sql_query("SELECT pg_advisory_unlock(7231, 1)").execute(conn);
+    ran
 }
 
 /// Reverts every migration (used by the up → down → up test).

@@ -33,6 +33,9 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
             match ids {
                 Ok(Ok(ids)) => {
                     claimed = ids.len();
+                    if claimed > 0 {
+                        tracing::trace!("claimed {claimed}");
+                    }
                     for id in ids {
                         let Ok(permit) = permits.clone().acquire_owned().await else {
                             break;
@@ -58,7 +61,7 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
             continue;
         }
         tokio::select! {
-            _ = rt.wake.notified() => {}
+            _ = rt.wake.notified() => { tracing::trace!("scheduler woken"); }
             _ = tokio::time::sleep(rt.config.poll_interval) => {}
             _ = shutdown.changed() => {}
         }
@@ -136,6 +139,9 @@ fn spawn_listener(
                     }
                 }
                 // With Redis up, Redis does the waking; PostgreSQL takes over when it is down.
+                if woke {
+                    tracing::trace!("notification");
+                }
                 if woke && rt.redis.describe() != "ok" {
                     rt.wake.notify_one();
                 }
