@@ -127,3 +127,68 @@ fn sigkill_at_random_moments() {
     wait_all_completed(&s, &ids, 60.0);
     assert_exactly_once(&db, &ids);
 }
+
+/// Group commit: every workflow whose start was acknowledged as completed has its three
+/// steps in the journal after a SIGKILL that lands while many others are being started.
+#[test]
+fn acknowledged_steps_survive_sigkill_under_group_commit() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "three",
+        "start",
+        "STEP 1: x = x + 1\nSTEP 2: x = x + 1\nSTEP 3: x = x + 1\nRETURN x\n",
+    );
+    let s = Server::start(&db.url, &bots.path);
+    let acknowledged = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                for _ in 0..2000 {
+                    let agent = ureq::AgentBuilder::new()
+                        .timeout(Duration::from_secs(5))
+                        .build();
+                    let r = agent
+                        .post(&format!("{}/api/workflows", s.base))
+                        .send_string(
+                            &json!({ "bot": "three", "script": "start", "input": {} }).to_string(),
+                        );
+                    let Ok(r) = r else { return };
+                    let v: Value = serde_json::from_str(&r.into_string().unwrap_or_default())
+                        .unwrap_or_default();
+                    if v["status"] == "completed" {
+                        acknowledged
+                            .lock()
+                            .unwrap()
+                            .push(v["id"].as_str().unwrap().to_string());
+                    }
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        // Kill while the callers are still starting workflows.
+        let _ = std::process::Command::new("kill")
+            .arg("-9")
+            .arg(s.pid().to_string())
+            .status();
+    });
+    let acknowledged = acknowledged.into_inner().unwrap();
+    assert!(
+        acknowledged.len() > 10,
+        "too few workflows before the kill: {}",
+        acknowledged.len()
+    );
+    for id in &acknowledged {
+        let steps = db.count(&format!(
+            "SELECT count(*) AS n FROM journal WHERE execution_id = '{id}' AND key IN ('1!end', '2!end', '3!end')"
+        ));
+        assert_eq!(
+            steps, 3,
+            "workflow {id} was reported completed but its steps are not all journaled"
+        );
+        let done = db.count(&format!(
+            "SELECT count(*) AS n FROM workflow_executions WHERE id = '{id}' AND status = 'completed' AND result = '3'"
+        ));
+        assert_eq!(done, 1, "workflow {id}");
+    }
+}

@@ -63,7 +63,7 @@ fn run_clock(ops: u64, limit: Duration) -> Option<Dynamic> {
         RUN_CLOCK.with(|c| c.set((Instant::now(), Duration::ZERO)));
         return None;
     }
-    if ops % CLOCK_EVERY_OPS != 0 {
+    if !ops.is_multiple_of(CLOCK_EVERY_OPS) {
         return None;
     }
     let now = Instant::now();
@@ -117,8 +117,9 @@ fn map_key(m: &Map, key: &str) -> Option<String> {
     if m.contains_key(key) {
         return Some(key.to_string());
     }
+    let lower = key.to_lowercase();
     m.keys()
-        .find(|k| k.eq_ignore_ascii_case(key))
+        .find(|k| k.to_lowercase() == lower)
         .map(|k| k.to_string())
 }
 
@@ -301,7 +302,7 @@ fn register_operators(engine: &mut Engine) {
         let mut vars = vars;
         if let Some(m) = r.read_lock::<Map>() {
             for (k, v) in m.iter() {
-                vars.insert(k.to_ascii_lowercase().into(), v.clone());
+                vars.insert(k.to_lowercase().into(), v.clone());
             }
         }
         vars

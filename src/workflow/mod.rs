@@ -3,6 +3,7 @@
 //! (`host`), one run of an execution and its commit (`runner`), and the scheduler that
 //! claims runnable executions with leases and wakes due timers (`scheduler`).
 
+pub mod group;
 pub mod host;
 pub mod ops;
 pub mod runner;
@@ -84,6 +85,8 @@ pub struct Runtime {
     /// Wakes other instances (Redis), set once the bus has started.
     pub announcer: std::sync::OnceLock<crate::events::Announcer>,
     pub redis: Arc<crate::events::RedisStatus>,
+    /// Writes the first runs of new executions in shared transactions.
+    pub group: group::GroupCommit,
     /// A weak handle on this runtime, so that a run can start others on new threads.
     me: std::sync::OnceLock<std::sync::Weak<Runtime>>,
     pub metrics: Metrics,
@@ -109,7 +112,7 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 impl Runtime {
     pub fn new(pool: PgPool, config: RuntimeConfig, owner: String) -> Arc<Runtime> {
         let rt = Arc::new(Runtime {
-            pool,
+            pool: pool.clone(),
             engine: engine::new_engine(&config.limits),
             cache: ScriptCache::default(),
             owner,
@@ -122,6 +125,7 @@ impl Runtime {
             announcer: std::sync::OnceLock::new(),
             redis: Arc::new(crate::events::RedisStatus::default()),
             me: std::sync::OnceLock::new(),
+            group: group::GroupCommit::start(pool.clone()),
             metrics: Metrics::default(),
             config,
         });

@@ -70,7 +70,109 @@ impl Runtime {
     /// the first run's transaction (one commit instead of two). The execution is
     /// visible to others once that run has committed.
     pub fn run_new(&self, new: NewExecution) -> Result<RunReport> {
+        if new.parent_id.is_none() && new.conversation_id.is_none() {
+            if let Some(report) = self.run_grouped(&new)? {
+                return Ok(report);
+            }
+        }
         self.run_from(new.id, Some(new))
+    }
+
+    /// The first run of a new execution through the group commit (see `group`), when its
+    /// script allows it; `None` when the caller must take the ordinary path (nothing was
+    /// written then).
+    fn run_grouped(&self, new: &NewExecution) -> Result<Option<RunReport>> {
+        let mut conn = self.conn()?;
+        let script = self.compiled(&mut conn, &new.script_hash)?;
+        if !self.group.eligible(&script) {
+            return Ok(None);
+        }
+        let exec = new.as_row(&self.owner);
+        Metrics::inc(&self.metrics.runs);
+        let mut host = DurableHost::new(self, &mut conn, &exec, HashMap::new());
+        let (outcome, vars) = run_entry(
+            &self.engine,
+            &script,
+            exec.entry as usize,
+            &exec.input,
+            &mut host,
+        );
+        let needs_transaction = host.abort.is_some()
+            || host.used_event_wait
+            || host.unowned_spawned
+            || !host.run_next.is_empty()
+            || !host.run_beside.is_empty();
+        if needs_transaction {
+            return Ok(None);
+        }
+        let journal = std::mem::take(&mut host.new_entries);
+        let steps = std::mem::take(&mut host.step_rows);
+        let talks = std::mem::take(&mut host.new_talks);
+        let all_talks = std::mem::take(&mut host.all_talks);
+        let result = host.result.take();
+        let wait = host.wait.take();
+        drop(host);
+        drop(conn);
+        let mut row = exec.clone();
+        row.variables = vars;
+        row.owner = None;
+        let (status, waiting_for, wake_at) = match outcome {
+            RunOutcome::Completed => {
+                row.result = Some(result.unwrap_or_else(|| {
+                    if all_talks.is_empty() {
+                        Json::Null
+                    } else {
+                        Json::String(all_talks.join("\n"))
+                    }
+                }));
+                ("completed".to_string(), None, None)
+            }
+            RunOutcome::Failed(e) => {
+                row.error = Some(format!(
+                    "{}/{}.bas:{}:{}: {}",
+                    exec.bot, exec.script, e.span.line, e.span.col, e.message
+                ));
+                ("failed".to_string(), None, None)
+            }
+            RunOutcome::Suspended => match wait {
+                Some(w) if w.event.is_none() => {
+                    if w.wake_at.is_some_and(|t| t <= Utc::now()) {
+                        // Already due: stored runnable, for the scheduler.
+                        ("running".to_string(), None, None)
+                    } else {
+                        ("waiting".to_string(), Some(w.waiting_for), w.wake_at)
+                    }
+                }
+                _ => return Ok(None),
+            },
+        };
+        let outcome = super::group::Outcome {
+            row,
+            status: status.clone(),
+            waiting_for: waiting_for.clone(),
+            wake_at,
+            journal,
+            steps,
+            talks: talks.clone(),
+        };
+        if let Err(e) = self.group.commit(outcome) {
+            tracing::debug!(execution = %exec.id, "group commit failed, running on its own: {e}");
+            return Ok(None);
+        }
+        match status.as_str() {
+            "completed" => Metrics::inc(&self.metrics.completed),
+            "failed" => Metrics::inc(&self.metrics.failed),
+            "running" => self.wake.notify_one(),
+            _ => Metrics::inc(&self.metrics.suspended),
+        }
+        if matches!(status.as_str(), "completed" | "failed") {
+            let _ = self.finished.send(exec.id);
+        }
+        Ok(Some(RunReport {
+            status,
+            talks,
+            waiting_for,
+        }))
     }
 
     /// Runs `id`, then the executions its runs handed over to this thread: a delegated

@@ -1,0 +1,228 @@
+//! Group commit: the first run of a new execution whose script touches the database only
+//! at commit (no memory, events, children or approvals while it runs) needs no
+//! transaction of its own. Its outcome — the execution row in its final state, its
+//! journal, its steps and its TALKs — goes to one committer thread, which writes the
+//! outcomes of every run waiting at that moment with four multi-row statements in one
+//! transaction, then answers each caller. Nothing is acknowledged before that commit,
+//! so a run reported done is in the journal after a crash; a run that crashes before it
+//! simply never happened (the caller got no answer).
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use crate::basic::CompiledScript;
+use crate::db::executions::{ExecRow, StepRow};
+use crate::db::PgPool;
+use crate::error::{Error, Result};
+
+/// Keywords whose host functions use the database while the script runs.
+const DB_KEYWORDS: &[&str] = &[
+    "k_memory_get",
+    "k_memory_set",
+    "k_set_context",
+    "k_share",
+    "k_sync",
+    "k_bot",
+    "k_approval",
+    "k_parallel",
+    "k_publish",
+    "k_wait_event",
+    "k_start_workflow",
+];
+
+/// True when no entry of the script calls a keyword that needs the database mid-run.
+pub fn commits_only(script: &CompiledScript) -> bool {
+    script
+        .entries
+        .iter()
+        .all(|e| !DB_KEYWORDS.iter().any(|k| e.generated.code.contains(k)))
+}
+
+/// The outcome of one run, to be written by the committer.
+pub struct Outcome {
+    pub row: ExecRow,
+    pub status: String,
+    pub waiting_for: Option<Json>,
+    pub wake_at: Option<DateTime<Utc>>,
+    pub journal: Vec<(String, Json)>,
+    pub steps: Vec<StepRow>,
+    pub talks: Vec<String>,
+}
+
+struct Pending {
+    outcome: Outcome,
+    reply: mpsc::Sender<Result<()>>,
+}
+
+/// The committer: a thread with one connection, writing batches of outcomes.
+pub struct GroupCommit {
+    tx: Mutex<mpsc::Sender<Pending>>,
+    pure: Mutex<HashMap<String, bool>>,
+}
+
+impl GroupCommit {
+    pub fn start(pool: PgPool) -> GroupCommit {
+        let (tx, rx) = mpsc::channel::<Pending>();
+        std::thread::spawn(move || committer(pool, rx));
+        GroupCommit {
+            tx: Mutex::new(tx),
+            pure: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether runs of this script version can go through the group commit.
+    pub fn eligible(&self, script: &CompiledScript) -> bool {
+        if let Ok(mut m) = self.pure.lock() {
+            return *m
+                .entry(script.hash.clone())
+                .or_insert_with(|| commits_only(script));
+        }
+        false
+    }
+
+    /// Hands an outcome to the committer and waits until it is durable.
+    pub fn commit(&self, outcome: Outcome) -> Result<()> {
+        let (reply, wait) = mpsc::channel();
+        let sent = self
+            .tx
+            .lock()
+            .map_err(|_| Error::Internal("group commit poisoned".into()))?
+            .send(Pending { outcome, reply });
+        if sent.is_err() {
+            return Err(Error::Internal("the group committer has stopped".into()));
+        }
+        wait.recv()
+            .map_err(|_| Error::Internal("the group committer has stopped".into()))?
+    }
+}
+
+fn committer(pool: PgPool, rx: mpsc::Receiver<Pending>) {
+    let mut conn = None;
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        if conn.is_none() {
+            conn = pool.get().ok();
+        }
+        let result = match conn.as_mut() {
+            Some(c) => write_batch(c, &batch),
+            None => Err(Error::Internal(
+                "no database connection for the group commit".into(),
+            )),
+        };
+        if result.is_err() {
+            // A broken connection is replaced for the next batch.
+            conn = None;
+        }
+        for p in batch {
+            let r = match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(Error::Conflict(format!("group commit failed: {e}"))),
+            };
+            let _ = p.reply.send(r);
+        }
+    }
+}
+
+fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<()> {
+    conn.transaction::<_, Error, _>(|conn| {
+        let rows: Vec<&Outcome> = batch.iter().map(|p| &p.outcome).collect();
+        let now = Utc::now();
+        let ended = |o: &Outcome| matches!(o.status.as_str(), "completed" | "failed");
+        diesel::sql_query(
+            "INSERT INTO workflow_executions (id, kind, bot, script, script_hash, entry, name, status, waiting_for, \
+             wake_at, input, variables, result, error, finished_at, runs) \
+             SELECT *, 1 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int4[], $7::text[], \
+               $8::text[], $9::jsonb[], $10::timestamptz[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::text[], \
+               $15::timestamptz[])",
+        )
+        .bind::<Array<SqlUuid>, _>(rows.iter().map(|o| o.row.id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|o| o.row.kind.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|o| o.row.bot.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|o| o.row.script.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|o| o.row.script_hash.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Int4>, _>(rows.iter().map(|o| o.row.entry).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|o| o.row.name.as_deref()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|o| o.status.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Jsonb>>, _>(rows.iter().map(|o| o.waiting_for.as_ref()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Timestamptz>>, _>(rows.iter().map(|o| o.wake_at).collect::<Vec<_>>())
+        .bind::<Array<Jsonb>, _>(rows.iter().map(|o| &o.row.input).collect::<Vec<_>>())
+        .bind::<Array<Jsonb>, _>(rows.iter().map(|o| &o.row.variables).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Jsonb>>, _>(rows.iter().map(|o| o.row.result.as_ref()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|o| o.row.error.as_deref()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Timestamptz>>, _>(
+            rows.iter().map(|o| ended(o).then_some(now)).collect::<Vec<_>>(),
+        )
+        .execute(conn)?;
+
+        let mut j_ids = Vec::new();
+        let mut j_keys = Vec::new();
+        let mut j_values = Vec::new();
+        for o in &rows {
+            for (k, v) in &o.journal {
+                j_ids.push(o.row.id);
+                j_keys.push(k.as_str());
+                j_values.push(v);
+            }
+        }
+        if !j_ids.is_empty() {
+            diesel::sql_query(
+                "INSERT INTO journal (execution_id, key, value) SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])",
+            )
+            .bind::<Array<SqlUuid>, _>(j_ids)
+            .bind::<Array<Text>, _>(j_keys)
+            .bind::<Array<Jsonb>, _>(j_values)
+            .execute(conn)?;
+        }
+
+        let steps: Vec<(Uuid, &StepRow)> = rows
+            .iter()
+            .flat_map(|o| o.steps.iter().map(move |s| (o.row.id, s)))
+            .collect();
+        if !steps.is_empty() {
+            diesel::sql_query(
+                "INSERT INTO workflow_steps (execution_id, key, label, kind, status, result, error, attempts, started_at, finished_at) \
+                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], \
+                   $8::int4[], $9::timestamptz[], $10::timestamptz[])",
+            )
+            .bind::<Array<SqlUuid>, _>(steps.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(steps.iter().map(|(_, s)| s.key.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(steps.iter().map(|(_, s)| s.label.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(steps.iter().map(|(_, s)| s.kind.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(steps.iter().map(|(_, s)| s.status.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Jsonb>>, _>(steps.iter().map(|(_, s)| s.result.as_ref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Text>>, _>(steps.iter().map(|(_, s)| s.error.as_deref()).collect::<Vec<_>>())
+            .bind::<Array<Int4>, _>(steps.iter().map(|(_, s)| s.attempts).collect::<Vec<_>>())
+            .bind::<Array<Timestamptz>, _>(steps.iter().map(|(_, s)| s.started_at).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Timestamptz>>, _>(steps.iter().map(|(_, s)| s.finished_at).collect::<Vec<_>>())
+            .execute(conn)?;
+        }
+
+        let talks: Vec<(Uuid, &str)> = rows
+            .iter()
+            .flat_map(|o| o.talks.iter().map(move |t| (o.row.id, t.as_str())))
+            .collect();
+        if !talks.is_empty() {
+            diesel::sql_query(
+                "INSERT INTO messages (conversation_id, execution_id, direction, text) \
+                 SELECT c, c, 'bot', t FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(c, t, n) ORDER BY n",
+            )
+            .bind::<Array<SqlUuid>, _>(talks.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(talks.iter().map(|(_, t)| *t).collect::<Vec<_>>())
+            .execute(conn)?;
+        }
+        Ok(())
+    })
+}
