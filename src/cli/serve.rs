@@ -86,7 +86,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     {
         config.max_concurrent_runs = n.clamp(1, 1024);
     }
-    let pool = db::pool(&url, (config.max_concurrent_runs as u32) * 2 + 8)?;
+    let pool = db::pool(&url, config.max_concurrent_runs as u32 + 8)?;
     let owner = opts
         .instance
         .clone()

@@ -104,6 +104,11 @@ impl Server {
         if let Some(i) = &opts.instance {
             cmd.env("BOTSERVER_INSTANCE", i);
         }
+        // Tests run servers side by side on one PostgreSQL (100 connections by default):
+        // a smaller pool per server unless a test asks otherwise.
+        if !opts.env.iter().any(|(k, _)| k == "BOTSERVER_MAX_RUNS") {
+            cmd.env("BOTSERVER_MAX_RUNS", "6");
+        }
         for (k, v) in &opts.env {
             cmd.env(k, v);
         }
