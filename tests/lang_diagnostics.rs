@@ -24,7 +24,8 @@ fn check_renders_source_line_and_caret() {
         .join("diagnostics")
         .join("unknown_function.bas");
     let mut out = Vec::new();
-    let summary = botserver::cli::check::check_paths(&[path.clone()], &mut out).unwrap();
+    let summary =
+        botserver::cli::check::check_paths(std::slice::from_ref(&path), &mut out).unwrap();
     assert_eq!((summary.files, summary.errors, summary.warnings), (1, 2, 0));
     let shown = path.display();
     assert_eq!(

@@ -217,7 +217,7 @@ impl Codegen<'_> {
     fn procedure(&mut self, name: &str, params: &[String], body: &[Stmt], span: Span) {
         self.mark(span);
         let args: Vec<String> = (0..params.len()).map(|i| format!("a{i}")).collect();
-        self.w(&format!("fn p_{name}({}) {{\n", args.join(", ")));
+        self.w(&format!("fn {}({}) {{\n", proc_fn(name), args.join(", ")));
         let init: Vec<String> = params
             .iter()
             .enumerate()
@@ -606,7 +606,7 @@ impl Codegen<'_> {
                     ),
                 ));
             }
-            self.w(&format!("p_{name}("));
+            self.w(&format!("{}(", proc_fn(name)));
             self.args(args);
             self.w(")");
             return;
@@ -664,6 +664,21 @@ impl Codegen<'_> {
         ));
         self.w(&format!("k_unavailable({})", quote(name)));
     }
+}
+
+/// The Rhai function of a user procedure. Rhai names are ASCII, BASIC names need not be
+/// (`SUB Olá`): `_` is doubled and any other character becomes `_x<hex>_`, so two
+/// different names never share a function.
+fn proc_fn(name: &str) -> String {
+    let mut out = String::from("p_");
+    for c in name.chars() {
+        match c {
+            '_' => out.push_str("__"),
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            c => out.push_str(&format!("_x{:x}_", c as u32)),
+        }
+    }
+    out
 }
 
 fn binop_fn(op: BinOp) -> &'static str {

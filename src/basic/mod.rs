@@ -104,10 +104,16 @@ pub fn compile(
                         p.position().unwrap_or(0) as u32,
                     )
                     .unwrap_or_default();
-                diags.push(Diagnostic::error(
-                    span,
-                    format!("internal error: generated code does not compile ({e})"),
-                ));
+                let message = if *e.0 == rhai::ParseErrorType::ExprTooDeep {
+                    // Within the parser's limits, deep blocks and deep expressions
+                    // together can still be too much for the engine.
+                    "this part of the script is nested too deeply; split it into smaller \
+                     expressions or procedures"
+                        .to_string()
+                } else {
+                    format!("internal error: generated code does not compile ({e})")
+                };
+                diags.push(Diagnostic::error(span, message));
             }
         }
     }

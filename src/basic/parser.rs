@@ -20,6 +20,12 @@ const RESERVED: &[&str] = &[
     "exit", "true", "false", "null", "step", "with",
 ];
 
+/// How deeply expressions may nest (in recursion steps: a parenthesis, list or call
+/// argument costs two, a `NOT`, sign or `^` one) and blocks may nest. Deeper input is
+/// an error, not a stack overflow of the parser or of the code generated from it.
+const MAX_EXPR_DEPTH: usize = 100;
+const MAX_BLOCK_DEPTH: usize = 24;
+
 /// Parses tokens into a script; all errors found are returned together.
 pub fn parse(tokens: Vec<Token>) -> Result<Script, Vec<Diagnostic>> {
     let mut p = Parser {
@@ -31,6 +37,8 @@ pub fn parse(tokens: Vec<Token>) -> Result<Script, Vec<Diagnostic>> {
         proc_depth: 0,
         with_depth: 0,
         open_ends: Vec::new(),
+        expr_depth: 0,
+        gave_up: false,
         loop_kinds: Vec::new(),
     };
     let body = p.block(&[]).map(|(b, _)| b);
@@ -62,6 +70,9 @@ pub struct Parser {
     with_depth: usize,
     /// The terminators of the blocks being parsed, innermost last.
     open_ends: Vec<Vec<Terminator>>,
+    expr_depth: usize,
+    /// Set when the input nests too deeply: the rest of the file is skipped.
+    gave_up: bool,
     loop_kinds: Vec<&'static str>,
 }
 
@@ -217,7 +228,8 @@ impl Parser {
         match &t.tok {
             Tok::Ident(s) if !RESERVED.contains(&s.to_ascii_lowercase().as_str()) => {
                 self.advance();
-                Ok((s.to_ascii_lowercase(), t.span))
+                // Names are case-insensitive in every script: `PREÇO` is `preço`.
+                Ok((s.to_lowercase(), t.span))
             }
             _ => Err(self.unexpected(&format!("expected {what}"))),
         }
@@ -227,7 +239,7 @@ impl Parser {
     pub(crate) fn label(&mut self, what: &str) -> PResult<String> {
         let t = self.peek().clone();
         let label = match &t.tok {
-            Tok::Ident(s) => s.to_ascii_lowercase(),
+            Tok::Ident(s) => s.to_lowercase(),
             Tok::Int(n) => n.to_string(),
             _ => return Err(self.unexpected(&format!("expected a label after {what}"))),
         };
@@ -247,10 +259,49 @@ impl Parser {
     /// Returns the body and the index of the terminator found; `ends.len()` or more
     /// means the file ended first.
     pub(crate) fn block(&mut self, ends: &[Terminator]) -> PResult<(Vec<Stmt>, usize)> {
+        // The top level is one entry of `open_ends`, not a nesting level.
+        if self.open_ends.len() > MAX_BLOCK_DEPTH {
+            // Reported at the start of the statement that opens this block.
+            let opener = self.toks[..self.pos.min(self.toks.len())]
+                .iter()
+                .rev()
+                .skip_while(|t| matches!(t.tok, Tok::Newline))
+                .take_while(|t| !matches!(t.tok, Tok::Newline))
+                .last()
+                .map_or(self.span(), |t| t.span);
+            self.errors.push(Diagnostic::error(
+                opener,
+                format!("blocks are nested more than {MAX_BLOCK_DEPTH} deep here"),
+            ));
+            self.give_up();
+        }
+        if self.gave_up {
+            return Ok((Vec::new(), ends.len()));
+        }
         self.open_ends.push(ends.to_vec());
         let r = self.block_lines(ends);
         self.open_ends.pop();
         r
+    }
+
+    /// Skips the rest of the file after an error that makes parsing it pointless.
+    fn give_up(&mut self) {
+        self.gave_up = true;
+        while !matches!(self.peek().tok, Tok::Eof) {
+            self.advance();
+        }
+    }
+
+    /// One more level of expression nesting, or an error when there are too many.
+    fn deeper(&mut self) -> PResult<()> {
+        if self.expr_depth >= MAX_EXPR_DEPTH {
+            return Err(Diagnostic::error(
+                self.span(),
+                "this expression is nested too deeply",
+            ));
+        }
+        self.expr_depth += 1;
+        Ok(())
     }
 
     /// True when the line starts with the terminator of an enclosing block (not the
@@ -329,6 +380,7 @@ impl Parser {
         what: &str,
     ) -> PResult<(Vec<Stmt>, usize)> {
         match self.block(ends) {
+            Ok(r) if self.gave_up => Ok(r),
             Ok((_, w)) if w >= ends.len() => {
                 // Name the closer, not a word that only starts another branch
                 // (`ELSEIF`, `ELSE`, `CASE`).
@@ -471,7 +523,7 @@ impl Parser {
         match &t.tok {
             Tok::Ident(s) => {
                 self.advance();
-                Ok((s.to_ascii_lowercase(), t.span))
+                Ok((s.to_lowercase(), t.span))
             }
             _ => Err(self.unexpected("expected a member name after '.'")),
         }
@@ -597,7 +649,7 @@ impl Parser {
 
     fn next_var(&mut self, var: &str) -> PResult<()> {
         if let Tok::Ident(name) = &self.peek().tok {
-            if !name.eq_ignore_ascii_case(var) {
+            if name.to_lowercase() != var {
                 return Err(Diagnostic::error(
                     self.span(),
                     format!("NEXT {name} does not match FOR {var}"),
@@ -715,9 +767,16 @@ impl Parser {
         let mut params = Vec::new();
         if self.eat_sym("(") && !self.eat_sym(")") {
             loop {
-                let (p, _) = self.ident("a parameter name")?;
+                let (p, pspan) = self.ident("a parameter name")?;
                 if self.eat_word("as") {
                     self.ident("a type after AS")?;
+                }
+                if params.contains(&p) {
+                    // Reported; the rest of the declaration is still parsed.
+                    self.errors.push(Diagnostic::error(
+                        pspan,
+                        format!("parameter '{p}' is declared twice"),
+                    ));
                 }
                 params.push(p);
                 if self.eat_sym(")") {
@@ -840,6 +899,13 @@ impl Parser {
     }
 
     fn not_expr(&mut self) -> PResult<Expr> {
+        self.deeper()?;
+        let r = self.not_expr_inner();
+        self.expr_depth -= 1;
+        r
+    }
+
+    fn not_expr_inner(&mut self) -> PResult<Expr> {
         if self.at_word("not") {
             let span = self.span();
             self.advance();
@@ -897,6 +963,13 @@ impl Parser {
     }
 
     fn unary_expr(&mut self) -> PResult<Expr> {
+        self.deeper()?;
+        let r = self.unary_expr_inner();
+        self.expr_depth -= 1;
+        r
+    }
+
+    fn unary_expr_inner(&mut self) -> PResult<Expr> {
         let span = self.span();
         if self.eat_sym("-") {
             let e = self.unary_expr()?;
@@ -1047,6 +1120,12 @@ impl Parser {
                 Tok::Int(n) => n.to_string(),
                 _ => return Err(self.unexpected("expected a map key")),
             };
+            if entries.iter().any(|(k, _)| *k == key) {
+                return Err(Diagnostic::error(
+                    self.span(),
+                    format!("key '{key}' appears twice in the map"),
+                ));
+            }
             self.advance();
             self.expect_sym(":", "after the map key")?;
             let value = self.expr()?;
@@ -1085,6 +1164,9 @@ impl Parser {
                         proc_depth: 0,
                         with_depth: 0,
                         open_ends: Vec::new(),
+                        // The interpolation is nested in this expression.
+                        expr_depth: self.expr_depth,
+                        gave_up: false,
                         loop_kinds: Vec::new(),
                     };
                     let e = sub.expr()?;

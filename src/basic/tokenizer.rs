@@ -64,7 +64,12 @@ const SYMBOLS: [&str; 22] = [
     "}", ",", ".", ":",
 ];
 
+/// How deeply `${…}` interpolations may nest inside one another.
+const MAX_INTERPOLATION_DEPTH: usize = 8;
+
 struct Lexer<'a> {
+    /// How many interpolations this text is nested in.
+    depth: usize,
     chars: Vec<char>,
     pos: usize,
     line: u32,
@@ -75,11 +80,12 @@ struct Lexer<'a> {
 
 /// Turns source text into tokens, ending with `Eof`. The first lexical error stops it.
 pub fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
-    tokenize_at(src, Span::new(1, 1))
+    tokenize_at(src, Span::new(1, 1), 0)
 }
 
-fn tokenize_at(src: &str, start: Span) -> Result<Vec<Token>, Diagnostic> {
+fn tokenize_at(src: &str, start: Span, depth: usize) -> Result<Vec<Token>, Diagnostic> {
     let mut lx = Lexer {
+        depth,
         chars: src.chars().collect(),
         pos: 0,
         line: start.line,
@@ -158,6 +164,12 @@ impl Lexer<'_> {
             let span = self.here();
             match c {
                 '\n' => {
+                    self.bump();
+                    self.newline(span);
+                }
+                // A Windows line end is one line end, at the column where the line ends.
+                '\r' if self.peek_at(1) == Some('\n') => {
+                    self.bump();
                     self.bump();
                     self.newline(span);
                 }
@@ -240,6 +252,11 @@ impl Lexer<'_> {
                 }
                 None => return,
                 Some('\'') => {
+                    self.skip_to_eol();
+                    self.bump();
+                    return;
+                }
+                Some('/') if self.peek_at(i + 1) == Some('/') => {
                     self.skip_to_eol();
                     self.bump();
                     return;
@@ -367,7 +384,13 @@ impl Lexer<'_> {
                     if inner.trim().is_empty() {
                         return Err(Diagnostic::error(here, "empty '${}' in a string"));
                     }
-                    let mut toks = tokenize_at(&inner, inner_start)?;
+                    if self.depth >= MAX_INTERPOLATION_DEPTH {
+                        return Err(Diagnostic::error(
+                            here,
+                            "'${' interpolations are nested too deeply",
+                        ));
+                    }
+                    let mut toks = tokenize_at(&inner, inner_start, self.depth + 1)?;
                     toks.retain(|t| !matches!(t.tok, Tok::Newline | Tok::Eof));
                     if !text.is_empty() {
                         parts.push(StrPart::Text(std::mem::take(&mut text)));

@@ -4,3 +4,5 @@ total = 1 + _
 TALK total
 TALK "a" & _ ' a comment after the underscore
   "b"
+TALK "c" & _ // a slash comment after the underscore
+  "d"

@@ -1,0 +1,1 @@
+﻿TALK "a file saved with a BOM"

@@ -1,0 +1,4 @@
+FUNCTION Add(a, B, b)
+  RETURN a + b
+END FUNCTION
+TALK Add(1, 2, 3)
