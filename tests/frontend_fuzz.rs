@@ -1,11 +1,11 @@
 //! Tries to break the promise that no input can crash or hang the language front-end
 //! (DESIGN §2, STYLE "no `panic!` reachable from input"): thousands of generated
-//! programs — soups of the dialect's keywords, symbols and literals, random text, and
-//! corpus programs with lines and characters deleted, duplicated and spliced together —
-//! go through `tokenize`, `parse` and `compile`. Each must finish (a 2 s hang guard per
-//! program, not a speed assertion) without a panic, and every diagnostic must point
-//! inside the file. Compiled mutants are also run under tight limits: no panic there
-//! either.
+//! programs — soups of the dialect's keywords, symbols and literals, random text, one
+//! construct nested thousands deep, and corpus programs with lines and characters
+//! deleted, duplicated and spliced together — go through `tokenize`, `parse` and
+//! `compile`. Each must finish (a 2 s hang guard per program, not a speed assertion)
+//! without a panic or a stack overflow, and every diagnostic must point inside the file.
+//! Compiled mutants are also run under tight limits: no panic there either.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -301,6 +301,44 @@ fn statement_soup() -> impl Strategy<Value = String> {
     );
     prop::collection::vec(prop_oneof![opener.prop_map(str::to_string), line], 0..30)
         .prop_map(|lines| lines.join("\n"))
+}
+
+/// One construct nested hundreds or thousands of times: the parser must stop with an
+/// error, not overflow the 2 MiB stack of the thread it runs on (a stack overflow aborts
+/// the whole process, server included).
+fn deep_nesting() -> impl Strategy<Value = String> {
+    let shape = select(
+        &[
+            ("x = ", "(", "1", ")"),
+            ("x = ", "[", "1", "]"),
+            ("x = ", "{a: ", "1", "}"),
+            ("x = ", "LEN(", "1", ")"),
+            ("x = ", "NOT ", "1", ""),
+            ("x = ", "-", "1", ""),
+            ("x = 2", "^2", "", ""),
+            ("x = ", "\"${", "1", "}\""),
+            ("", "IF 1 THEN\n", "TALK 1\n", "END IF\n"),
+            ("", "FOR i = 1 TO 2\n", "TALK 1\n", "NEXT\n"),
+            ("", "DO\n", "EXIT DO\n", "LOOP\n"),
+            ("", "SELECT CASE 1\nCASE 1\n", "TALK 1\n", "END SELECT\n"),
+            ("", "WHILE 1\n", "TALK 1\n", "WEND\n"),
+            (
+                "ORCHESTRATE WORKFLOW \"w\"\n",
+                "STEP a: PARALLEL\nBRANCH A:\n",
+                "TALK 1\n",
+                "END PARALLEL\n",
+            ),
+        ][..],
+    );
+    (shape, 1..3000usize, any::<bool>()).prop_map(|((head, open, mid, close), n, closed)| {
+        let mut s = String::from(head);
+        s.push_str(&open.repeat(n));
+        s.push_str(mid);
+        if closed {
+            s.push_str(&close.repeat(n));
+        }
+        s
+    })
 }
 
 fn random_text() -> impl Strategy<Value = String> {
@@ -639,6 +677,19 @@ proptest! {
 
     #[test]
     fn random_text_never_crashes_the_front_end(source in random_text()) {
+        guarded(&source, front_end)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: scaled(300),
+        max_shrink_iters: 200,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash(source in deep_nesting()) {
         guarded(&source, front_end)?;
     }
 }
