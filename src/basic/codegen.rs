@@ -637,10 +637,13 @@ impl Codegen<'_> {
                 self.unavailable(&name.to_uppercase(), span);
             }
             None => {
-                self.diags.push(Diagnostic::error(
-                    span,
-                    format!("unknown function '{name}'"),
-                ));
+                let what = if as_statement {
+                    "SUB or FUNCTION"
+                } else {
+                    "function"
+                };
+                self.diags
+                    .push(Diagnostic::error(span, format!("unknown {what} '{name}'")));
                 self.w("()");
             }
         }

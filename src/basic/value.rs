@@ -26,17 +26,41 @@ pub fn display(v: &Dynamic) -> String {
     if let Ok(c) = v.as_char() {
         return c.to_string();
     }
-    to_json(v).to_string()
+    shown_json(to_json(v)).to_string()
 }
 
-pub fn display_float(f: FLOAT) -> String {
-    // Shown with at most 15 significant digits, as BASICs and spreadsheets do, so that
-    // binary rounding noise stays hidden: 0.1 + 0.2 shows `0.3`, 1.1 * 100 shows `110`.
-    let f = if f.is_finite() {
+/// Rounds to 15 significant digits, as BASICs and spreadsheets show numbers, so that
+/// binary rounding noise stays hidden: 0.1 + 0.2 shows `0.3`, 1.1 * 100 shows `110`.
+fn shown(f: FLOAT) -> FLOAT {
+    if f.is_finite() {
         format!("{f:.14e}").parse::<FLOAT>().unwrap_or(f)
     } else {
         f
-    };
+    }
+}
+
+/// A list or map as shown to the user: JSON with its numbers shown as [`display`] does
+/// (`TOJSON` and storage keep them exact).
+fn shown_json(j: Json) -> Json {
+    match j {
+        Json::Number(n) if n.is_f64() => {
+            let f = shown(n.as_f64().unwrap_or(0.0));
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                Json::from(f as i64)
+            } else {
+                serde_json::Number::from_f64(f)
+                    .map(Json::Number)
+                    .unwrap_or(Json::Null)
+            }
+        }
+        Json::Array(a) => Json::Array(a.into_iter().map(shown_json).collect()),
+        Json::Object(o) => Json::Object(o.into_iter().map(|(k, v)| (k, shown_json(v))).collect()),
+        other => other,
+    }
+}
+
+pub fn display_float(f: FLOAT) -> String {
+    let f = shown(f);
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{}", f as i64)
     } else {
@@ -336,6 +360,8 @@ mod tests {
             "0.333333333333333"
         );
         assert_eq!(display(&Dynamic::UNIT), "");
+        let list = Dynamic::from_array(vec![Dynamic::from_float(0.1 + 0.2), Dynamic::from_int(2)]);
+        assert_eq!(display(&list), "[0.3,2]");
     }
 
     #[test]
