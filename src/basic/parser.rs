@@ -17,7 +17,7 @@ pub type PResult<T> = Result<T, Diagnostic>;
 const RESERVED: &[&str] = &[
     "and", "or", "not", "mod", "then", "else", "elseif", "end", "if", "for", "each", "in", "to",
     "next", "while", "wend", "do", "loop", "until", "select", "case", "sub", "function", "return",
-    "exit", "true", "false", "null", "step", "with",
+    "exit", "true", "false", "null", "nothing", "step", "with",
 ];
 
 /// How deeply expressions may nest (in recursion steps: a parenthesis, list or call
@@ -1027,7 +1027,7 @@ impl Parser {
             Tok::Ident(w) => {
                 let w = w.to_ascii_lowercase();
                 !RESERVED.contains(&w.as_str())
-                    || matches!(w.as_str(), "true" | "false" | "null" | "not")
+                    || matches!(w.as_str(), "true" | "false" | "null" | "nothing" | "not")
             }
             _ => false,
         }

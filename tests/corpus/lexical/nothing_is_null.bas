@@ -1,0 +1,3 @@
+x = NOTHING
+TALK ISNULL(x)
+TALK ISNULL(Nothing)
