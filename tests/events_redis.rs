@@ -85,8 +85,17 @@ fn waiters(s: &Server, from: usize, to: usize) -> Vec<(usize, String)> {
                 json!({ "bot": "waiter", "script": "start", "input": { "n": format!("go-{i}") } }),
             );
             assert_eq!(st, 201, "{v}");
-            assert_eq!(v["status"], "waiting", "{v}");
-            (i, v["id"].as_str().unwrap().to_string())
+            let id = v["id"].as_str().unwrap().to_string();
+            // Publish only once the wait has begun (it may start on the scheduler).
+            eventually(20.0, "waiter waiting", || {
+                let d = s.get(&format!("/api/workflows/{id}")).1;
+                if d["status"] == "waiting" {
+                    Ok(())
+                } else {
+                    Err(d["status"].to_string())
+                }
+            });
+            (i, id)
         })
         .collect()
 }

@@ -142,6 +142,7 @@ impl Runtime {
                 self.run_new(new)?.status
             }
             None => {
+                tracing::info!(execution = %id, "no room for a run here; stored for the scheduler");
                 executions::create(&mut conn, &new, self.config.lease_secs)?;
                 // No room here: whichever instance has room claims it.
                 self.wake.notify_one();
