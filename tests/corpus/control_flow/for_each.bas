@@ -7,7 +7,7 @@ NEXT
 FOR EACH v IN { a: 1, b: 2 }
   TALK v
 NEXT
-FOR EACH nothing IN NULL
+FOR EACH unused IN NULL
   TALK "never"
 NEXT
 FOR EACH n IN []
