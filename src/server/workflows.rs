@@ -134,6 +134,11 @@ pub async fn result(
     // Subscribe before the first look so that an end in between is not missed.
     let mut finished = state.rt.finished.subscribe();
     loop {
+        if let Some(result) = state.rt.recent_result(id) {
+            return Ok(Json(
+                json!({ "id": id, "status": "completed", "result": result, "error": null }),
+            ));
+        }
         let e = state.blocking(move |rt| load(rt, id)).await?;
         if ended(&e.status) || tokio::time::Instant::now() >= deadline {
             return Ok(Json(

@@ -85,6 +85,12 @@ pub struct Runtime {
     /// Wakes other instances (Redis), set once the bus has started.
     pub announcer: std::sync::OnceLock<crate::events::Announcer>,
     pub redis: Arc<crate::events::RedisStatus>,
+    /// Results of executions that completed here lately (a completed execution never
+    /// changes again), so that awaiting a result usually needs no query.
+    recent: Mutex<(
+        std::collections::HashMap<Uuid, serde_json::Value>,
+        std::collections::VecDeque<Uuid>,
+    )>,
     /// Writes the first runs of new executions in shared transactions.
     pub group: group::GroupCommit,
     /// A weak handle on this runtime, so that a run can start others on new threads.
@@ -125,12 +131,34 @@ impl Runtime {
             announcer: std::sync::OnceLock::new(),
             redis: Arc::new(crate::events::RedisStatus::default()),
             me: std::sync::OnceLock::new(),
+            recent: Mutex::new(Default::default()),
             group: group::GroupCommit::start(pool.clone()),
             metrics: Metrics::default(),
             config,
         });
         let _ = rt.me.set(Arc::downgrade(&rt));
         rt
+    }
+
+    /// Remembers the result of an execution that completed on this instance.
+    pub fn remember_completed(&self, id: Uuid, result: serde_json::Value) {
+        const KEEP: usize = 20_000;
+        if let Ok(mut r) = self.recent.lock() {
+            let (map, order) = &mut *r;
+            if map.insert(id, result).is_none() {
+                order.push_back(id);
+            }
+            while order.len() > KEEP {
+                if let Some(old) = order.pop_front() {
+                    map.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// The result of an execution that completed on this instance lately, if any.
+    pub fn recent_result(&self, id: Uuid) -> Option<serde_json::Value> {
+        self.recent.lock().ok().and_then(|r| r.0.get(&id).cloned())
     }
 
     /// Tells other instances that there is new work (no-op without Redis).

@@ -27,6 +27,8 @@ pub struct RunReport {
     /// TALKs delivered by these runs, in order.
     pub talks: Vec<String>,
     pub waiting_for: Option<Json>,
+    /// The result, when the execution completed.
+    pub result: Option<Json>,
 }
 
 enum Once {
@@ -146,6 +148,7 @@ impl Runtime {
                 _ => return Ok(None),
             },
         };
+        let row_result = row.result.clone();
         let outcome = super::group::Outcome {
             row,
             status: status.clone(),
@@ -165,6 +168,12 @@ impl Runtime {
             "running" => self.wake.notify_one(),
             _ => Metrics::inc(&self.metrics.suspended),
         }
+        let completed = (status == "completed")
+            .then(|| row_result.clone())
+            .flatten();
+        if let Some(r) = &completed {
+            self.remember_completed(exec.id, r.clone());
+        }
         if matches!(status.as_str(), "completed" | "failed") {
             let _ = self.finished.send(exec.id);
         }
@@ -172,6 +181,7 @@ impl Runtime {
             status,
             talks,
             waiting_for,
+            result: completed,
         }))
     }
 
@@ -240,6 +250,7 @@ impl Runtime {
                         status: "running".into(),
                         talks,
                         waiting_for: None,
+                        result: None,
                     };
                     return Ok((report, next));
                 }
@@ -361,6 +372,7 @@ impl Runtime {
             // Work that any instance may pick up: tell the others at commit.
             let mut notify =
                 unowned_spawned || new_entries.iter().any(|(k, _)| k.contains("workflow#"));
+            let mut completed_result = None;
             let (status, again, waiting_for) = match outcome {
                 RunOutcome::Completed => {
                     let result = result.unwrap_or_else(|| {
@@ -388,6 +400,7 @@ impl Runtime {
                         self.wake_parent(conn, parent, key, &result, &mut run_next, &mut notify)?;
                     }
                     Metrics::inc(&self.metrics.completed);
+                    completed_result = Some(result);
                     ("completed".to_string(), false, None)
                 }
                 RunOutcome::Failed(e) => {
@@ -456,6 +469,7 @@ impl Runtime {
                     status,
                     talks: new_talks,
                     waiting_for,
+                    result: completed_result,
                 },
                 again,
                 announce: notify || published,
@@ -472,6 +486,9 @@ impl Runtime {
                 self.wake.notify_one();
                 if *announce {
                     self.announce();
+                }
+                if let Some(r) = &report.result {
+                    self.remember_completed(id, r.clone());
                 }
                 if matches!(report.status.as_str(), "completed" | "failed") {
                     let _ = self.finished.send(id);
