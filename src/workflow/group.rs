@@ -47,6 +47,9 @@ pub fn commits_only(script: &CompiledScript) -> bool {
 
 /// The outcome of one run, to be written by the committer.
 pub struct Outcome {
+    /// True for an execution already in the table (claimed by this instance): its row
+    /// is updated only while this instance still holds it, else the outcome is refused.
+    pub existing: bool,
     pub row: ExecRow,
     pub status: String,
     pub waiting_for: Option<Json>,
@@ -126,9 +129,12 @@ fn committer(pool: PgPool, rx: mpsc::Receiver<Pending>) {
             // A broken connection is replaced for the next batch.
             conn = None;
         }
-        for p in batch {
+        for (i, p) in batch.into_iter().enumerate() {
             let r = match &result {
-                Ok(()) => Ok(()),
+                Ok(written) if written.get(i).copied().unwrap_or(false) => Ok(()),
+                Ok(_) => Err(Error::Conflict(
+                    "the execution is no longer held by this instance".into(),
+                )),
                 Err(e) => Err(Error::Conflict(format!("group commit failed: {e}"))),
             };
             let _ = p.reply.send(r);
@@ -136,11 +142,66 @@ fn committer(pool: PgPool, rx: mpsc::Receiver<Pending>) {
     }
 }
 
-fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<()> {
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// Writes a batch; returns, per outcome, whether it was written.
+fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> {
     conn.transaction::<_, Error, _>(|conn| {
-        let rows: Vec<&Outcome> = batch.iter().map(|p| &p.outcome).collect();
         let now = Utc::now();
         let ended = |o: &Outcome| matches!(o.status.as_str(), "completed" | "failed");
+        // Claimed executions first: only those still held by this instance (and not
+        // woken meanwhile, which needs a real run again) are updated.
+        let existing: Vec<&Outcome> = batch.iter().map(|p| &p.outcome).filter(|o| o.existing).collect();
+        let mut updated = std::collections::HashSet::new();
+        if !existing.is_empty() {
+            let ids: Vec<IdRow> = diesel::sql_query(
+                "UPDATE workflow_executions e SET status = u.status, waiting_for = u.waiting_for, wake_at = u.wake_at, \
+                 variables = u.variables, result = u.result, error = u.error, finished_at = u.finished_at, \
+                 owner = NULL, lease_until = NULL, updated_at = now() \
+                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], \
+                   $8::text[], $9::timestamptz[]) AS u(id, owner, status, waiting_for, wake_at, variables, result, error, finished_at) \
+                 WHERE e.id = u.id AND e.owner = u.owner AND e.status = 'running' AND NOT e.wake_pending RETURNING e.id",
+            )
+            .bind::<Array<SqlUuid>, _>(existing.iter().map(|o| o.row.id).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(existing.iter().map(|o| o.row.owner.clone().unwrap_or_default()).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(existing.iter().map(|o| o.status.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Jsonb>>, _>(existing.iter().map(|o| o.waiting_for.as_ref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Timestamptz>>, _>(existing.iter().map(|o| o.wake_at).collect::<Vec<_>>())
+            .bind::<Array<Jsonb>, _>(existing.iter().map(|o| &o.row.variables).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Jsonb>>, _>(existing.iter().map(|o| o.row.result.as_ref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Text>>, _>(existing.iter().map(|o| o.row.error.as_deref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Timestamptz>>, _>(
+                existing.iter().map(|o| ended(o).then_some(now)).collect::<Vec<_>>(),
+            )
+            .load(conn)?;
+            updated.extend(ids.into_iter().map(|r| r.id));
+        }
+        let written: Vec<bool> = batch
+            .iter()
+            .map(|p| !p.outcome.existing || updated.contains(&p.outcome.row.id))
+            .collect();
+        let new_rows: Vec<&Outcome> = batch.iter().map(|p| &p.outcome).filter(|o| !o.existing).collect();
+        let rows: Vec<&Outcome> = batch
+            .iter()
+            .zip(&written)
+            .filter(|(_, w)| **w)
+            .map(|(p, _)| &p.outcome)
+            .collect();
+        if !new_rows.is_empty() {
+            insert_new(conn, &new_rows, now)?;
+        }
+        write_children(conn, &rows)?;
+        Ok(written)
+    })
+}
+
+fn insert_new(conn: &mut PgConnection, rows: &[&Outcome], now: DateTime<Utc>) -> Result<()> {
+    let ended = |o: &Outcome| matches!(o.status.as_str(), "completed" | "failed");
+    {
         diesel::sql_query(
             "INSERT INTO workflow_executions (id, kind, bot, script, script_hash, entry, name, status, waiting_for, \
              wake_at, input, variables, result, error, finished_at, runs) \
@@ -166,11 +227,17 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<()> {
             rows.iter().map(|o| ended(o).then_some(now)).collect::<Vec<_>>(),
         )
         .execute(conn)?;
+    }
+    Ok(())
+}
 
+/// Journal entries, steps and TALKs of the written outcomes.
+fn write_children(conn: &mut PgConnection, rows: &[&Outcome]) -> Result<()> {
+    {
         let mut j_ids = Vec::new();
         let mut j_keys = Vec::new();
         let mut j_values = Vec::new();
-        for o in &rows {
+        for o in rows {
             for (k, v) in &o.journal {
                 j_ids.push(o.row.id);
                 j_keys.push(k.as_str());
@@ -195,7 +262,9 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<()> {
             diesel::sql_query(
                 "INSERT INTO workflow_steps (execution_id, key, label, kind, status, result, error, attempts, started_at, finished_at) \
                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], \
-                   $8::int4[], $9::timestamptz[], $10::timestamptz[])",
+                   $8::int4[], $9::timestamptz[], $10::timestamptz[]) \
+                 ON CONFLICT (execution_id, key) DO UPDATE SET kind = EXCLUDED.kind, status = EXCLUDED.status, \
+                 result = EXCLUDED.result, error = EXCLUDED.error, attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at",
             )
             .bind::<Array<SqlUuid>, _>(steps.iter().map(|(id, _)| *id).collect::<Vec<_>>())
             .bind::<Array<Text>, _>(steps.iter().map(|(_, s)| s.key.as_str()).collect::<Vec<_>>())
@@ -223,6 +292,6 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<()> {
             .bind::<Array<Text>, _>(talks.iter().map(|(_, t)| *t).collect::<Vec<_>>())
             .execute(conn)?;
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }

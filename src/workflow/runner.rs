@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::host::{DurableHost, FAILED};
 use super::{Metrics, Runtime};
 use crate::basic::{run_entry, RunOutcome};
-use crate::db::executions::NewExecution;
+use crate::db::executions::{ExecRow, NewExecution};
 use crate::db::{approvals, events, executions};
 use crate::error::{Error, Result};
 
@@ -84,14 +84,45 @@ impl Runtime {
     /// script allows it; `None` when the caller must take the ordinary path (nothing was
     /// written then).
     fn run_grouped(&self, new: &NewExecution) -> Result<Option<RunReport>> {
+        self.grouped(new.as_row(&self.owner), HashMap::new(), false)
+    }
+
+    /// Runs an execution this instance has claimed (the scheduler's entry point): through
+    /// the group commit when its script allows it, else in a transaction of its own.
+    pub fn run_claimed(&self, id: Uuid) -> Result<RunReport> {
+        let loaded = {
+            let mut conn = self.conn()?;
+            executions::load_for_run(&mut conn, id)?
+        };
+        if let Some((exec, journal)) = loaded {
+            let mine =
+                exec.status == "running" && exec.owner.as_deref() == Some(self.owner.as_str());
+            if mine && exec.parent_id.is_none() && exec.conversation_id.is_none() {
+                let journal: HashMap<String, Json> = match journal {
+                    Json::Object(m) => m.into_iter().collect(),
+                    _ => HashMap::new(),
+                };
+                if let Some(report) = self.grouped(exec, journal, true)? {
+                    return Ok(report);
+                }
+            }
+        }
+        self.run_owned(id)
+    }
+
+    fn grouped(
+        &self,
+        exec: ExecRow,
+        journal: HashMap<String, Json>,
+        existing: bool,
+    ) -> Result<Option<RunReport>> {
         let mut conn = self.conn()?;
-        let script = self.compiled(&mut conn, &new.script_hash)?;
+        let script = self.compiled(&mut conn, &exec.script_hash)?;
         if !self.group.eligible(&script) {
             return Ok(None);
         }
-        let exec = new.as_row(&self.owner);
         Metrics::inc(&self.metrics.runs);
-        let mut host = DurableHost::new(self, &mut conn, &exec, HashMap::new());
+        let mut host = DurableHost::new(self, &mut conn, &exec, journal);
         let (outcome, vars) = run_entry(
             &self.engine,
             &script,
@@ -117,7 +148,8 @@ impl Runtime {
         drop(conn);
         let mut row = exec.clone();
         row.variables = vars;
-        row.owner = None;
+        // New rows are written unowned; a claimed row is updated only while we own it.
+        row.owner = existing.then(|| self.owner.clone());
         let (status, waiting_for, wake_at) = match outcome {
             RunOutcome::Completed => {
                 row.result = Some(result.unwrap_or_else(|| {
@@ -138,6 +170,9 @@ impl Runtime {
             }
             RunOutcome::Suspended => match wait {
                 Some(w) if w.event.is_none() => {
+                    if existing && w.wake_at.is_some_and(|t| t <= Utc::now()) {
+                        return Ok(None);
+                    }
                     if w.wake_at.is_some_and(|t| t <= Utc::now()) {
                         // Already due: stored runnable, for the scheduler.
                         ("running".to_string(), None, None)
@@ -150,6 +185,7 @@ impl Runtime {
         };
         let row_result = row.result.clone();
         let outcome = super::group::Outcome {
+            existing,
             row,
             status: status.clone(),
             waiting_for: waiting_for.clone(),

@@ -43,7 +43,7 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
                         let rt3 = rt.clone();
                         tokio::task::spawn_blocking(move || {
                             let _permit = permit;
-                            if let Err(e) = rt3.run_owned(id) {
+                            if let Err(e) = rt3.run_claimed(id) {
                                 tracing::debug!(execution = %id, "run ended with: {e}");
                             }
                             rt3.wake.notify_one();
