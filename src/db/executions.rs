@@ -235,9 +235,11 @@ pub fn append_journal(conn: &mut PgConnection, id: Uuid, entries: &[(String, Jso
 }
 
 #[derive(QueryableByName)]
-struct IdRow {
+struct ClaimRow {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
+    #[diesel(sql_type = Text)]
+    script_hash: String,
 }
 
 /// Claims up to `limit` runnable executions for `owner`: running ones without a live
@@ -247,12 +249,12 @@ pub fn claim(
     owner: &str,
     lease_secs: f64,
     limit: i64,
-) -> Result<Vec<Uuid>> {
-    let mut ids: Vec<IdRow> = diesel::sql_query(
+) -> Result<Vec<(Uuid, String)>> {
+    let mut ids: Vec<ClaimRow> = diesel::sql_query(
         "UPDATE workflow_executions SET owner = $1, lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
          WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'running' \
            AND (lease_until IS NULL OR lease_until < now()) ORDER BY lease_until NULLS FIRST \
-           LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+           LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id, script_hash",
     )
     .bind::<Text, _>(owner)
     .bind::<Double, _>(lease_secs)
@@ -260,11 +262,11 @@ pub fn claim(
     .load(conn)?;
     let room = limit - ids.len() as i64;
     if room > 0 {
-        let due: Vec<IdRow> = diesel::sql_query(
+        let due: Vec<ClaimRow> = diesel::sql_query(
             "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $1, \
              lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
              WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'waiting' AND wake_at <= now() \
-               ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+               ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id, script_hash",
         )
         .bind::<Text, _>(owner)
         .bind::<Double, _>(lease_secs)
@@ -272,7 +274,7 @@ pub fn claim(
         .load(conn)?;
         ids.extend(due);
     }
-    Ok(ids.into_iter().map(|r| r.id).collect())
+    Ok(ids.into_iter().map(|r| (r.id, r.script_hash)).collect())
 }
 
 /// Extends the lease of executions this owner is running.

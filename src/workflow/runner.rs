@@ -89,7 +89,13 @@ impl Runtime {
 
     /// Runs an execution this instance has claimed (the scheduler's entry point): through
     /// the group commit when its script allows it, else in a transaction of its own.
-    pub fn run_claimed(&self, id: Uuid) -> Result<RunReport> {
+    pub fn run_claimed(&self, id: Uuid, script_hash: &str) -> Result<RunReport> {
+        // A script known to need its own transaction goes there at once (one load).
+        if let Some(script) = self.cache.get(script_hash) {
+            if !self.group.eligible(&script) {
+                return self.run_owned(id);
+            }
+        }
         let loaded = {
             let mut conn = self.conn()?;
             executions::load_for_run(&mut conn, id)?

@@ -22,12 +22,16 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
             break;
         }
         let free = permits.available_permits();
+        // Claim ahead of the free run slots: one claim per batch rather than one per
+        // finished run. Claimed executions wait here for a slot; their leases are renewed
+        // from the moment they are claimed.
+        let batch = (free * 4).min(256);
         let mut claimed = 0;
         if free > 0 {
             let rt2 = rt.clone();
             let ids = tokio::task::spawn_blocking(move || {
                 let mut conn = rt2.conn()?;
-                executions::claim(&mut conn, &rt2.owner, rt2.config.lease_secs, free as i64)
+                executions::claim(&mut conn, &rt2.owner, rt2.config.lease_secs, batch as i64)
             })
             .await;
             match ids {
@@ -36,15 +40,21 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
                     if claimed > 0 {
                         tracing::trace!("claimed {claimed}");
                     }
-                    for id in ids {
+                    if let Ok(mut running) = rt.running.lock() {
+                        running.extend(ids.iter().map(|(id, _)| *id));
+                    }
+                    for (id, hash) in ids {
                         let Ok(permit) = permits.clone().acquire_owned().await else {
                             break;
                         };
                         let rt3 = rt.clone();
                         tokio::task::spawn_blocking(move || {
                             let _permit = permit;
-                            if let Err(e) = rt3.run_claimed(id) {
+                            if let Err(e) = rt3.run_claimed(id, &hash) {
                                 tracing::debug!(execution = %id, "run ended with: {e}");
+                            }
+                            if let Ok(mut running) = rt3.running.lock() {
+                                running.remove(&id);
                             }
                             rt3.wake.notify_one();
                         });
@@ -57,7 +67,7 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
                 Err(e) => tracing::error!("claim task failed: {e}"),
             }
         }
-        if claimed > 0 && claimed == free {
+        if claimed > 0 && claimed == batch {
             continue;
         }
         tokio::select! {
