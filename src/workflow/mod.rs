@@ -40,7 +40,7 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             lease_secs: 10.0,
             poll_interval: std::time::Duration::from_millis(250),
-            max_concurrent_runs: 16,
+            max_concurrent_runs: 32,
             max_journal_value_bytes: 1 << 20,
             limits: engine::Limits::default(),
         }
