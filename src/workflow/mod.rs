@@ -254,6 +254,23 @@ impl Runtime {
         Ok((hash, compiled))
     }
 
+    /// Calls `f` with a loaded package; `unknown` starts the error for a bot not loaded.
+    fn with_package<T>(
+        &self,
+        bot: &str,
+        unknown: &str,
+        f: impl FnOnce(&Package) -> Result<T>,
+    ) -> Result<T> {
+        let bots = self
+            .bots
+            .read()
+            .map_err(|_| Error::Internal("bot registry poisoned".into()))?;
+        let pkg = bots
+            .get(bot)
+            .ok_or_else(|| Error::NotFound(format!("{unknown} '{bot}'")))?;
+        f(pkg)
+    }
+
     /// The newest version of a bot's script: read from its file now, so an edited
     /// `.bas` is picked up by every new execution (running ones stay on their version).
     pub fn current_script(
@@ -262,19 +279,12 @@ impl Runtime {
         bot: &str,
         name: &str,
     ) -> Result<(String, String)> {
-        let file = {
-            let bots = self
-                .bots
-                .read()
-                .map_err(|_| Error::Internal("bot registry poisoned".into()))?;
-            let pkg = bots
-                .get(bot)
-                .ok_or_else(|| Error::NotFound(format!("unknown bot '{bot}'")))?;
+        let file = self.with_package(bot, "unknown bot", |pkg| {
             pkg.scripts
                 .get(&name.to_lowercase())
                 .cloned()
-                .ok_or_else(|| Error::NotFound(format!("bot '{bot}' has no script '{name}'")))?
-        };
+                .ok_or_else(|| Error::NotFound(format!("bot '{bot}' has no script '{name}'")))
+        })?;
         let source = std::fs::read_to_string(&file.path).unwrap_or(file.source);
         let (hash, _) = self.store_script(conn, bot, &file.name, &source)?;
         Ok((file.name, hash))
@@ -287,18 +297,13 @@ impl Runtime {
         bot: &str,
         task: &str,
     ) -> Result<(String, String)> {
-        let name = {
-            let bots = self
-                .bots
-                .read()
-                .map_err(|_| Error::Internal("bot registry poisoned".into()))?;
-            let pkg = bots
-                .get(bot)
-                .ok_or_else(|| Error::NotFound(format!("BOT: unknown bot '{bot}'")))?;
-            pkg.task_handler(task)
-                .map(|s| s.name.clone())
-                .ok_or_else(|| Error::NotFound(format!("BOT: bot '{bot}' has no task handler for '{task}' (and no task.bas or start.bas)")))?
-        };
+        let name = self.with_package(bot, "BOT: unknown bot", |pkg| {
+            pkg.task_handler(task).map(|s| s.name.clone()).ok_or_else(|| {
+                Error::NotFound(format!(
+                    "BOT: bot '{bot}' has no task handler for '{task}' (and no task.bas or start.bas)"
+                ))
+            })
+        })?;
         self.current_script(conn, bot, &name)
     }
 

@@ -57,6 +57,25 @@ impl Drop for RunningGuard<'_> {
     }
 }
 
+/// An execution's result: its RETURN value, else its TALKs joined by newlines.
+fn result_or_talks(result: Option<Json>, talks: &[String]) -> Json {
+    result.unwrap_or_else(|| {
+        if talks.is_empty() {
+            Json::Null
+        } else {
+            Json::String(talks.join("\n"))
+        }
+    })
+}
+
+/// `bot/script.bas:line:col: message`, as a failed execution records it.
+fn failure_message(exec: &ExecRow, e: &crate::basic::RuntimeError) -> String {
+    format!(
+        "{}/{}.bas:{}:{}: {}",
+        exec.bot, exec.script, e.span.line, e.span.col, e.message
+    )
+}
+
 fn retryable(e: &Error) -> bool {
     matches!(e, Error::Conflict(_) | Error::Database(_))
 }
@@ -158,20 +177,11 @@ impl Runtime {
         row.owner = existing.then(|| self.owner.clone());
         let (status, waiting_for, wake_at) = match outcome {
             RunOutcome::Completed => {
-                row.result = Some(result.unwrap_or_else(|| {
-                    if all_talks.is_empty() {
-                        Json::Null
-                    } else {
-                        Json::String(all_talks.join("\n"))
-                    }
-                }));
+                row.result = Some(result_or_talks(result, &all_talks));
                 ("completed".to_string(), None, None)
             }
             RunOutcome::Failed(e) => {
-                row.error = Some(format!(
-                    "{}/{}.bas:{}:{}: {}",
-                    exec.bot, exec.script, e.span.line, e.span.col, e.message
-                ));
+                row.error = Some(failure_message(&exec, &e));
                 ("failed".to_string(), None, None)
             }
             RunOutcome::Suspended => match wait {
@@ -417,13 +427,7 @@ impl Runtime {
             let mut completed_result = None;
             let (status, again, waiting_for) = match outcome {
                 RunOutcome::Completed => {
-                    let result = result.unwrap_or_else(|| {
-                        if all_talks.is_empty() {
-                            Json::Null
-                        } else {
-                            Json::String(all_talks.join("\n"))
-                        }
-                    });
+                    let result = result_or_talks(result, &all_talks);
                     if !executions::finish_owned(
                         conn,
                         id,
@@ -446,10 +450,7 @@ impl Runtime {
                     ("completed".to_string(), false, None)
                 }
                 RunOutcome::Failed(e) => {
-                    let msg = format!(
-                        "{}/{}.bas:{}:{}: {}",
-                        exec.bot, exec.script, e.span.line, e.span.col, e.message
-                    );
+                    let msg = failure_message(&exec, &e);
                     if !executions::finish_owned(
                         conn,
                         id,
