@@ -6,8 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The port of the private cluster.
-pub const PORT: u16 = 54329;
+/// The first port tried for a private cluster; the one chosen is kept in `DIR/port`,
+/// so that several clusters (a server's, the tests') can live side by side.
+pub const FIRST_PORT: u16 = 54329;
+
+fn free_port() -> Option<u16> {
+    (FIRST_PORT..FIRST_PORT + 100).find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+}
 
 fn bin_dir() -> Option<PathBuf> {
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
@@ -95,10 +100,26 @@ pub fn ensure_cluster(data_dir: &Path) -> Result<String, String> {
             ],
         )?;
     }
+    let port_file = data_dir.join("port");
+    let stored: Option<u16> = std::fs::read_to_string(&port_file)
+        .ok()
+        .and_then(|p| p.trim().parse().ok());
     let running = run(&bin.join("pg_ctl"), &["-D", &pgdata_s, "status"]).is_ok();
+    let port = match (running, stored) {
+        (true, Some(p)) => p,
+        _ => {
+            let p = stored
+                .filter(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+                .or_else(free_port)
+                .ok_or("no free port for the private PostgreSQL cluster (tried 54329-54428)")?;
+            std::fs::write(&port_file, p.to_string())
+                .map_err(|e| format!("cannot write {}: {e}", port_file.display()))?;
+            p
+        }
+    };
     if !running {
         let opts = format!(
-            "-p {PORT} -c listen_addresses=127.0.0.1 -k {}",
+            "-p {port} -c listen_addresses=127.0.0.1 -k {}",
             socket.to_string_lossy()
         );
         let log = data_dir.join("postgres.log").to_string_lossy().to_string();
@@ -107,5 +128,12 @@ pub fn ensure_cluster(data_dir: &Path) -> Result<String, String> {
             &["-D", &pgdata_s, "-o", &opts, "-l", &log, "-w", "start"],
         )?;
     }
-    Ok(format!("postgres://postgres@127.0.0.1:{PORT}/postgres"))
+    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+}
+
+/// Stops the private cluster under `data_dir`, if it runs.
+pub fn stop_cluster(data_dir: &Path) -> Result<(), String> {
+    let bin = bin_dir().ok_or("no PostgreSQL server binaries")?;
+    let pgdata = data_dir.join("pg").to_string_lossy().to_string();
+    run(&bin.join("pg_ctl"), &["-D", &pgdata, "-m", "fast", "stop"])
 }
