@@ -105,9 +105,14 @@ pub fn ensure_cluster(data_dir: &Path) -> Result<String, String> {
         .ok()
         .and_then(|p| p.trim().parse().ok());
     let running = run(&bin.join("pg_ctl"), &["-D", &pgdata_s, "status"]).is_ok();
-    let port = match (running, stored) {
-        (true, Some(p)) => p,
-        _ => {
+    // A running cluster's port is in its postmaster.pid (line 4), whatever we stored.
+    let live_port: Option<u16> = running
+        .then(|| std::fs::read_to_string(pgdata.join("postmaster.pid")).ok())
+        .flatten()
+        .and_then(|pid| pid.lines().nth(3).and_then(|l| l.trim().parse().ok()));
+    let port = match live_port {
+        Some(p) => p,
+        None => {
             let p = stored
                 .filter(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
                 .or_else(free_port)

@@ -41,6 +41,9 @@ struct ActiveStep {
     backoff_secs: f64,
     kind: &'static str,
     started_at: DateTime<Utc>,
+    /// Its `!begin` entry is not journaled yet: a step that ends in the run it began in
+    /// needs none (its `!end` says it all); one that waits or fails gets it then.
+    begin_pending: bool,
 }
 
 /// The host of one run of one execution.
@@ -166,11 +169,27 @@ impl<'a> DurableHost<'a> {
             wake_at,
             event: None,
         });
-        if let Some(step) = self.steps.last_mut() {
-            let _ = step;
+        if !self.steps.is_empty() {
+            self.flush_begins()?;
             self.touch_step("waiting", None, None)?;
         }
         Err(HostError::Suspend)
+    }
+
+    /// Journals the `!begin` entries of the steps in progress that have none yet.
+    fn flush_begins(&mut self) -> HostResult<()> {
+        let pending: Vec<(usize, String, DateTime<Utc>)> = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.begin_pending)
+            .map(|(i, s)| (i, s.key.clone(), s.started_at))
+            .collect();
+        for (i, key, at) in pending {
+            self.record(format!("{key}!begin"), Json::String(at.to_rfc3339()))?;
+            self.steps[i].begin_pending = false;
+        }
+        Ok(())
     }
 
     fn set_step_kind(&mut self, kind: &'static str) {
@@ -466,13 +485,12 @@ impl Host for DurableHost<'_> {
         } else {
             format!("{}#{}", spec.label, count)
         };
-        let begin_key = format!("{key}!begin");
-        let started_at = match self.recorded(&begin_key).and_then(|v| v.as_str()) {
-            Some(t) => DateTime::parse_from_rfc3339(t)
-                .map(|d| d.with_timezone(&Utc))
-                .unwrap_or(self.now),
-            None => self.now,
-        };
+        let begun = self
+            .recorded(&format!("{key}!begin"))
+            .and_then(|v| v.as_str())
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|d| d.with_timezone(&Utc));
+        let ended = self.recorded(&format!("{key}!end")).is_some();
         self.steps.push(ActiveStep {
             label: spec.label.clone(),
             key: key.clone(),
@@ -480,10 +498,10 @@ impl Host for DurableHost<'_> {
             tries: spec.tries.max(1),
             backoff_secs: spec.backoff_secs,
             kind: "task",
-            started_at,
+            started_at: begun.unwrap_or(self.now),
+            begin_pending: begun.is_none() && !ended,
         });
-        if self.recorded(&begin_key).is_none() {
-            self.record(begin_key, Json::String(started_at.to_rfc3339()))?;
+        if begun.is_none() && !ended {
             self.touch_step("running", None, None)?;
         }
         Ok(())
@@ -495,6 +513,7 @@ impl Host for DurableHost<'_> {
         };
         let (key, attempt, tries, backoff) = (s.key.clone(), s.attempt, s.tries, s.backoff_secs);
         let fail_key = format!("{key}!fail#{attempt}");
+        self.flush_begins()?;
         let retry = match self.recorded(&fail_key) {
             Some(v) => v.get("retry").and_then(|r| r.as_bool()).unwrap_or(false),
             None => {
@@ -845,6 +864,7 @@ impl Host for DurableHost<'_> {
             event: Some((key, wait.names.clone(), scanned)),
         });
         if !self.steps.is_empty() {
+            self.flush_begins()?;
             self.touch_step("waiting", None, None)?;
         }
         Err(HostError::Suspend)
