@@ -234,14 +234,6 @@ pub fn append_journal(conn: &mut PgConnection, id: Uuid, entries: &[(String, Jso
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct ClaimRow {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-    #[diesel(sql_type = Text)]
-    script_hash: String,
-}
-
 /// Claims up to `limit` runnable executions for `owner`: running ones without a live
 /// lease (new, released, or their instance died) and waiting ones whose timer is due.
 pub fn claim(
@@ -249,32 +241,37 @@ pub fn claim(
     owner: &str,
     lease_secs: f64,
     limit: i64,
-) -> Result<Vec<(Uuid, String)>> {
-    let mut ids: Vec<ClaimRow> = diesel::sql_query(
+) -> Result<Vec<(ExecRow, Json)>> {
+    // Each claimed row comes back with its journal, so a run needs no query to start.
+    let returning = format!(
+        "RETURNING {COLUMNS}, (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
+         WHERE j.execution_id = workflow_executions.id) AS journal"
+    );
+    let mut rows: Vec<ExecWithJournal> = diesel::sql_query(format!(
         "UPDATE workflow_executions SET owner = $1, lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
          WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'running' \
            AND (lease_until IS NULL OR lease_until < now()) ORDER BY lease_until NULLS FIRST \
-           LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id, script_hash",
-    )
+           LIMIT $3 FOR UPDATE SKIP LOCKED) {returning}"
+    ))
     .bind::<Text, _>(owner)
     .bind::<Double, _>(lease_secs)
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(conn)?;
-    let room = limit - ids.len() as i64;
+    let room = limit - rows.len() as i64;
     if room > 0 {
-        let due: Vec<ClaimRow> = diesel::sql_query(
+        let due: Vec<ExecWithJournal> = diesel::sql_query(format!(
             "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $1, \
              lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
              WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'waiting' AND wake_at <= now() \
-               ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id, script_hash",
-        )
+               ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED) {returning}"
+        ))
         .bind::<Text, _>(owner)
         .bind::<Double, _>(lease_secs)
         .bind::<diesel::sql_types::BigInt, _>(room)
         .load(conn)?;
-        ids.extend(due);
+        rows.extend(due);
     }
-    Ok(ids.into_iter().map(|r| (r.id, r.script_hash)).collect())
+    Ok(rows.into_iter().map(|r| (r.exec, r.journal)).collect())
 }
 
 /// Extends the lease of executions this owner is running.

@@ -108,28 +108,22 @@ impl Runtime {
 
     /// Runs an execution this instance has claimed (the scheduler's entry point): through
     /// the group commit when its script allows it, else in a transaction of its own.
-    pub fn run_claimed(&self, id: Uuid, script_hash: &str) -> Result<RunReport> {
-        // A script known to need its own transaction goes there at once (one load).
-        if let Some(script) = self.cache.get(script_hash) {
+    pub fn run_claimed(&self, exec: ExecRow, journal: Json) -> Result<RunReport> {
+        let id = exec.id;
+        // A script known to need its own transaction goes there at once.
+        if let Some(script) = self.cache.get(&exec.script_hash) {
             if !self.group.eligible(&script) {
                 return self.run_owned(id);
             }
         }
-        let loaded = {
-            let mut conn = self.conn()?;
-            executions::load_for_run(&mut conn, id)?
-        };
-        if let Some((exec, journal)) = loaded {
-            let mine =
-                exec.status == "running" && exec.owner.as_deref() == Some(self.owner.as_str());
-            if mine && exec.parent_id.is_none() && exec.conversation_id.is_none() {
-                let journal: HashMap<String, Json> = match journal {
-                    Json::Object(m) => m.into_iter().collect(),
-                    _ => HashMap::new(),
-                };
-                if let Some(report) = self.grouped(exec, journal, true)? {
-                    return Ok(report);
-                }
+        let mine = exec.status == "running" && exec.owner.as_deref() == Some(self.owner.as_str());
+        if mine && exec.parent_id.is_none() && exec.conversation_id.is_none() {
+            let journal: HashMap<String, Json> = match journal {
+                Json::Object(m) => m.into_iter().collect(),
+                _ => HashMap::new(),
+            };
+            if let Some(report) = self.grouped(exec, journal, true)? {
+                return Ok(report);
             }
         }
         self.run_owned(id)

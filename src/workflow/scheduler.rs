@@ -41,16 +41,17 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
                         tracing::trace!("claimed {claimed}");
                     }
                     if let Ok(mut running) = rt.running.lock() {
-                        running.extend(ids.iter().map(|(id, _)| *id));
+                        running.extend(ids.iter().map(|(e, _)| e.id));
                     }
-                    for (id, hash) in ids {
+                    for (exec, journal) in ids {
+                        let id = exec.id;
                         let Ok(permit) = permits.clone().acquire_owned().await else {
                             break;
                         };
                         let rt3 = rt.clone();
                         tokio::task::spawn_blocking(move || {
                             let _permit = permit;
-                            if let Err(e) = rt3.run_claimed(id, &hash) {
+                            if let Err(e) = rt3.run_claimed(exec, journal) {
                                 tracing::debug!(execution = %id, "run ended with: {e}");
                             }
                             if let Ok(mut running) = rt3.running.lock() {
