@@ -31,6 +31,18 @@ pub struct RunReport {
     pub result: Option<Json>,
 }
 
+/// How a run gets its execution.
+enum Start {
+    /// Read it (and its journal) in the run's transaction.
+    Load,
+    /// Insert it in the run's transaction.
+    Fresh(NewExecution),
+    /// Already read by the claim that gave it to this instance. Safe to use: whatever
+    /// happens to it meanwhile either sets `wake_pending` (the run is repeated) or takes
+    /// it away (the commit's lease check fails and the run is repeated from a fresh read).
+    Loaded(ExecRow, HashMap<String, Json>),
+}
+
 enum Once {
     Done {
         report: RunReport,
@@ -84,7 +96,7 @@ impl Runtime {
     /// Runs an execution this instance has claimed until it suspends, ends, or is lost.
     /// Blocking: call from a blocking thread.
     pub fn run_owned(&self, id: Uuid) -> Result<RunReport> {
-        self.run_from(id, None)
+        self.run_from(id, Start::Load)
     }
 
     /// Inserts a new execution owned by this instance and runs it, the insert sharing
@@ -96,7 +108,8 @@ impl Runtime {
                 return Ok(report);
             }
         }
-        self.run_from(new.id, Some(new))
+        let id = new.id;
+        self.run_from(id, Start::Fresh(new))
     }
 
     /// The first run of a new execution through the group commit (see `group`), when its
@@ -110,23 +123,22 @@ impl Runtime {
     /// the group commit when its script allows it, else in a transaction of its own.
     pub fn run_claimed(&self, exec: ExecRow, journal: Json) -> Result<RunReport> {
         let id = exec.id;
+        let journal: HashMap<String, Json> = match journal {
+            Json::Object(m) => m.into_iter().collect(),
+            _ => HashMap::new(),
+        };
         // A script known to need its own transaction goes there at once.
-        if let Some(script) = self.cache.get(&exec.script_hash) {
-            if !self.group.eligible(&script) {
-                return self.run_owned(id);
-            }
-        }
+        let needs_own = self
+            .cache
+            .get(&exec.script_hash)
+            .is_some_and(|script| !self.group.eligible(&script));
         let mine = exec.status == "running" && exec.owner.as_deref() == Some(self.owner.as_str());
-        if mine && exec.parent_id.is_none() && exec.conversation_id.is_none() {
-            let journal: HashMap<String, Json> = match journal {
-                Json::Object(m) => m.into_iter().collect(),
-                _ => HashMap::new(),
-            };
-            if let Some(report) = self.grouped(exec, journal, true)? {
+        if !needs_own && mine && exec.parent_id.is_none() && exec.conversation_id.is_none() {
+            if let Some(report) = self.grouped(exec.clone(), journal.clone(), true)? {
                 return Ok(report);
             }
         }
-        self.run_owned(id)
+        self.run_from(id, Start::Loaded(exec, journal))
     }
 
     fn grouped(
@@ -235,14 +247,14 @@ impl Runtime {
     /// child it created, or a parent its end woke (both claimed in the same commit), so
     /// that a chain of delegations needs no trip through the scheduler. Returns the
     /// report of `id`'s last run.
-    fn run_from(&self, id: Uuid, fresh: Option<NewExecution>) -> Result<RunReport> {
+    fn run_from(&self, id: Uuid, start: Start) -> Result<RunReport> {
         let mut conn = self.conn()?;
-        let mut queue = std::collections::VecDeque::from([(id, fresh)]);
+        let mut queue = std::collections::VecDeque::from([(id, start)]);
         let mut first: Option<RunReport> = None;
-        while let Some((cur, fresh)) = queue.pop_front() {
-            match self.run_until_settled(&mut conn, cur, fresh) {
+        while let Some((cur, start)) = queue.pop_front() {
+            match self.run_until_settled(&mut conn, cur, start) {
                 Ok((report, next)) => {
-                    queue.extend(next.into_iter().map(|n| (n, None)));
+                    queue.extend(next.into_iter().map(|n| (n, Start::Load)));
                     if cur == id {
                         let talks = first.take().map(|f| f.talks).unwrap_or_default();
                         first = Some(RunReport {
@@ -265,7 +277,7 @@ impl Runtime {
         &self,
         conn: &mut diesel::PgConnection,
         id: Uuid,
-        mut fresh: Option<NewExecution>,
+        mut start: Start,
     ) -> Result<(RunReport, Vec<Uuid>)> {
         if let Ok(mut r) = self.running.lock() {
             r.insert(id);
@@ -275,7 +287,7 @@ impl Runtime {
         let mut next = Vec::new();
         let mut failures = 0;
         loop {
-            match self.run_once(conn, id, fresh.as_ref()) {
+            match self.run_once(conn, id, &start) {
                 Ok(Once::Done {
                     report,
                     again,
@@ -283,7 +295,7 @@ impl Runtime {
                     run_beside,
                     ..
                 }) => {
-                    fresh = None;
+                    start = Start::Load;
                     next.extend(run_next);
                     self.start_beside(run_beside);
                     talks.extend(report.talks);
@@ -302,6 +314,10 @@ impl Runtime {
                 }
                 Err(e) if retryable(&e) && failures < 3 => {
                     failures += 1;
+                    // A claim-time snapshot may be what went stale: read afresh.
+                    if let Start::Loaded(..) = start {
+                        start = Start::Load;
+                    }
                     Metrics::inc(&self.metrics.aborted);
                     tracing::debug!(execution = %id, "run abandoned, retrying: {e}");
                     std::thread::sleep(std::time::Duration::from_millis(5 * failures));
@@ -359,20 +375,16 @@ impl Runtime {
         }
     }
 
-    fn run_once(
-        &self,
-        conn: &mut diesel::PgConnection,
-        id: Uuid,
-        fresh: Option<&NewExecution>,
-    ) -> Result<Once> {
+    fn run_once(&self, conn: &mut diesel::PgConnection, id: Uuid, start: &Start) -> Result<Once> {
         use diesel::Connection;
         conn.transaction::<Once, Error, _>(|conn| {
-            let (exec, journal) = match fresh {
-                Some(new) => {
+            let (exec, journal) = match start {
+                Start::Fresh(new) => {
                     executions::create(conn, new, self.config.lease_secs)?;
                     (new.as_row(&self.owner), HashMap::new())
                 }
-                None => {
+                Start::Loaded(exec, journal) => (exec.clone(), journal.clone()),
+                Start::Load => {
                     let Some((exec, journal)) = executions::load_for_run(conn, id)? else {
                         return Err(Error::NotFound(format!("no execution {id}")));
                     };
