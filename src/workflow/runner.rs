@@ -36,11 +36,11 @@ enum Start {
     /// Read it (and its journal) in the run's transaction.
     Load,
     /// Insert it in the run's transaction.
-    Fresh(NewExecution),
+    Fresh(Box<NewExecution>),
     /// Already read by the claim that gave it to this instance. Safe to use: whatever
     /// happens to it meanwhile either sets `wake_pending` (the run is repeated) or takes
     /// it away (the commit's lease check fails and the run is repeated from a fresh read).
-    Loaded(ExecRow, HashMap<String, Json>),
+    Loaded(Box<ExecRow>, HashMap<String, Json>),
 }
 
 enum Once {
@@ -109,7 +109,7 @@ impl Runtime {
             }
         }
         let id = new.id;
-        self.run_from(id, Start::Fresh(new))
+        self.run_from(id, Start::Fresh(Box::new(new)))
     }
 
     /// The first run of a new execution through the group commit (see `group`), when its
@@ -138,7 +138,7 @@ impl Runtime {
                 return Ok(report);
             }
         }
-        self.run_from(id, Start::Loaded(exec, journal))
+        self.run_from(id, Start::Loaded(Box::new(exec), journal))
     }
 
     fn grouped(
@@ -383,7 +383,7 @@ impl Runtime {
                     executions::create(conn, new, self.config.lease_secs)?;
                     (new.as_row(&self.owner), HashMap::new())
                 }
-                Start::Loaded(exec, journal) => (exec.clone(), journal.clone()),
+                Start::Loaded(exec, journal) => ((**exec).clone(), journal.clone()),
                 Start::Load => {
                     let Some((exec, journal)) = executions::load_for_run(conn, id)? else {
                         return Err(Error::NotFound(format!("no execution {id}")));
