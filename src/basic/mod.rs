@@ -55,13 +55,6 @@ impl CompiledScript {
                 _ => None,
             })
     }
-
-    /// True when the script contains `ORCHESTRATE WORKFLOW`.
-    pub fn has_workflow(&self) -> bool {
-        self.entries
-            .iter()
-            .any(|e| matches!(e.generated.kind, EntryKind::Workflow { .. }))
-    }
 }
 
 /// The hex SHA-256 of a source text.

@@ -5,8 +5,8 @@
 //! journal entry written for a waiting execution. [`resolve_wait`] locks the execution
 //! row, inserts the entry and then either makes a `waiting` execution runnable or, when
 //! it is still `running` (its run has not committed its suspend yet), sets
-//! `wake_pending`. A run's commit locks the same row first ([`lock_owned`]) and turns
-//! its suspend into "run again" when `wake_pending` is set. The row lock orders the two,
+//! `wake_pending`. A run's commit ([`suspend_owned`]) reads `wake_pending` under the same row
+//! lock and turns its suspend into "run again" when it is set. The row lock orders the two,
 //! so no wake-up is lost between "decided to wait" and "committed the wait".
 
 use chrono::{DateTime, Utc};
@@ -199,23 +199,6 @@ pub fn load_for_run(conn: &mut PgConnection, id: Uuid) -> Result<Option<(ExecRow
     Ok(rows.into_iter().next().map(|r| (r.exec, r.journal)))
 }
 
-#[derive(QueryableByName)]
-struct JournalRow {
-    #[diesel(sql_type = Text)]
-    key: String,
-    #[diesel(sql_type = Jsonb)]
-    value: Json,
-}
-
-/// The whole journal of an execution.
-pub fn journal(conn: &mut PgConnection, id: Uuid) -> Result<Vec<(String, Json)>> {
-    let rows: Vec<JournalRow> =
-        diesel::sql_query("SELECT key, value FROM journal WHERE execution_id = $1")
-            .bind::<SqlUuid, _>(id)
-            .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
-}
-
 /// Appends entries to an execution's journal. A key written twice is an error
 /// (the transaction fails), never an overwrite.
 pub fn append_journal(conn: &mut PgConnection, id: Uuid, entries: &[(String, Json)]) -> Result<()> {
@@ -298,48 +281,6 @@ pub fn release_all(conn: &mut PgConnection, owner: &str) -> Result<usize> {
     .execute(conn)?)
 }
 
-#[derive(QueryableByName)]
-struct PendingRow {
-    #[diesel(sql_type = Bool)]
-    wake_pending: bool,
-}
-
-/// First statement of a run's commit: checks that `owner` still holds the execution
-/// and locks its row. `None` when the lease was lost (the commit must be abandoned).
-pub fn lock_owned(conn: &mut PgConnection, id: Uuid, owner: &str) -> Result<Option<bool>> {
-    let rows: Vec<PendingRow> = diesel::sql_query(
-        "UPDATE workflow_executions SET updated_at = now() WHERE id = $1 AND owner = $2 AND status = 'running' \
-         RETURNING wake_pending",
-    )
-    .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(owner)
-    .load(conn)?;
-    Ok(rows.first().map(|r| r.wake_pending))
-}
-
-/// Ends an execution (`completed` or `failed`).
-pub fn finish(
-    conn: &mut PgConnection,
-    id: Uuid,
-    status: &str,
-    result: Option<&Json>,
-    error: Option<&str>,
-    variables: &Json,
-) -> Result<()> {
-    diesel::sql_query(
-        "UPDATE workflow_executions SET status = $2, result = $3, error = $4, variables = $5, waiting_for = NULL, \
-         wake_at = NULL, wake_pending = FALSE, owner = NULL, lease_until = NULL, finished_at = now(), updated_at = now() \
-         WHERE id = $1",
-    )
-    .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(status)
-    .bind::<Nullable<Jsonb>, _>(result)
-    .bind::<Nullable<Text>, _>(error)
-    .bind::<Jsonb, _>(variables)
-    .execute(conn)?;
-    Ok(())
-}
-
 /// Ends an execution this owner runs (`completed` or `failed`); false when the lease
 /// was lost (the commit must be abandoned).
 pub fn finish_owned(
@@ -403,38 +344,6 @@ pub fn suspend_owned(
     .bind::<Bool, _>(again)
     .load(conn)?;
     Ok(rows.into_iter().next().map(|r| r.status))
-}
-
-/// Suspends an execution. With `run_again` (a wake-up arrived during the run) it stays
-/// `running` and keeps its owner, so the caller runs it again at once.
-pub fn suspend(
-    conn: &mut PgConnection,
-    id: Uuid,
-    waiting_for: &Json,
-    wake_at: Option<DateTime<Utc>>,
-    variables: &Json,
-    run_again: bool,
-) -> Result<()> {
-    if run_again {
-        diesel::sql_query(
-            "UPDATE workflow_executions SET wake_pending = FALSE, variables = $2, waiting_for = NULL, updated_at = now() \
-             WHERE id = $1",
-        )
-        .bind::<SqlUuid, _>(id)
-        .bind::<Jsonb, _>(variables)
-        .execute(conn)?;
-    } else {
-        diesel::sql_query(
-            "UPDATE workflow_executions SET status = 'waiting', waiting_for = $2, wake_at = $3, variables = $4, \
-             owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1",
-        )
-        .bind::<SqlUuid, _>(id)
-        .bind::<Jsonb, _>(waiting_for)
-        .bind::<Nullable<Timestamptz>, _>(wake_at)
-        .bind::<Jsonb, _>(variables)
-        .execute(conn)?;
-    }
-    Ok(())
 }
 
 #[derive(QueryableByName)]

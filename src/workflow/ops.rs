@@ -20,9 +20,8 @@ pub struct ConversationReply {
     pub status: String,
 }
 
-fn waits_for_message(waiting_for: &Option<Json>) -> bool {
+fn waits_for_message(waiting_for: Option<&Json>) -> bool {
     waiting_for
-        .as_ref()
         .and_then(|w| w.get("kind"))
         .and_then(|k| k.as_str())
         == Some("message")
@@ -49,7 +48,7 @@ impl Runtime {
         })?;
         Ok(ConversationReply {
             id,
-            waiting: report.status == "waiting" && waits_for_message(&report.waiting_for),
+            waiting: report.status == "waiting" && waits_for_message(report.waiting_for.as_ref()),
             messages: report.talks,
             status: report.status,
         })
@@ -68,7 +67,7 @@ impl Runtime {
                 .waiting_for
                 .as_ref()
                 .filter(|_| status == "waiting")
-                .filter(|w| waits_for_message(&Some((*w).clone())))
+                .filter(|w| waits_for_message(Some(*w)))
                 .and_then(|w| w.get("key"))
                 .and_then(|k| k.as_str())
                 .map(str::to_string)
@@ -91,7 +90,7 @@ impl Runtime {
         let report = self.run_owned(id)?;
         Ok(ConversationReply {
             id,
-            waiting: report.status == "waiting" && waits_for_message(&report.waiting_for),
+            waiting: report.status == "waiting" && waits_for_message(report.waiting_for.as_ref()),
             messages: report.talks,
             status: report.status,
         })
