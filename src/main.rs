@@ -60,6 +60,10 @@ enum Command {
         /// Seconds each throughput figure is measured over.
         #[arg(long, default_value_t = 8.0)]
         seconds: f64,
+        /// Only these parts, comma-separated: compile, steps, throughput, delegated,
+        /// wake, memory, recovery.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Apply the database migrations and exit.
     Migrate {
@@ -157,6 +161,7 @@ fn main() -> ExitCode {
             redis_url,
             json,
             seconds,
+            only,
         } => {
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(r) => r,
@@ -171,6 +176,7 @@ fn main() -> ExitCode {
                         database_url: url,
                         redis_url: redis_url.filter(|u| !u.is_empty()),
                         seconds: seconds.clamp(1.0, 120.0),
+                        only,
                     };
                     runtime.block_on(botserver::bench::run::run(&opts))
                 });

@@ -27,6 +27,26 @@ pub struct BenchOptions {
     pub redis_url: Option<String>,
     /// Seconds each throughput figure is measured over.
     pub seconds: f64,
+    /// Only these parts (see [`PARTS`]); all when empty. The figures of the others are
+    /// not measured (`null` in the JSON).
+    pub only: Vec<String>,
+}
+
+/// The parts of the bench, for `--only`.
+pub const PARTS: &[&str] = &[
+    "compile",
+    "steps",
+    "throughput",
+    "delegated",
+    "wake",
+    "memory",
+    "recovery",
+];
+
+impl BenchOptions {
+    fn wants(&self, part: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p == part)
+    }
 }
 
 /// The figures, with the keys `--json` prints.
@@ -46,6 +66,7 @@ pub struct Figures {
 /// Figures printed in the table only.
 #[derive(Debug, Clone, Default)]
 pub struct Extra {
+    /// Woken on another instance (the publisher had no free run slot), through NOTIFY.
     pub wake_pg: Option<(f64, f64)>,
     pub wake_redis: Option<(f64, f64)>,
     pub recovery_completed_secs: f64,
@@ -90,16 +111,20 @@ struct Instance {
 }
 
 impl Instance {
-    /// An instance; `serving` adds the scheduler and the HTTP server (a publisher-only
-    /// instance has neither, so it never runs the executions it wakes).
+    /// An instance; `serving` adds the scheduler and the HTTP server. An instance with
+    /// `slots` = 0 never runs what it wakes: another instance must be woken for that.
     async fn start(
         url: &str,
         bots: &Path,
         redis: Option<String>,
         name: &str,
         serving: bool,
+        slots: Option<usize>,
     ) -> Result<Instance, String> {
-        let config = RuntimeConfig::default();
+        let mut config = RuntimeConfig::default();
+        if let Some(slots) = slots {
+            config.max_concurrent_runs = slots;
+        }
         let pool = db::pool(url, config.max_concurrent_runs as u32 * 2 + 8)?;
         let rt = Runtime::new(pool, config, name.to_string());
         let packages = crate::bots::load_packages(bots).map_err(|e| e.to_string())?;
@@ -289,7 +314,8 @@ async fn step_overhead(rt: Arc<Runtime>) -> Result<(f64, f64), String> {
     .map_err(|e| e.to_string())?
 }
 
-/// Publish on `publisher` → the workflow waiting on `waiter` has run again (ms).
+/// Publish on `publisher` → the workflow waiting on `waiter` has run again (ms), on
+/// whichever of the two ran it.
 async fn event_wake(
     waiter: &Instance,
     publisher: &Instance,
@@ -324,6 +350,7 @@ async fn event_wake(
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let mut finished = waiter.rt.finished.subscribe();
+        let mut finished_there = publisher.rt.finished.subscribe();
         let t0 = Instant::now();
         let rt = publisher.rt.clone();
         let ev = name.clone();
@@ -333,7 +360,11 @@ async fn event_wake(
             .map_err(|e| e.to_string())?;
         let woke = tokio::time::timeout(Duration::from_secs(10), async {
             loop {
-                match finished.recv().await {
+                let got = tokio::select! {
+                    r = finished.recv() => r,
+                    r = finished_there.recv() => r,
+                };
+                match got {
                     Ok(done) if done == id => return true,
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
@@ -426,7 +457,7 @@ async fn recovery(url: &str, bots: &Path, n: i64, extra: &mut Extra) -> Result<f
         .map_err(|e| e.to_string())?;
     }
     let t = Instant::now();
-    let inst = Instance::start(url, bots, None, "bench-recovery", true).await?;
+    let inst = Instance::start(url, bots, None, "bench-recovery", true, None).await?;
     let mut running_again = None;
     loop {
         let waiting = count(&inst.rt, "SELECT count(*) AS n FROM workflow_executions WHERE name = 'recovery' AND status = 'waiting'").await?;
@@ -478,12 +509,33 @@ fn drop_database(url: &str, name: &str) {
 
 /// Runs every benchmark. Progress goes to stderr.
 pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
-    let mut f = Figures::default();
-    let mut extra = Extra::default();
+    if let Some(bad) = opts.only.iter().find(|p| !PARTS.contains(&p.as_str())) {
+        return Err(format!(
+            "--only: unknown part '{bad}' (parts: {})",
+            PARTS.join(", ")
+        ));
+    }
+    let mut f = Figures {
+        workflows_per_sec: f64::NAN,
+        delegated_workflows_per_sec: f64::NAN,
+        step_overhead_p50_ms: f64::NAN,
+        step_overhead_p99_ms: f64::NAN,
+        event_wake_p50_ms: f64::NAN,
+        event_wake_p99_ms: f64::NAN,
+        recovery_10k_secs: f64::NAN,
+        compile_1000_lines_ms: f64::NAN,
+        suspended_rss_kib_per_workflow: f64::NAN,
+    };
+    let mut extra = Extra {
+        recovery_completed_secs: f64::NAN,
+        ..Extra::default()
+    };
     let say = |s: &str| eprintln!("bench: {s}");
 
-    say("compiling a generated 1,000-line script");
-    f.compile_1000_lines_ms = super::compile::bench_compile(1000, 50).median_ms;
+    if opts.wants("compile") {
+        say("compiling a generated 1,000-line script");
+        f.compile_1000_lines_ms = super::compile::bench_compile(1000, 50).median_ms;
+    }
 
     let base = opts.database_url.clone();
     let (dbname, url) = tokio::task::spawn_blocking(move || create_database(&base))
@@ -493,43 +545,53 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
         std::env::temp_dir().join(format!("botserver-bench-{}", Uuid::now_v7().simple()));
     write_bots(&bots).map_err(|e| e.to_string())?;
     let result = async {
-        let a = Instance::start(&url, &bots, None, "bench-a", true).await?;
+        let a = Instance::start(&url, &bots, None, "bench-a", true, None).await?;
         let addr = a.addr.ok_or("no address")?;
 
-        say("step overhead (100 journaled steps against 100 plain lines)");
-        (f.step_overhead_p50_ms, f.step_overhead_p99_ms) = step_overhead(a.rt.clone()).await?;
+        if opts.wants("steps") {
+            say("step overhead (100 journaled steps against 100 plain lines)");
+            (f.step_overhead_p50_ms, f.step_overhead_p99_ms) = step_overhead(a.rt.clone()).await?;
+        }
+        if opts.wants("throughput") {
+            say("three-step workflows through HTTP, 64 in flight");
+            f.workflows_per_sec = throughput(addr, "three", 64, opts.seconds).await?;
+        }
+        if opts.wants("delegated") {
+            say("three delegated steps through HTTP, 64 in flight");
+            f.delegated_workflows_per_sec = throughput(addr, "delegate", 64, opts.seconds).await?;
+        }
+        if opts.wants("wake") {
+            say("event wake-up: published on another instance, which runs the woken workflow");
+            let b = Instance::start(&url, &bots, None, "bench-b", true, None).await?;
+            (f.event_wake_p50_ms, f.event_wake_p99_ms) = event_wake(&a, &b, 200, "here").await?;
+            b.stop().await;
 
-        say("three-step workflows through HTTP, 64 in flight");
-        f.workflows_per_sec = throughput(addr, "three", 64, opts.seconds).await?;
-        say("three delegated steps through HTTP, 64 in flight");
-        f.delegated_workflows_per_sec = throughput(addr, "delegate", 64, opts.seconds).await?;
-
-        say("event wake-up across instances through PostgreSQL NOTIFY");
-        let b = Instance::start(&url, &bots, None, "bench-b", false).await?;
-        extra.wake_pg = Some(event_wake(&a, &b, 200, "pg").await?);
-        b.stop().await;
-
-        say("memory of suspended workflows");
-        f.suspended_rss_kib_per_workflow = suspended_memory(&a, 2000, &mut extra).await?;
+            say("event wake-up of another instance through PostgreSQL NOTIFY");
+            let b = Instance::start(&url, &bots, None, "bench-c", false, Some(0)).await?;
+            extra.wake_pg = Some(event_wake(&a, &b, 200, "pg").await?);
+            b.stop().await;
+        }
+        if opts.wants("memory") {
+            say("memory of suspended workflows");
+            f.suspended_rss_kib_per_workflow = suspended_memory(&a, 2000, &mut extra).await?;
+        }
         a.stop().await;
 
-        if let Some(redis) = &opts.redis_url {
-            say("event wake-up across instances through Redis");
-            let a = Instance::start(&url, &bots, Some(redis.clone()), "bench-ra", true).await?;
-            let b = Instance::start(&url, &bots, Some(redis.clone()), "bench-rb", false).await?;
+        if let (Some(redis), true) = (&opts.redis_url, opts.wants("wake")) {
+            say("event wake-up of another instance through Redis");
+            let a =
+                Instance::start(&url, &bots, Some(redis.clone()), "bench-ra", true, None).await?;
+            let b = Instance::start(&url, &bots, Some(redis.clone()), "bench-rb", false, Some(0))
+                .await?;
             extra.wake_redis = Some(event_wake(&a, &b, 200, "redis").await?);
             b.stop().await;
             a.stop().await;
         }
-        let (p50, p99) = extra
-            .wake_redis
-            .or(extra.wake_pg)
-            .unwrap_or((f64::NAN, f64::NAN));
-        f.event_wake_p50_ms = p50;
-        f.event_wake_p99_ms = p99;
 
-        say("recovery of 10,000 suspended workflows with due timers");
-        f.recovery_10k_secs = recovery(&url, &bots, 10_000, &mut extra).await?;
+        if opts.wants("recovery") {
+            say("recovery of 10,000 suspended workflows with due timers");
+            f.recovery_10k_secs = recovery(&url, &bots, 10_000, &mut extra).await?;
+        }
         Ok::<(), String>(())
     }
     .await;
@@ -540,72 +602,76 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
 }
 
 /// The table `bench` prints.
+/// A figure with `digits` decimals, or `-` when it was not measured.
+fn fig(v: f64, digits: usize) -> String {
+    if v.is_nan() {
+        "-".into()
+    } else {
+        format!("{v:.digits$}")
+    }
+}
+
 pub fn table(f: &Figures, e: &Extra) -> String {
     let mut rows: Vec<(String, String, String)> = vec![
         (
             "three-step workflows/s (64 in flight, HTTP)".into(),
-            format!("{:.0}", f.workflows_per_sec),
+            fig(f.workflows_per_sec, 0),
             ">= 3000".into(),
         ),
         (
             "delegated three-step workflows/s".into(),
-            format!("{:.0}", f.delegated_workflows_per_sec),
+            fig(f.delegated_workflows_per_sec, 0),
             "-".into(),
         ),
         (
             "step overhead p50 (ms)".into(),
-            format!("{:.3}", f.step_overhead_p50_ms),
+            fig(f.step_overhead_p50_ms, 3),
             "< 0.5".into(),
         ),
         (
             "step overhead p99 (ms)".into(),
-            format!("{:.3}", f.step_overhead_p99_ms),
+            fig(f.step_overhead_p99_ms, 3),
             "-".into(),
         ),
+        (
+            "event wake p50 (ms)".into(),
+            fig(f.event_wake_p50_ms, 2),
+            "< 2".into(),
+        ),
+        (
+            "event wake p99 (ms)".into(),
+            fig(f.event_wake_p99_ms, 2),
+            "< 10".into(),
+        ),
     ];
-    if let Some((p50, p99)) = e.wake_pg {
-        rows.push((
-            "event wake p50, PostgreSQL NOTIFY (ms)".into(),
-            format!("{p50:.2}"),
-            "< 2".into(),
-        ));
-        rows.push((
-            "event wake p99, PostgreSQL NOTIFY (ms)".into(),
-            format!("{p99:.2}"),
-            "< 10".into(),
-        ));
-    }
-    if let Some((p50, p99)) = e.wake_redis {
-        rows.push((
-            "event wake p50, Redis (ms)".into(),
-            format!("{p50:.2}"),
-            "< 2".into(),
-        ));
-        rows.push((
-            "event wake p99, Redis (ms)".into(),
-            format!("{p99:.2}"),
-            "< 10".into(),
-        ));
+    for (carrier, figures) in [("PostgreSQL NOTIFY", e.wake_pg), ("Redis", e.wake_redis)] {
+        if let Some((p50, p99)) = figures {
+            rows.push((
+                format!("  publisher full, woken elsewhere by {carrier}: p50 / p99 (ms)"),
+                format!("{p50:.2} / {p99:.2}"),
+                "-".into(),
+            ));
+        }
     }
     rows.extend([
         (
             "recovery: 10,000 due workflows running again (s)".into(),
-            format!("{:.2}", f.recovery_10k_secs),
+            fig(f.recovery_10k_secs, 2),
             "< 2".into(),
         ),
         (
             "recovery: 10,000 workflows completed (s)".into(),
-            format!("{:.2}", e.recovery_completed_secs),
+            fig(e.recovery_completed_secs, 2),
             "-".into(),
         ),
         (
             "compile 1,000 lines (ms, median)".into(),
-            format!("{:.2}", f.compile_1000_lines_ms),
+            fig(f.compile_1000_lines_ms, 2),
             "< 20".into(),
         ),
         (
             "memory per suspended workflow (KiB)".into(),
-            format!("{:.2}", f.suspended_rss_kib_per_workflow),
+            fig(f.suspended_rss_kib_per_workflow, 2),
             "< 10".into(),
         ),
         (

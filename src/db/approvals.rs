@@ -63,7 +63,7 @@ pub struct NewApproval {
 }
 
 pub fn create(conn: &mut PgConnection, a: &NewApproval) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "INSERT INTO approvals (id, execution_id, key, step, approver, token, message, status, timeout_secs, deadline, escalate_to) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10)",
     )
@@ -83,7 +83,7 @@ pub fn create(conn: &mut PgConnection, a: &NewApproval) -> Result<()> {
 
 pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ApprovalRow>> {
     let rows: Vec<ApprovalRow> =
-        diesel::sql_query(format!("SELECT {COLUMNS} FROM approvals WHERE id = $1"))
+        crate::db::sql::sql(format!("SELECT {COLUMNS} FROM approvals WHERE id = $1"))
             .bind::<SqlUuid, _>(id)
             .load(conn)?;
     Ok(rows.into_iter().next())
@@ -116,7 +116,7 @@ pub fn decide(
     by: Option<&str>,
     comment: Option<&str>,
 ) -> Result<bool> {
-    let n = diesel::sql_query(
+    let n = crate::db::sql::sql(
         "UPDATE approvals SET status = $2, decided_by = $3, comment = $4, decided_at = now() \
          WHERE id = $1 AND status = 'pending'",
     )
@@ -130,7 +130,7 @@ pub fn decide(
 
 /// Cancels the pending requests of an execution.
 pub fn cancel_for(conn: &mut PgConnection, execution: Uuid) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "UPDATE approvals SET status = 'cancelled', decided_at = now() WHERE execution_id = $1 AND status = 'pending'",
     )
     .bind::<SqlUuid, _>(execution)

@@ -52,29 +52,39 @@ pub fn lock_names(conn: &mut PgConnection, names: &[String]) -> Result<()> {
     sorted.sort();
     sorted.dedup();
     for n in sorted {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(7231, hashtext($1))")
+        crate::db::sql::sql("SELECT pg_advisory_xact_lock(7231, hashtext($1))")
             .bind::<Text, _>(n)
             .execute(conn)?;
     }
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct WaiterRow {
-    #[diesel(sql_type = SqlUuid)]
-    execution_id: Uuid,
+#[derive(serde::Deserialize)]
+struct Handler {
+    bot: String,
+    script: String,
+    entry: i32,
+    script_hash: String,
 }
 
+/// The stored event, the waits it ended and the handlers of its name (one statement).
 #[derive(QueryableByName)]
-struct HandlerRow {
-    #[diesel(sql_type = Text)]
-    bot: String,
-    #[diesel(sql_type = Text)]
-    script: String,
-    #[diesel(sql_type = Int4)]
-    entry: i32,
-    #[diesel(sql_type = Text)]
-    script_hash: String,
+struct Stored {
+    #[diesel(embed)]
+    event: EventRow,
+    #[diesel(sql_type = Array<SqlUuid>)]
+    waiters: Vec<Uuid>,
+    #[diesel(sql_type = Jsonb)]
+    handlers: Json,
+}
+
+/// An execution claimed for this instance, with its run slot; woken executions come with
+/// their row and journal, read by the claim, so their run starts without a query.
+#[derive(Debug)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub permit: tokio::sync::OwnedSemaphorePermit,
+    pub loaded: Option<Box<(executions::ExecRow, Json)>>,
 }
 
 /// What publishing did: the event, and executions to wake or start.
@@ -83,6 +93,27 @@ pub struct Published {
     pub id: i64,
     pub woken: usize,
     pub handlers: usize,
+    /// Woken executions and new handler executions claimed for the publisher, each with
+    /// its run slot: the publisher runs them right after its commit.
+    pub claimed: Vec<Claimed>,
+    /// Some execution became runnable without being claimed: other instances must hear.
+    pub unclaimed: bool,
+}
+
+/// Lets the publishing instance run what its event wakes, as far as it has free run
+/// slots: those executions are claimed in the publishing transaction, so they need no
+/// trip through another instance's scheduler (no claim transaction, no wake-up hop).
+/// What finds no free slot is left for any instance to claim, as before.
+pub struct Claimer<'a> {
+    pub owner: &'a str,
+    pub lease_secs: f64,
+    pub permits: &'a std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Claimer<'_> {
+    fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.permits.clone().try_acquire_owned().ok()
+    }
 }
 
 /// Stores an event, wakes the executions waiting for its name and starts one execution
@@ -94,46 +125,72 @@ pub fn publish(
     source_bot: Option<&str>,
     source_execution: Option<Uuid>,
     conversation_id: Option<Uuid>,
+    claimer: Option<&Claimer>,
 ) -> Result<Published> {
+    // The lock in a statement of its own: the next one reads (its snapshot is taken)
+    // only once no other publish or wait of this name is in flight.
     lock_names(conn, &[name.to_string()])?;
-    let rows: Vec<EventRow> = diesel::sql_query(
-        "INSERT INTO workflow_events (name, payload, source_bot, source_execution) VALUES ($1, $2, $3, $4) \
-         RETURNING id, name, payload, source_bot, source_execution, created_at",
+    let rows: Vec<Stored> = crate::db::sql::sql(
+        "WITH ev AS (INSERT INTO workflow_events (name, payload, source_bot, source_execution) \
+           VALUES ($1, $2, $3, $4) RETURNING id, name, payload, source_bot, source_execution, created_at), \
+         w AS (DELETE FROM event_waits WHERE names @> ARRAY[$1]::text[] AND cursor < (SELECT id FROM ev) \
+           RETURNING execution_id) \
+         SELECT ev.*, ARRAY(SELECT execution_id FROM w ORDER BY execution_id) AS waiters, \
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('bot', bot, 'script', script, 'entry', entry, \
+              'script_hash', script_hash) ORDER BY bot, script, entry), '[]'::jsonb) \
+            FROM event_handlers WHERE event = $1) AS handlers \
+         FROM ev",
     )
     .bind::<Text, _>(name)
     .bind::<Jsonb, _>(payload)
     .bind::<Nullable<Text>, _>(source_bot)
     .bind::<Nullable<SqlUuid>, _>(source_execution)
     .load(conn)?;
-    let Some(event) = rows.into_iter().next() else {
+    let Some(Stored {
+        event,
+        waiters,
+        handlers,
+    }) = rows.into_iter().next()
+    else {
         return Err(crate::error::Error::Internal(
             "event insert returned nothing".into(),
         ));
     };
-    let waiters: Vec<WaiterRow> = diesel::sql_query(
-        "DELETE FROM event_waits WHERE names @> ARRAY[$1]::text[] AND cursor < $2 RETURNING execution_id",
-    )
-    .bind::<Text, _>(name)
-    .bind::<BigInt, _>(event.id)
-    .load(conn)?;
+    let handlers: Vec<Handler> = serde_json::from_value(handlers)
+        .map_err(|e| crate::error::Error::Internal(format!("event handlers: {e}")))?;
     let mut out = Published {
         id: event.id,
         ..Default::default()
     };
-    for w in &waiters {
-        if let Some(status) = executions::lock_status(conn, w.execution_id)? {
-            executions::wake_locked(conn, w.execution_id, &status)?;
-            out.woken += 1;
+    // Waiters in id order, so that publishers waking overlapping sets lock rows alike.
+    for id in waiters {
+        let slot = claimer.and_then(|c| c.slot());
+        let claim = slot.as_ref().and(claimer).map(|c| (c.owner, c.lease_secs));
+        match executions::wake_if_waiting(conn, id, claim)? {
+            Some(loaded) => {
+                match (slot, loaded) {
+                    (Some(permit), Some(row)) => out.claimed.push(Claimed {
+                        id,
+                        permit,
+                        loaded: Some(Box::new(row)),
+                    }),
+                    _ => out.unclaimed = true,
+                }
+                out.woken += 1;
+            }
+            // Not waiting (any more): a running one is told to run again.
+            None => {
+                if let Some(status) = executions::lock_status(conn, id)? {
+                    executions::wake_locked(conn, id, &status)?;
+                    out.unclaimed |= status == "waiting";
+                    out.woken += 1;
+                }
+            }
         }
     }
-    let handlers: Vec<HandlerRow> = diesel::sql_query(
-        "SELECT bot, script, entry, script_hash FROM event_handlers WHERE event = $1 ORDER BY bot, script, entry",
-    )
-    .bind::<Text, _>(name)
-    .load(conn)?;
     for h in handlers {
         let id = Uuid::now_v7();
-        let n = diesel::sql_query(
+        let n = crate::db::sql::sql(
             "INSERT INTO event_deliveries (event_id, bot, script, entry, execution_id) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT DO NOTHING",
         )
@@ -146,6 +203,7 @@ pub fn publish(
         if n == 0 {
             continue;
         }
+        let slot = claimer.and_then(|c| c.slot());
         executions::create(
             conn,
             &NewExecution {
@@ -160,16 +218,27 @@ pub fn publish(
                 parent_id: None,
                 parent_key: None,
                 conversation_id,
-                owner: None,
+                owner: slot.as_ref().and(claimer).map(|c| c.owner.to_string()),
             },
-            0.0,
+            claimer.map_or(0.0, |c| c.lease_secs),
         )?;
+        match slot {
+            Some(permit) => out.claimed.push(Claimed {
+                id,
+                permit,
+                loaded: None,
+            }),
+            None => out.unclaimed = true,
+        }
         out.handlers += 1;
     }
-    // Other instances learn of new work through this notification (sent at commit).
-    diesel::sql_query("SELECT pg_notify('botserver_wake', $1)")
-        .bind::<Text, _>(name)
-        .execute(conn)?;
+    // Other instances learn of new work through this notification (sent at commit); work
+    // the publisher claimed for itself needs nobody else.
+    if out.unclaimed {
+        crate::db::sql::sql("SELECT pg_notify('botserver_wake', $1)")
+            .bind::<Text, _>(name)
+            .execute(conn)?;
+    }
     Ok(out)
 }
 
@@ -181,7 +250,7 @@ pub fn cursor(conn: &mut PgConnection, names: &[String]) -> Result<i64> {
         id: Option<i64>,
     }
     let rows: Vec<Max> =
-        diesel::sql_query("SELECT max(id) AS id FROM workflow_events WHERE name = ANY($1)")
+        crate::db::sql::sql("SELECT max(id) AS id FROM workflow_events WHERE name = ANY($1)")
             .bind::<Array<Text>, _>(names)
             .load(conn)?;
     Ok(rows.first().and_then(|r| r.id).unwrap_or(0))
@@ -194,7 +263,7 @@ pub fn after(
     after: i64,
     limit: i64,
 ) -> Result<Vec<EventRow>> {
-    Ok(diesel::sql_query(
+    Ok(crate::db::sql::sql(
         "SELECT id, name, payload, source_bot, source_execution, created_at FROM workflow_events \
          WHERE name = ANY($1) AND id > $2 ORDER BY id LIMIT $3",
     )
@@ -231,7 +300,7 @@ pub fn register_wait(
     cursor: i64,
 ) -> Result<bool> {
     lock_names(conn, names)?;
-    diesel::sql_query(
+    crate::db::sql::sql(
         "INSERT INTO event_waits (execution_id, key, names, cursor) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (execution_id) DO UPDATE SET key = EXCLUDED.key, names = EXCLUDED.names, cursor = EXCLUDED.cursor",
     )
@@ -244,7 +313,7 @@ pub fn register_wait(
 }
 
 pub fn clear_wait(conn: &mut PgConnection, execution: Uuid) -> Result<()> {
-    diesel::sql_query("DELETE FROM event_waits WHERE execution_id = $1")
+    crate::db::sql::sql("DELETE FROM event_waits WHERE execution_id = $1")
         .bind::<SqlUuid, _>(execution)
         .execute(conn)?;
     Ok(())
@@ -256,11 +325,11 @@ pub fn set_handlers(
     bot: &str,
     handlers: &[(String, i32, String, String)],
 ) -> Result<()> {
-    diesel::sql_query("DELETE FROM event_handlers WHERE bot = $1")
+    crate::db::sql::sql("DELETE FROM event_handlers WHERE bot = $1")
         .bind::<Text, _>(bot)
         .execute(conn)?;
     for (script, entry, event, hash) in handlers {
-        diesel::sql_query(
+        crate::db::sql::sql(
             "INSERT INTO event_handlers (bot, script, entry, event, script_hash) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind::<Text, _>(bot)

@@ -67,7 +67,7 @@ impl NewExecution {
 }
 
 pub fn create(conn: &mut PgConnection, e: &NewExecution, lease_secs: f64) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "INSERT INTO workflow_executions \
          (id, kind, bot, script, script_hash, entry, name, status, input, variables, parent_id, parent_key, \
           conversation_id, owner, lease_until, runs) \
@@ -141,7 +141,7 @@ const COLUMNS: &str = "id, kind, bot, script, script_hash, entry, name, status, 
     result, error, parent_id, parent_key, conversation_id, owner, created_at, updated_at, finished_at";
 
 pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ExecRow>> {
-    let rows: Vec<ExecRow> = diesel::sql_query(format!(
+    let rows: Vec<ExecRow> = crate::db::sql::sql(format!(
         "SELECT {COLUMNS} FROM workflow_executions WHERE id = $1"
     ))
     .bind::<SqlUuid, _>(id)
@@ -173,7 +173,7 @@ pub fn list(
 }
 
 pub fn children(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ExecRow>> {
-    Ok(diesel::sql_query(format!(
+    Ok(crate::db::sql::sql(format!(
         "SELECT {COLUMNS} FROM workflow_executions WHERE parent_id = $1 ORDER BY created_at"
     ))
     .bind::<SqlUuid, _>(id)
@@ -190,7 +190,7 @@ struct ExecWithJournal {
 
 /// An execution and its whole journal, in one round trip (the start of every run).
 pub fn load_for_run(conn: &mut PgConnection, id: Uuid) -> Result<Option<(ExecRow, Json)>> {
-    let rows: Vec<ExecWithJournal> = diesel::sql_query(format!(
+    let rows: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
         "SELECT {COLUMNS}, (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
          WHERE j.execution_id = e.id) AS journal FROM workflow_executions e WHERE id = $1"
     ))
@@ -207,7 +207,7 @@ pub fn append_journal(conn: &mut PgConnection, id: Uuid, entries: &[(String, Jso
     }
     let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
     let values: Vec<&Json> = entries.iter().map(|(_, v)| v).collect();
-    diesel::sql_query(
+    crate::db::sql::sql(
         "INSERT INTO journal (execution_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::jsonb[]) AS t(k, v)",
     )
     .bind::<SqlUuid, _>(id)
@@ -230,7 +230,7 @@ pub fn claim(
         "RETURNING {COLUMNS}, (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
          WHERE j.execution_id = workflow_executions.id) AS journal"
     );
-    let mut rows: Vec<ExecWithJournal> = diesel::sql_query(format!(
+    let mut rows: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
         "UPDATE workflow_executions SET owner = $1, lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
          WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'running' \
            AND (lease_until IS NULL OR lease_until < now()) ORDER BY lease_until NULLS FIRST \
@@ -242,7 +242,7 @@ pub fn claim(
     .load(conn)?;
     let room = limit - rows.len() as i64;
     if room > 0 {
-        let due: Vec<ExecWithJournal> = diesel::sql_query(format!(
+        let due: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
             "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $1, \
              lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
              WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'waiting' AND wake_at <= now() \
@@ -262,7 +262,7 @@ pub fn renew(conn: &mut PgConnection, owner: &str, ids: &[Uuid], lease_secs: f64
     if ids.is_empty() {
         return Ok(0);
     }
-    Ok(diesel::sql_query(
+    Ok(crate::db::sql::sql(
         "UPDATE workflow_executions SET lease_until = now() + make_interval(secs => $3) \
          WHERE id = ANY($2) AND owner = $1 AND status = 'running'",
     )
@@ -274,7 +274,7 @@ pub fn renew(conn: &mut PgConnection, owner: &str, ids: &[Uuid], lease_secs: f64
 
 /// Gives up this owner's leases (graceful shutdown): another instance may run them at once.
 pub fn release_all(conn: &mut PgConnection, owner: &str) -> Result<usize> {
-    Ok(diesel::sql_query(
+    Ok(crate::db::sql::sql(
         "UPDATE workflow_executions SET owner = NULL, lease_until = NULL WHERE owner = $1 AND status = 'running'",
     )
     .bind::<Text, _>(owner)
@@ -292,7 +292,7 @@ pub fn finish_owned(
     error: Option<&str>,
     variables: &Json,
 ) -> Result<bool> {
-    let n = diesel::sql_query(
+    let n = crate::db::sql::sql(
         "UPDATE workflow_executions SET status = $3, result = $4, error = $5, variables = $6, waiting_for = NULL, \
          wake_at = NULL, wake_pending = FALSE, owner = NULL, lease_until = NULL, finished_at = now(), updated_at = now() \
          WHERE id = $1 AND owner = $2 AND status = 'running'",
@@ -326,7 +326,7 @@ pub fn suspend_owned(
     variables: &Json,
     again: bool,
 ) -> Result<Option<String>> {
-    let rows: Vec<StatusOut> = diesel::sql_query(
+    let rows: Vec<StatusOut> = crate::db::sql::sql(
         "UPDATE workflow_executions SET \
            status = CASE WHEN wake_pending OR $6 THEN 'running' ELSE 'waiting' END, \
            waiting_for = CASE WHEN wake_pending OR $6 THEN NULL ELSE $3 END, \
@@ -355,7 +355,7 @@ struct StatusRow {
 /// Locks an execution row and returns its status.
 pub fn lock_status(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>> {
     let rows: Vec<StatusRow> =
-        diesel::sql_query("SELECT status FROM workflow_executions WHERE id = $1 FOR UPDATE")
+        crate::db::sql::sql("SELECT status FROM workflow_executions WHERE id = $1 FOR UPDATE")
             .bind::<SqlUuid, _>(id)
             .load(conn)?;
     Ok(rows.into_iter().next().map(|r| r.status))
@@ -365,6 +365,36 @@ pub fn lock_status(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>> 
 /// (see the module comment). Call with the row locked by [`lock_status`].
 pub fn wake_locked(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<()> {
     wake_locked_claiming(conn, id, status, None).map(|_| ())
+}
+
+/// Makes a waiting execution runnable in one statement, claimed for `claim` (owner,
+/// lease seconds) when given; then it comes back with its journal, read in the same
+/// statement, for the claimer's run. `None` when it was not waiting: the caller falls
+/// back to [`lock_status`] and [`wake_locked`].
+pub fn wake_if_waiting(
+    conn: &mut PgConnection,
+    id: Uuid,
+    claim: Option<(&str, f64)>,
+) -> Result<Option<Option<(ExecRow, Json)>>> {
+    let (owner, lease) = match claim {
+        Some((o, l)) => (Some(o), l),
+        None => (None, 0.0),
+    };
+    let rows: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
+        "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $2, \
+         lease_until = CASE WHEN $2::text IS NULL THEN NULL ELSE now() + make_interval(secs => $3) END, \
+         runs = runs + 1, updated_at = now() WHERE id = $1 AND status = 'waiting' \
+         RETURNING {COLUMNS}, (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
+         WHERE j.execution_id = workflow_executions.id AND $2::text IS NOT NULL) AS journal"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Nullable<Text>, _>(owner)
+    .bind::<Double, _>(lease)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|r| owner.is_some().then_some((r.exec, r.journal))))
 }
 
 /// Like [`wake_locked`]; a waiting execution is also claimed for `claim` (owner, lease
@@ -382,7 +412,7 @@ pub fn wake_locked_claiming(
                 Some((o, l)) => (Some(o), l),
                 None => (None, 0.0),
             };
-            diesel::sql_query(
+            crate::db::sql::sql(
                 "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $2, \
                  lease_until = CASE WHEN $2::text IS NULL THEN NULL ELSE now() + make_interval(secs => $3) END, \
                  runs = runs + 1, updated_at = now() WHERE id = $1",
@@ -394,7 +424,7 @@ pub fn wake_locked_claiming(
             Ok(owner.is_some())
         }
         "running" => {
-            diesel::sql_query("UPDATE workflow_executions SET wake_pending = TRUE WHERE id = $1")
+            crate::db::sql::sql("UPDATE workflow_executions SET wake_pending = TRUE WHERE id = $1")
                 .bind::<SqlUuid, _>(id)
                 .execute(conn)?;
             Ok(false)
@@ -429,7 +459,7 @@ pub fn resolve_wait(
     if status != "waiting" && status != "running" {
         return Ok(Resolved::Nothing);
     }
-    let n = diesel::sql_query(
+    let n = crate::db::sql::sql(
         "INSERT INTO journal (execution_id, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind::<SqlUuid, _>(id)
@@ -453,7 +483,7 @@ pub fn set_status(
     status: &str,
     error: Option<&str>,
 ) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "UPDATE workflow_executions SET status = $2, error = COALESCE($3, error), owner = NULL, lease_until = NULL, \
          wake_at = NULL, waiting_for = CASE WHEN $2 = 'running' THEN NULL ELSE waiting_for END, \
          finished_at = CASE WHEN $2 IN ('completed', 'failed', 'cancelled') THEN now() ELSE NULL END, \
@@ -468,7 +498,7 @@ pub fn set_status(
 
 /// Deletes journal entries whose key starts with one of the prefixes (retry from a step).
 pub fn forget_journal(conn: &mut PgConnection, id: Uuid, prefixes: &[String]) -> Result<usize> {
-    Ok(diesel::sql_query(
+    Ok(crate::db::sql::sql(
         "DELETE FROM journal WHERE execution_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) p WHERE starts_with(key, p))",
     )
     .bind::<SqlUuid, _>(id)
@@ -512,7 +542,7 @@ pub fn upsert_steps(conn: &mut PgConnection, id: Uuid, rows: &[StepRow]) -> Resu
     let attempts: Vec<i32> = rows.iter().map(|r| r.attempts).collect();
     let started: Vec<DateTime<Utc>> = rows.iter().map(|r| r.started_at).collect();
     let finished: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.finished_at).collect();
-    diesel::sql_query(
+    crate::db::sql::sql(
         "INSERT INTO workflow_steps (execution_id, key, label, kind, status, result, error, attempts, started_at, finished_at) \
          SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::int4[], \
            $9::timestamptz[], $10::timestamptz[]) \
@@ -535,7 +565,7 @@ pub fn upsert_steps(conn: &mut PgConnection, id: Uuid, rows: &[StepRow]) -> Resu
 }
 
 pub fn steps(conn: &mut PgConnection, id: Uuid) -> Result<Vec<StepRow>> {
-    Ok(diesel::sql_query(
+    Ok(crate::db::sql::sql(
         "SELECT key, label, kind, status, result, error, attempts, started_at, finished_at FROM workflow_steps \
          WHERE execution_id = $1 ORDER BY seq",
     )
@@ -555,7 +585,7 @@ pub fn add_messages(
     if texts.is_empty() {
         return Ok(());
     }
-    diesel::sql_query(
+    crate::db::sql::sql(
         "INSERT INTO messages (conversation_id, execution_id, direction, text) \
          SELECT $1, $2, $3, t FROM unnest($4::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
     )
@@ -584,7 +614,7 @@ pub fn messages(
     conversation: Uuid,
     after: i64,
 ) -> Result<Vec<MessageRow>> {
-    Ok(diesel::sql_query(
+    Ok(crate::db::sql::sql(
         "SELECT id, direction, text, created_at FROM messages WHERE conversation_id = $1 AND id > $2 ORDER BY id",
     )
     .bind::<SqlUuid, _>(conversation)
@@ -598,7 +628,7 @@ pub fn set_context(
     key: &str,
     value: &Json,
 ) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "INSERT INTO conversation_context (conversation_id, key, value) VALUES ($1, $2, $3) \
          ON CONFLICT (conversation_id, key) DO UPDATE SET value = EXCLUDED.value",
     )
@@ -611,7 +641,7 @@ pub fn set_context(
 
 /// Claims one execution for `owner` now (a message was delivered to it).
 pub fn take_over(conn: &mut PgConnection, id: Uuid, owner: &str, lease_secs: f64) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "UPDATE workflow_executions SET status = 'running', waiting_for = NULL, wake_at = NULL, owner = $2, \
          lease_until = now() + make_interval(secs => $3), runs = runs + 1, updated_at = now() WHERE id = $1",
     )
@@ -624,7 +654,7 @@ pub fn take_over(conn: &mut PgConnection, id: Uuid, owner: &str, lease_secs: f64
 
 /// Puts a failed step back to running (operator retry).
 pub fn reset_step(conn: &mut PgConnection, id: Uuid, key: &str) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "UPDATE workflow_steps SET status = 'running', error = NULL, attempts = 1, finished_at = NULL \
          WHERE execution_id = $1 AND key = $2",
     )
@@ -637,14 +667,14 @@ pub fn reset_step(conn: &mut PgConnection, id: Uuid, key: &str) -> Result<()> {
 /// Forgets recorded child failures so that the children run again.
 pub fn forget_failures(conn: &mut PgConnection, id: Uuid) -> Result<usize> {
     Ok(
-        diesel::sql_query("DELETE FROM journal WHERE execution_id = $1 AND value ? '__failed'")
+        crate::db::sql::sql("DELETE FROM journal WHERE execution_id = $1 AND value ? '__failed'")
             .bind::<SqlUuid, _>(id)
             .execute(conn)?,
     )
 }
 
 pub fn clear_error(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "UPDATE workflow_executions SET error = NULL, finished_at = NULL WHERE id = $1",
     )
     .bind::<SqlUuid, _>(id)

@@ -19,7 +19,7 @@ pub struct MemoryRow {
 }
 
 pub fn get(conn: &mut PgConnection, bot: &str, key: &str) -> Result<Option<Json>> {
-    let rows: Vec<MemoryRow> = diesel::sql_query(
+    let rows: Vec<MemoryRow> = crate::db::sql::sql(
         "SELECT key, value, version, updated_at FROM bot_memories WHERE bot = $1 AND key = $2",
     )
     .bind::<Text, _>(bot)
@@ -29,7 +29,7 @@ pub fn get(conn: &mut PgConnection, bot: &str, key: &str) -> Result<Option<Json>
 }
 
 pub fn set(conn: &mut PgConnection, bot: &str, key: &str, value: &Json) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "INSERT INTO bot_memories (bot, key, value, version) VALUES ($1, $2, $3, nextval('memory_versions')) \
          ON CONFLICT (bot, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, updated_at = now()",
     )
@@ -54,7 +54,7 @@ pub fn list(conn: &mut PgConnection, bot: &str, key: Option<&str>) -> Result<Vec
 /// Shares the bot's current value of `key` with `target` (`*` for all bots).
 /// Returns false when the bot has no value for the key.
 pub fn share(conn: &mut PgConnection, source: &str, target: &str, key: &str) -> Result<bool> {
-    let n = diesel::sql_query(
+    let n = crate::db::sql::sql(
         "INSERT INTO bot_shared_memory (source_bot, target_bot, key, value, version) \
          SELECT bot, $2, key, value, nextval('memory_versions') FROM bot_memories WHERE bot = $1 AND key = $3 \
          ON CONFLICT (source_bot, target_bot, key) DO UPDATE \
@@ -76,7 +76,7 @@ struct Count {
 /// Copies every value shared with `bot` (from `source` only, if given) into its memory
 /// where the shared version is newer than the bot's own write. Returns keys changed.
 pub fn sync(conn: &mut PgConnection, bot: &str, source: Option<&str>) -> Result<i64> {
-    let rows: Vec<Count> = diesel::sql_query(
+    let rows: Vec<Count> = crate::db::sql::sql(
         "WITH newest AS ( \
            SELECT DISTINCT ON (key) key, value, version FROM bot_shared_memory \
            WHERE (target_bot = $1 OR target_bot = '*') AND source_bot <> $1 \
@@ -116,13 +116,13 @@ pub struct ShareRow {
 
 /// Shares a bot made (outgoing) and shares it can read (incoming).
 pub fn shares(conn: &mut PgConnection, bot: &str) -> Result<(Vec<ShareRow>, Vec<ShareRow>)> {
-    let out = diesel::sql_query(
+    let out = crate::db::sql::sql(
         "SELECT source_bot, target_bot, key, value, version, shared_at FROM bot_shared_memory \
          WHERE source_bot = $1 ORDER BY key, target_bot",
     )
     .bind::<Text, _>(bot)
     .load(conn)?;
-    let inc = diesel::sql_query(
+    let inc = crate::db::sql::sql(
         "SELECT source_bot, target_bot, key, value, version, shared_at FROM bot_shared_memory \
          WHERE (target_bot = $1 OR target_bot = '*') AND source_bot <> $1 ORDER BY key, source_bot",
     )

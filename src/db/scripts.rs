@@ -7,7 +7,7 @@ use crate::error::Result;
 
 /// Records a bot as loaded.
 pub fn upsert_bot(conn: &mut PgConnection, name: &str) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "INSERT INTO bots (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET loaded_at = now()",
     )
     .bind::<Text, _>(name)
@@ -23,7 +23,7 @@ pub fn store(
     name: &str,
     source: &str,
 ) -> Result<()> {
-    diesel::sql_query(
+    crate::db::sql::sql(
         "INSERT INTO scripts (hash, bot, name, source) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
     )
     .bind::<Text, _>(hash)
@@ -42,7 +42,7 @@ struct SourceRow {
 
 /// The source of a script version.
 pub fn source(conn: &mut PgConnection, hash: &str) -> Result<Option<String>> {
-    let rows: Vec<SourceRow> = diesel::sql_query("SELECT source FROM scripts WHERE hash = $1")
+    let rows: Vec<SourceRow> = crate::db::sql::sql("SELECT source FROM scripts WHERE hash = $1")
         .bind::<Text, _>(hash)
         .load(conn)?;
     Ok(rows.into_iter().next().map(|r| r.source))

@@ -158,7 +158,7 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> 
         let existing: Vec<&Outcome> = batch.iter().map(|p| &p.outcome).filter(|o| o.existing).collect();
         let mut updated = std::collections::HashSet::new();
         if !existing.is_empty() {
-            let ids: Vec<IdRow> = diesel::sql_query(
+            let ids: Vec<IdRow> = crate::db::sql::sql(
                 "UPDATE workflow_executions e SET status = u.status, waiting_for = u.waiting_for, wake_at = u.wake_at, \
                  variables = u.variables, result = u.result, error = u.error, finished_at = u.finished_at, \
                  owner = NULL, lease_until = NULL, updated_at = now() \
@@ -202,7 +202,7 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> 
 fn insert_new(conn: &mut PgConnection, rows: &[&Outcome], now: DateTime<Utc>) -> Result<()> {
     let ended = |o: &Outcome| matches!(o.status.as_str(), "completed" | "failed");
     {
-        diesel::sql_query(
+        crate::db::sql::sql(
             "INSERT INTO workflow_executions (id, kind, bot, script, script_hash, entry, name, status, waiting_for, \
              wake_at, input, variables, result, error, finished_at, runs) \
              SELECT *, 1 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int4[], $7::text[], \
@@ -245,7 +245,7 @@ fn write_children(conn: &mut PgConnection, rows: &[&Outcome]) -> Result<()> {
             }
         }
         if !j_ids.is_empty() {
-            diesel::sql_query(
+            crate::db::sql::sql(
                 "INSERT INTO journal (execution_id, key, value) SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])",
             )
             .bind::<Array<SqlUuid>, _>(j_ids)
@@ -259,7 +259,7 @@ fn write_children(conn: &mut PgConnection, rows: &[&Outcome]) -> Result<()> {
             .flat_map(|o| o.steps.iter().map(move |s| (o.row.id, s)))
             .collect();
         if !steps.is_empty() {
-            diesel::sql_query(
+            crate::db::sql::sql(
                 "INSERT INTO workflow_steps (execution_id, key, label, kind, status, result, error, attempts, started_at, finished_at) \
                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], \
                    $8::int4[], $9::timestamptz[], $10::timestamptz[]) \
@@ -284,7 +284,7 @@ fn write_children(conn: &mut PgConnection, rows: &[&Outcome]) -> Result<()> {
             .flat_map(|o| o.talks.iter().map(move |t| (o.row.id, t.as_str())))
             .collect();
         if !talks.is_empty() {
-            diesel::sql_query(
+            crate::db::sql::sql(
                 "INSERT INTO messages (conversation_id, execution_id, direction, text) \
                  SELECT c, c, 'bot', t FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(c, t, n) ORDER BY n",
             )

@@ -66,10 +66,12 @@ pub struct DurableHost<'a> {
     pub step_rows: Vec<StepRow>,
     /// True when this run registered or used a `WAIT FOR EVENT`.
     pub used_event_wait: bool,
+    /// This run already removed the execution's registered wait.
+    pub wait_cleared: bool,
     /// Children claimed for this instance, to run on this thread after the commit.
     pub run_next: Vec<Uuid>,
     /// Children claimed for this instance, to run on threads of their own (branches).
-    pub run_beside: Vec<(Uuid, tokio::sync::OwnedSemaphorePermit)>,
+    pub run_beside: Vec<events::Claimed>,
     /// Children left for any instance's scheduler.
     pub unowned_spawned: bool,
     counters: HashMap<String, u32>,
@@ -98,6 +100,7 @@ impl<'a> DurableHost<'a> {
             abort: None,
             step_rows: Vec::new(),
             used_event_wait: false,
+            wait_cleared: false,
             run_next: Vec::new(),
             run_beside: Vec::new(),
             unowned_spawned: false,
@@ -271,15 +274,25 @@ impl<'a> DurableHost<'a> {
             Some(exec.id),
             exec.conversation_id
                 .or((exec.kind == "conversation").then_some(exec.id)),
+            self.rt.claimer().as_ref(),
         );
-        self.db(r).map(|_| ())
+        let published = self.db(r)?;
+        // What the event woke or started runs here after this run's commit.
+        self.run_beside.extend(published.claimed);
+        self.unowned_spawned |= published.unclaimed;
+        Ok(())
     }
 
     /// Removes a wait an earlier run registered (when a timer or another wake-up, not a
     /// publisher, made it run again), while this run holds the names' locks.
     fn clear_event_wait(&mut self) -> HostResult<()> {
+        if self.wait_cleared {
+            return Ok(());
+        }
         let r = events::clear_wait(self.conn, self.exec.id);
-        self.db(r)
+        self.db(r)?;
+        self.wait_cleared = true;
+        Ok(())
     }
 
     fn current_step_label(&self) -> Option<String> {
@@ -730,7 +743,11 @@ impl Host for DurableHost<'_> {
                 self.db(r)?;
                 // Branches run concurrently: each claimed one gets a thread of its own.
                 match permit {
-                    Some(p) => self.run_beside.push((id, p)),
+                    Some(permit) => self.run_beside.push(events::Claimed {
+                        id,
+                        permit,
+                        loaded: None,
+                    }),
                     None => self.unowned_spawned = true,
                 }
                 ids.insert(label.clone(), json!(id));
@@ -791,14 +808,33 @@ impl Host for DurableHost<'_> {
         if let Some(v) = self.recorded(&key) {
             return Ok(v.clone());
         }
-        // The names' locks first: a publisher holds them while it locks the rows of the
+        let cursor_key = format!("{key}!cursor");
+        // A run woken by a publish finds its event at once: that needs no lock, because
+        // nothing is registered then. Only when no event matches (or on the first
+        // arrival, for the cursor) are the names' locks taken and the search finished
+        // under them.
+        if let Some(cursor) = self
+            .recorded(&cursor_key)
+            .and_then(|v| v.get("cursor").and_then(|c| c.as_i64()))
+        {
+            let r = events::after(self.conn, &wait.names, cursor, 500);
+            let batch = self.db(r)?;
+            for ev in batch {
+                let value = ev.to_script_value();
+                if filter(&value).map_err(HostError::Fail)? {
+                    self.clear_event_wait()?;
+                    self.record(key, value.clone())?;
+                    return Ok(value);
+                }
+            }
+        }
+        // The names' locks: a publisher holds them while it locks the rows of the
         // executions it wakes, and this run locks its own row only when it commits, so
         // both take the two locks in the same order (else they deadlock when a publish
         // meets a run that registers or ends a wait). Under them the cursor is exact too:
         // no publish of these names is in flight.
         let r = events::lock_names(self.conn, &wait.names);
         self.db(r)?;
-        let cursor_key = format!("{key}!cursor");
         let (cursor, deadline) = match self.recorded(&cursor_key) {
             Some(v) => (
                 v.get("cursor").and_then(|c| c.as_i64()).unwrap_or(0),

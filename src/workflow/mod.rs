@@ -168,6 +168,18 @@ impl Runtime {
         }
     }
 
+    /// Claims for this instance what a publish wakes, while it has free run slots; none
+    /// outside the async runtime, where nothing could start those runs.
+    pub fn claimer(&self) -> Option<db::events::Claimer<'_>> {
+        tokio::runtime::Handle::try_current()
+            .ok()
+            .map(|_| db::events::Claimer {
+                owner: &self.owner,
+                lease_secs: self.config.lease_secs,
+                permits: &self.permits,
+            })
+    }
+
     pub fn conn(&self) -> Result<db::PgConn> {
         Ok(self.pool.get()?)
     }

@@ -161,6 +161,7 @@ impl Runtime {
         comment: Option<&str>,
     ) -> Result<Json> {
         let mut conn = self.conn()?;
+        let mut claimed = Vec::new();
         let value = conn.transaction::<_, Error, _>(|conn| {
             let a = approvals::get(conn, id)?.ok_or_else(|| Error::NotFound(format!("no approval {id}")))?;
             let by = match token {
@@ -181,9 +182,20 @@ impl Runtime {
             let value = json!({
                 "status": status, "by": by, "comment": comment, "at": chrono::Utc::now().to_rfc3339(),
             });
-            executions::resolve_wait(conn, a.execution_id, &a.key, &value, None)?;
+            // The decided workflow goes on here at once when there is a free run slot.
+            let claimer = self.claimer();
+            let slot = claimer.as_ref().and_then(|_| self.permits.clone().try_acquire_owned().ok());
+            let claim = slot.as_ref().map(|_| (self.owner.as_str(), self.config.lease_secs));
+            let resolved = executions::resolve_wait(conn, a.execution_id, &a.key, &value, claim)?;
+            if let (executions::Resolved::Claimed, Some(permit)) = (resolved, slot) {
+                claimed.push(events::Claimed {
+                    id: a.execution_id,
+                    permit,
+                    loaded: None,
+                });
+            }
             let exec = executions::get(conn, a.execution_id)?;
-            events::publish(
+            let published = events::publish(
                 conn,
                 if approve { "approval_received" } else { "approval_denied" },
                 &json!({
@@ -193,9 +205,12 @@ impl Runtime {
                 exec.as_ref().map(|e| e.bot.as_str()),
                 Some(a.execution_id),
                 exec.as_ref().and_then(|e| e.conversation_id),
+                claimer.as_ref(),
             )?;
+            claimed.extend(published.claimed);
             Ok(value)
         })?;
+        self.start_beside(claimed);
         self.wake.notify_one();
         self.announce();
         Ok(value)
@@ -205,11 +220,23 @@ impl Runtime {
     pub fn publish_event(&self, name: &str, payload: &Json) -> Result<i64> {
         let mut conn = self.conn()?;
         let p = conn.transaction::<_, Error, _>(|conn| {
-            events::publish(conn, name, payload, None, None, None)
+            events::publish(
+                conn,
+                name,
+                payload,
+                None,
+                None,
+                None,
+                self.claimer().as_ref(),
+            )
         })?;
-        self.wake.notify_one();
-        self.announce();
-        Ok(p.id)
+        let id = p.id;
+        if p.unclaimed {
+            self.wake.notify_one();
+            self.announce();
+        }
+        self.start_beside(p.claimed);
+        Ok(id)
     }
 
     /// Cancels a running, waiting or failed execution and everything it started.

@@ -52,7 +52,7 @@ enum Once {
         /// Executions claimed for this thread (a delegated child, a woken parent).
         run_next: Vec<Uuid>,
         /// Branches claimed for this instance, each to run on its own thread.
-        run_beside: Vec<(Uuid, tokio::sync::OwnedSemaphorePermit)>,
+        run_beside: Vec<events::Claimed>,
     },
     /// Another instance holds the execution (our lease lapsed) or it is not runnable.
     NotOurs,
@@ -350,8 +350,9 @@ impl Runtime {
         Ok(())
     }
 
-    /// Runs claimed branches, each on a blocking thread of its own with its permit.
-    fn start_beside(&self, beside: Vec<(Uuid, tokio::sync::OwnedSemaphorePermit)>) {
+    /// Runs claimed executions (branches, what an event or a decision woke), each on a
+    /// blocking thread of its own with its permit.
+    pub(super) fn start_beside(&self, beside: Vec<events::Claimed>) {
         if beside.is_empty() {
             return;
         }
@@ -363,12 +364,20 @@ impl Runtime {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        for (child, permit) in beside {
+        for claimed in beside {
             let rt = me.clone();
             handle.spawn_blocking(move || {
-                let _permit = permit;
-                if let Err(e) = rt.run_owned(child) {
-                    tracing::debug!(execution = %child, "run ended with: {e}");
+                let _permit = claimed.permit;
+                let id = claimed.id;
+                let ran = match claimed.loaded {
+                    Some(loaded) => {
+                        let (exec, journal) = *loaded;
+                        rt.run_claimed(exec, journal)
+                    }
+                    None => rt.run_owned(id),
+                };
+                if let Err(e) = ran {
+                    tracing::debug!(execution = %id, "run ended with: {e}");
                 }
                 rt.wake.notify_one();
             });
@@ -416,7 +425,8 @@ impl Runtime {
             let new_talks = std::mem::take(&mut host.new_talks);
             let all_talks = std::mem::take(&mut host.all_talks);
             let step_rows = std::mem::take(&mut host.step_rows);
-            let used_event_wait = host.used_event_wait;
+            // A wait still to remove when the run ends (it may have been cleared already).
+            let used_event_wait = host.used_event_wait && !host.wait_cleared;
             let mut run_next = std::mem::take(&mut host.run_next);
             let run_beside = std::mem::take(&mut host.run_beside);
             let unowned_spawned = host.unowned_spawned;
@@ -506,7 +516,7 @@ impl Runtime {
             };
             if notify {
                 diesel::RunQueryDsl::execute(
-                    diesel::sql_query("SELECT pg_notify('botserver_wake', '')"),
+                    crate::db::sql::sql("SELECT pg_notify('botserver_wake', '')"),
                     conn,
                 )?;
             }

@@ -133,7 +133,7 @@ fn spawn_listener(
                 std::thread::sleep(Duration::from_secs(1));
                 continue;
             };
-            if diesel::sql_query("LISTEN botserver_wake")
+            if crate::db::sql::sql("LISTEN botserver_wake")
                 .execute(&mut *conn)
                 .is_err()
             {
@@ -158,7 +158,7 @@ fn spawn_listener(
                 }
                 std::thread::sleep(Duration::from_millis(2));
             }
-            let _ = diesel::sql_query("UNLISTEN *").execute(&mut *conn);
+            let _ = crate::db::sql::sql("UNLISTEN *").execute(&mut *conn);
         }
     })
 }
