@@ -84,7 +84,9 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
     {
-        config.max_concurrent_runs = n.clamp(1, 1024);
+        // 0 makes a front instance: it answers the API and runs conversations in their
+        // requests, but leaves workflows, woken executions and handlers to the others.
+        config.max_concurrent_runs = n.min(1024);
     }
     let pool = db::pool(&url, config.max_concurrent_runs as u32 + 8)?;
     let owner = opts
