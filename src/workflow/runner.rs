@@ -379,7 +379,7 @@ impl Runtime {
                 if let Err(e) = ran {
                     tracing::debug!(execution = %id, "run ended with: {e}");
                 }
-                rt.wake.notify_one();
+                rt.slot_freed.notify_one();
             });
         }
     }
@@ -541,9 +541,10 @@ impl Runtime {
                 report, announce, ..
             } = once
             {
-                // Children, parents or handlers may have become runnable.
-                self.wake.notify_one();
+                // Children, parents or handlers may have become runnable elsewhere than
+                // on this thread (what this run claimed for itself runs without a claim).
                 if *announce {
+                    self.wake.notify_one();
                     self.announce();
                 }
                 if let Some(r) = &report.result {

@@ -3,62 +3,63 @@
 //! threads, renews the leases of what runs, and listens for wake-ups from other
 //! instances (PostgreSQL `NOTIFY botserver_wake`).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use serde_json::Value as Json;
+use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use super::Runtime;
-use crate::db::executions;
+use crate::db::executions::{self, ExecRow};
 
 /// Runs the scheduler until `shutdown` turns true, then waits for the runs in progress
 /// and releases this instance's leases.
+///
+/// Claimed executions wait in a queue for a run slot (their leases are renewed from the
+/// moment they are claimed); the queue is refilled in large batches when it runs low, so
+/// a backlog (a restart with thousands of due timers) costs one claim per batch, not one
+/// per finished run. A claim is attempted only when work may exist: after a wake-up
+/// (local or from another instance), at each poll (due timers), or while the last claim
+/// came back full.
 pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
     let permits = rt.permits.clone();
+    let slots = rt.config.max_concurrent_runs;
     let renewer = tokio::spawn(renew_leases(rt.clone(), shutdown.clone()));
     let listener = spawn_listener(rt.clone(), shutdown.clone());
+    let mut queue: VecDeque<(ExecRow, Json)> = VecDeque::new();
+    let mut look = true;
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let free = permits.available_permits();
-        // Claim ahead of the free run slots: one claim per batch rather than one per
-        // finished run. Claimed executions wait here for a slot; their leases are renewed
-        // from the moment they are claimed.
-        let batch = (free * 4).min(256);
-        let mut claimed = 0;
-        if free > 0 {
+        while !queue.is_empty() {
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                break;
+            };
+            if let Some((exec, journal)) = queue.pop_front() {
+                start_run(&rt, exec, journal, permit);
+            }
+        }
+        let want = (slots * 4).min(512).saturating_sub(queue.len());
+        if look && slots > 0 && queue.len() <= slots && want > 0 {
             let rt2 = rt.clone();
-            let ids = tokio::task::spawn_blocking(move || {
+            let claimed = tokio::task::spawn_blocking(move || {
                 let mut conn = rt2.conn()?;
-                executions::claim(&mut conn, &rt2.owner, rt2.config.lease_secs, batch as i64)
+                executions::claim(&mut conn, &rt2.owner, rt2.config.lease_secs, want as i64)
             })
             .await;
-            match ids {
-                Ok(Ok(ids)) => {
-                    claimed = ids.len();
-                    if claimed > 0 {
-                        tracing::trace!("claimed {claimed}");
-                    }
-                    if let Ok(mut running) = rt.running.lock() {
-                        running.extend(ids.iter().map(|(e, _)| e.id));
-                    }
-                    for (exec, journal) in ids {
-                        let id = exec.id;
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            break;
-                        };
-                        let rt3 = rt.clone();
-                        tokio::task::spawn_blocking(move || {
-                            let _permit = permit;
-                            if let Err(e) = rt3.run_claimed(exec, journal) {
-                                tracing::debug!(execution = %id, "run ended with: {e}");
-                            }
-                            if let Ok(mut running) = rt3.running.lock() {
-                                running.remove(&id);
-                            }
-                            rt3.wake.notify_one();
-                        });
+            match claimed {
+                Ok(Ok(rows)) => {
+                    // A full batch: there may be more behind it.
+                    look = rows.len() == want;
+                    if !rows.is_empty() {
+                        tracing::trace!("claimed {}", rows.len());
+                        if let Ok(mut running) = rt.running.lock() {
+                            running.extend(rows.iter().map(|(e, _)| e.id));
+                        }
+                        queue.extend(rows);
+                        continue;
                     }
                 }
                 Ok(Err(e)) => {
@@ -68,17 +69,16 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
                 Err(e) => tracing::error!("claim task failed: {e}"),
             }
         }
-        if claimed > 0 && claimed == batch {
-            continue;
-        }
         tokio::select! {
-            _ = rt.wake.notified() => { tracing::trace!("scheduler woken"); }
-            _ = tokio::time::sleep(rt.config.poll_interval) => {}
+            _ = rt.wake.notified() => { look = true; }
+            _ = rt.slot_freed.notified() => {}
+            _ = tokio::time::sleep(rt.config.poll_interval) => { look = true; }
             _ = shutdown.changed() => {}
         }
     }
-    // Let runs in progress finish (bounded), then give up our leases.
-    let all = rt.config.max_concurrent_runs as u32;
+    // Let runs in progress finish (bounded), then give up our leases (the queued ones'
+    // too: they are released with the rest).
+    let all = slots as u32;
     let _ = tokio::time::timeout(Duration::from_secs(10), permits.acquire_many(all)).await;
     renewer.abort();
     drop(listener);
@@ -89,6 +89,22 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
         }
     })
     .await;
+}
+
+/// Runs a claimed execution on a blocking thread holding its run slot.
+fn start_run(rt: &Arc<Runtime>, exec: ExecRow, journal: Json, permit: OwnedSemaphorePermit) {
+    let rt = rt.clone();
+    tokio::task::spawn_blocking(move || {
+        let id = exec.id;
+        if let Err(e) = rt.run_claimed(exec, journal) {
+            tracing::debug!(execution = %id, "run ended with: {e}");
+        }
+        if let Ok(mut running) = rt.running.lock() {
+            running.remove(&id);
+        }
+        drop(permit);
+        rt.slot_freed.notify_one();
+    });
 }
 
 async fn renew_leases(rt: Arc<Runtime>, shutdown: watch::Receiver<bool>) {
