@@ -1,7 +1,9 @@
 //! Events against the real server and PostgreSQL (Redis off): an event published before a
 //! WAIT FOR EVENT began never satisfies it and one published after always does (OR, WHERE
 //! with the payload and script variables, TIMEOUT); a wait in a conversation survives a
-//! SIGKILL; a wait on one instance is woken by a publish on another (LISTEN/NOTIFY); each
+//! SIGKILL; a wait on one instance is woken by a publish on another, the publisher running
+//! it itself when it has free run slots, and woken through LISTEN/NOTIFY on the waiting
+//! instance when the publisher is a front instance with none (BOTSERVER_MAX_RUNS=0); each
 //! ON EVENT handler of two bots runs exactly once per event across two instances, one of
 //! them killed midway; PUBLISH EVENT in a workflow happens once across a SIGKILL and the
 //! replay after it; bad names and oversized payloads are refused with a clear 4xx.
@@ -36,6 +38,21 @@ fn start(s: &Server, bot: &str, input: Value) -> String {
 
 fn result(s: &Server, id: &str) -> Value {
     s.get(&format!("/api/workflows/{id}/result?timeout=30")).1
+}
+
+/// The instance's `botserver_runs_total` from its `/metrics` (Prometheus text).
+fn runs_total(s: &Server) -> u64 {
+    let (st, m) = s.get("/metrics");
+    assert_eq!(st, 200, "{m}");
+    let text = m
+        .as_str()
+        .unwrap_or_else(|| panic!("metrics not text: {m}"));
+    text.lines()
+        .find_map(|l| l.strip_prefix("botserver_runs_total "))
+        .unwrap_or_else(|| panic!("no botserver_runs_total in:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("botserver_runs_total: {e}\n{text}"))
 }
 
 fn publish(s: &Server, name: &str, payload: Value) -> i64 {
@@ -368,13 +385,94 @@ fn a_wait_on_one_instance_is_woken_by_a_publish_on_the_other() {
     let servers = [&a, &b];
     for round in 0..20 {
         let (here, there) = (servers[round % 2], servers[(round + 1) % 2]);
+        // POST /api/workflows makes the first run (up to the WAIT) in the request on
+        // `here`, which has free slots; once the workflow is seen waiting, that run has
+        // been counted, so the counts read now leave it out.
         let id = start(here, "pinger", json!({ "n": round }));
         waiting_for_event(there, &id);
+        let (here_before, there_before) = (runs_total(here), runs_total(there));
         let ev = publish(there, &format!("ping-{round}"), json!(null));
         let r = result(here, &id);
         assert_eq!(r["status"], "completed", "{r}");
         assert_eq!(r["result"], json!({ "n": round, "id": ev }), "{r}");
+        // The publisher had free run slots: it claimed the woken workflow in its publish
+        // and ran it itself; the instance where the workflow began ran nothing more.
+        let (here_after, there_after) = (runs_total(here), runs_total(there));
+        assert_eq!(
+            here_after, here_before,
+            "round {round}: the waiting instance ran something after the publish"
+        );
+        assert!(
+            there_after > there_before,
+            "round {round}: the publisher did not run the woken workflow \
+             ({there_before} runs before, {there_after} after)"
+        );
     }
+}
+
+#[test]
+fn a_front_instance_leaves_the_woken_workflow_to_the_waiting_one() {
+    const N: usize = 5;
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "pinger",
+        "start",
+        "WAIT FOR EVENT \"ping-\" + n\nRETURN { n: n, id: event.id }\n",
+    );
+    let a = Server::start_with(
+        &db.url,
+        &bots.path,
+        Options {
+            instance: Some("worker-a".into()),
+            ..small()
+        },
+    );
+    // No run slots: B answers the API but claims nothing its publishes wake. No Redis,
+    // so A can only learn of the woken workflows from PostgreSQL.
+    let b = Server::start_with(
+        &db.url,
+        &bots.path,
+        Options {
+            instance: Some("front-b".into()),
+            env: vec![("BOTSERVER_MAX_RUNS".into(), "0".into())],
+            ..Options::default()
+        },
+    );
+    assert_eq!(runs_total(&b), 0);
+
+    let ids: Vec<String> = (0..N)
+        .map(|n| start(&a, "pinger", json!({ "n": n })))
+        .collect();
+    for id in &ids {
+        waiting_for_event(&b, id);
+    }
+    let a_before = runs_total(&a);
+    let events: Vec<i64> = (0..N)
+        .map(|n| publish(&b, &format!("ping-{n}"), json!(null)))
+        .collect();
+    for (n, (id, ev)) in ids.iter().zip(&events).enumerate() {
+        // Asked of the front instance: it serves the API, whoever runs the workflow.
+        let r = result(&b, id);
+        assert_eq!(r["status"], "completed", "workflow {n}: {r}");
+        assert_eq!(
+            r["result"],
+            json!({ "n": n, "id": ev }),
+            "workflow {n}: {r}"
+        );
+    }
+    assert_eq!(runs_total(&b), 0, "the front instance ran something");
+    let a_after = runs_total(&a);
+    assert!(
+        a_after >= a_before + N as u64,
+        "A ran {} runs for {N} woken workflows",
+        a_after - a_before
+    );
+    // Nothing is left owned by the front instance.
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE owner = 'front-b'"),
+        0
+    );
 }
 
 /// An ON EVENT handler that counts its runs per event in bot memory and announces each

@@ -1,8 +1,9 @@
 //! Redis is only a wake-up carrier: with two instances on one database and one Redis, a
-//! WAIT on one instance is woken by a PUBLISH on the other; when Redis is stopped in the
-//! middle, nothing is lost (waits still wake, through PostgreSQL), every ON EVENT handler
-//! still runs exactly once per event, `/health` says Redis is down, and the instances
-//! reconnect when it is back.
+//! WAIT on one instance is woken by a PUBLISH on the other (a front instance with no run
+//! slots, so the woken runs are left to the waiting instance and it must be woken); when
+//! Redis is stopped in the middle, nothing is lost (waits still wake, through PostgreSQL),
+//! every ON EVENT handler still runs exactly once per event, `/health` says Redis is down,
+//! and the instances reconnect when it is back.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -12,6 +13,21 @@ use std::process::{Child, Command, Stdio};
 use common::db::TestDb;
 use common::server::{eventually, BotDir, Options, Server};
 use serde_json::json;
+
+/// The instance's `botserver_runs_total` from its `/metrics` (Prometheus text).
+fn runs_total(s: &Server) -> u64 {
+    let (st, m) = s.get("/metrics");
+    assert_eq!(st, 200, "{m}");
+    let text = m
+        .as_str()
+        .unwrap_or_else(|| panic!("metrics not text: {m}"));
+    text.lines()
+        .find_map(|l| l.strip_prefix("botserver_runs_total "))
+        .unwrap_or_else(|| panic!("no botserver_runs_total in:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("botserver_runs_total: {e}\n{text}"))
+}
 
 /// A private redis-server on a free port, killed on drop.
 struct Redis {
@@ -131,7 +147,18 @@ fn redis_stopped_midway_loses_nothing() {
         ..Options::default()
     };
     let a = Server::start_with(&db.url, &bots.path, opts.clone());
-    let b = Server::start_with(&db.url, &bots.path, opts.clone());
+    // B is a front instance (no run slots). A publisher with free slots runs what its
+    // event wakes itself and wakes nobody; with none, the woken waits (and the handler
+    // runs its pings start) are left to A, which must be woken: through Redis while it
+    // is up, through PostgreSQL once it is down.
+    let b = Server::start_with(
+        &db.url,
+        &bots.path,
+        Options {
+            env: vec![("BOTSERVER_MAX_RUNS".into(), "0".into())],
+            ..opts.clone()
+        },
+    );
     eventually(10.0, "both instances connected to Redis", || {
         let (ha, hb) = (a.get("/health").1, b.get("/health").1);
         if ha["redis"] == "ok" && hb["redis"] == "ok" {
@@ -141,7 +168,9 @@ fn redis_stopped_midway_loses_nothing() {
         }
     });
 
-    // With Redis: waits on A woken by publishes on B; handlers on both instances.
+    // With Redis: waits on A woken by publishes on B. Pings are published on both
+    // instances, but every handler run is made by A: those of its own pings right after
+    // its publish, those of B's pings once woken (B makes no run at all).
     let first = waiters(&a, 0, 10);
     for (i, _) in &first {
         publish(&b, &format!("go-{i}"), json!({ "i": i }));
@@ -170,7 +199,8 @@ fn redis_stopped_midway_loses_nothing() {
     }
     assert_woken(&a, &second);
 
-    // Every handler ran exactly once per ping, across both instances.
+    // Every handler ran exactly once per ping (all of them on A, whichever instance
+    // published the ping), and the front instance ran nothing.
     eventually(20.0, "all handlers ran", || {
         let n = db.count("SELECT count(*) AS n FROM workflow_events WHERE name = 'handled'");
         if n >= 80 {
@@ -194,6 +224,7 @@ fn redis_stopped_midway_loses_nothing() {
         db.count("SELECT count(*) AS n FROM bot_memories WHERE key LIKE 'seen:%'"),
         80
     );
+    assert_eq!(runs_total(&b), 0, "the front instance made runs");
 
     // Redis comes back: both instances reconnect.
     let _redis = Redis::start(port);
