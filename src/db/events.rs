@@ -85,6 +85,9 @@ pub struct Claimed {
     pub id: Uuid,
     pub permit: tokio::sync::OwnedSemaphorePermit,
     pub loaded: Option<Box<(executions::ExecRow, Json)>>,
+    /// Its end is announced to the other instances (it was woken or started by an event
+    /// or a decision, and someone may await its result elsewhere).
+    pub announce_end: bool,
 }
 
 /// What publishing did: the event, and executions to wake or start.
@@ -173,6 +176,7 @@ pub fn publish(
                         id,
                         permit,
                         loaded: Some(Box::new(row)),
+                        announce_end: true,
                     }),
                     _ => out.unclaimed = true,
                 }
@@ -227,6 +231,7 @@ pub fn publish(
                 id,
                 permit,
                 loaded: None,
+                announce_end: true,
             }),
             None => out.unclaimed = true,
         }

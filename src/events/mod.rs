@@ -18,6 +18,26 @@ use crate::workflow::Runtime;
 /// The Redis channel instances wake each other on.
 pub const CHANNEL: &str = "botserver:wake";
 
+/// The Redis channel (and, as `botserver_done`, the NOTIFY channel) on which an instance
+/// says that executions it ran for another instance's sake have ended: a result long
+/// poll on the instance where the execution started answers at once instead of at its
+/// next periodic look. The payload is execution ids separated by commas.
+pub const DONE_CHANNEL: &str = "botserver:done";
+
+/// Hands ended executions announced by another instance to this one's waiters.
+pub fn forward_done(rt: &Runtime, payload: &str) {
+    for id in payload.split(',') {
+        if let Ok(id) = uuid::Uuid::parse_str(id.trim()) {
+            let _ = rt.finished.send(id);
+        }
+    }
+}
+
+enum Note {
+    Wake,
+    Done(uuid::Uuid),
+}
+
 const OK: u8 = 1;
 const DOWN: u8 = 2;
 const CONNECTING: u8 = 3;
@@ -45,14 +65,23 @@ impl RedisStatus {
 /// Sends wake-ups to the other instances. Cheap to call from blocking code.
 #[derive(Clone, Default)]
 pub struct Announcer {
-    tx: Option<mpsc::UnboundedSender<()>>,
+    tx: Option<mpsc::UnboundedSender<Note>>,
 }
 
 impl Announcer {
     /// Tells other instances there is new work (after a commit that made some runnable).
     pub fn announce(&self) {
         if let Some(tx) = &self.tx {
-            let _ = tx.send(());
+            let _ = tx.send(Note::Wake);
+        }
+    }
+
+    /// Tells other instances that an execution has ended; false when there is no Redis
+    /// carrier to tell them by.
+    pub fn done(&self, id: uuid::Uuid) -> bool {
+        match &self.tx {
+            Some(tx) => tx.send(Note::Done(id)).is_ok(),
+            None => false,
         }
     }
 }
@@ -136,14 +165,20 @@ async fn subscriber(
     use futures::StreamExt;
     while !*shutdown.borrow() {
         match client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
+            Ok(mut pubsub) => match pubsub.subscribe(&[CHANNEL, DONE_CHANNEL]).await {
                 Ok(()) => {
                     came_up(&status);
                     // Wake once: anything announced while we were away is picked up now.
                     rt.wake.notify_one();
                     let mut stream = pubsub.on_message();
-                    while stream.next().await.is_some() {
-                        rt.wake.notify_one();
+                    while let Some(msg) = stream.next().await {
+                        if msg.get_channel_name() == DONE_CHANNEL {
+                            if let Ok(payload) = msg.get_payload::<String>() {
+                                forward_done(&rt, &payload);
+                            }
+                        } else {
+                            rt.wake.notify_one();
+                        }
                     }
                     went_down(&status, &"the subscription ended");
                 }
@@ -155,17 +190,27 @@ async fn subscriber(
     }
 }
 
-/// Publishes announcements, coalescing bursts into one message.
+/// Publishes announcements, coalescing bursts: one wake-up message, and one message
+/// with all the ended executions.
 #[cfg(feature = "redis")]
 async fn publisher(
     client: redis::Client,
-    mut rx: mpsc::UnboundedReceiver<()>,
+    mut rx: mpsc::UnboundedReceiver<Note>,
     status: Arc<RedisStatus>,
     shutdown: watch::Receiver<bool>,
 ) {
     let mut conn = None;
-    while let Some(()) = rx.recv().await {
-        while rx.try_recv().is_ok() {}
+    while let Some(first) = rx.recv().await {
+        let mut wake = false;
+        let mut done = Vec::new();
+        let mut note = Some(first);
+        while let Some(n) = note {
+            match n {
+                Note::Wake => wake = true,
+                Note::Done(id) => done.push(id.to_string()),
+            }
+            note = rx.try_recv().ok();
+        }
         if *shutdown.borrow() {
             return;
         }
@@ -179,11 +224,17 @@ async fn publisher(
             }
         }
         if let Some(c) = conn.as_mut() {
-            let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-                .arg(CHANNEL)
-                .arg("")
-                .query_async(c)
-                .await;
+            let mut pipe = redis::pipe();
+            if wake {
+                pipe.cmd("PUBLISH").arg(CHANNEL).arg("").ignore();
+            }
+            if !done.is_empty() {
+                pipe.cmd("PUBLISH")
+                    .arg(DONE_CHANNEL)
+                    .arg(done.join(","))
+                    .ignore();
+            }
+            let sent: redis::RedisResult<()> = pipe.query_async(c).await;
             if let Err(e) = sent {
                 went_down(&status, &e);
                 conn = None;

@@ -747,6 +747,7 @@ impl Host for DurableHost<'_> {
                         id,
                         permit,
                         loaded: None,
+                        announce_end: false,
                     }),
                     None => self.unowned_spawned = true,
                 }

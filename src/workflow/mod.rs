@@ -183,6 +183,21 @@ impl Runtime {
             })
     }
 
+    /// Tells the other instances that `id`, which ran here on behalf of an event or a
+    /// decision, has ended (see `events::DONE_CHANNEL`): through Redis when it is up,
+    /// else with a NOTIFY.
+    pub fn announce_done(&self, id: Uuid) {
+        if self.redis.describe() == "ok" && self.announcer.get().is_some_and(|a| a.done(id)) {
+            return;
+        }
+        use diesel::RunQueryDsl;
+        if let Ok(mut conn) = self.conn() {
+            let _ = db::sql::sql("SELECT pg_notify('botserver_done', $1)")
+                .bind::<diesel::sql_types::Text, _>(id.to_string())
+                .execute(&mut *conn);
+        }
+    }
+
     pub fn conn(&self) -> Result<db::PgConn> {
         Ok(self.pool.get()?)
     }

@@ -192,6 +192,7 @@ impl Runtime {
                     id: a.execution_id,
                     permit,
                     loaded: None,
+                    announce_end: true,
                 });
             }
             let exec = executions::get(conn, a.execution_id)?;

@@ -88,6 +88,10 @@ fn failure_message(exec: &ExecRow, e: &crate::basic::RuntimeError) -> String {
     )
 }
 
+fn ended(status: &str) -> bool {
+    matches!(status, "completed" | "failed")
+}
+
 fn retryable(e: &Error) -> bool {
     matches!(e, Error::Conflict(_) | Error::Database(_))
 }
@@ -376,8 +380,12 @@ impl Runtime {
                     }
                     None => rt.run_owned(id),
                 };
-                if let Err(e) = ran {
-                    tracing::debug!(execution = %id, "run ended with: {e}");
+                match ran {
+                    Ok(report) if claimed.announce_end && ended(&report.status) => {
+                        rt.announce_done(id)
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(execution = %id, "run ended with: {e}"),
                 }
                 rt.slot_freed.notify_one();
             });

@@ -149,10 +149,10 @@ fn spawn_listener(
                 std::thread::sleep(Duration::from_secs(1));
                 continue;
             };
-            if crate::db::sql::sql("LISTEN botserver_wake")
-                .execute(&mut *conn)
-                .is_err()
-            {
+            let listening = ["LISTEN botserver_wake", "LISTEN botserver_done"]
+                .into_iter()
+                .all(|q| diesel::sql_query(q).execute(&mut *conn).is_ok());
+            if !listening {
                 std::thread::sleep(Duration::from_secs(1));
                 continue;
             }
@@ -161,6 +161,9 @@ fn spawn_listener(
                 let mut woke = false;
                 for n in conn.notifications_iter() {
                     match n {
+                        Ok(n) if n.channel == "botserver_done" => {
+                            crate::events::forward_done(&rt, &n.payload)
+                        }
                         Ok(_) => woke = true,
                         Err(_) => break 'poll,
                     }
@@ -174,7 +177,7 @@ fn spawn_listener(
                 }
                 std::thread::sleep(Duration::from_millis(2));
             }
-            let _ = crate::db::sql::sql("UNLISTEN *").execute(&mut *conn);
+            let _ = diesel::sql_query("UNLISTEN *").execute(&mut *conn);
         }
     })
 }
