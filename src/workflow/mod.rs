@@ -78,8 +78,6 @@ pub struct Runtime {
     pub running: Mutex<HashSet<Uuid>>,
     /// Wakes the scheduler early (new work, a wake-up, a notification).
     pub wake: tokio::sync::Notify,
-    /// A run slot came free: the scheduler starts what it has queued.
-    pub slot_freed: tokio::sync::Notify,
     /// Runs in progress at once, shared by the scheduler and requests that run inline.
     pub permits: Arc<tokio::sync::Semaphore>,
     /// Ids of executions that ended on this instance (long polls listen here).
@@ -128,7 +126,6 @@ impl Runtime {
             stored: Mutex::new(HashSet::new()),
             running: Mutex::new(HashSet::new()),
             wake: tokio::sync::Notify::new(),
-            slot_freed: tokio::sync::Notify::new(),
             permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_runs)),
             finished: tokio::sync::broadcast::channel(1024).0,
             announcer: std::sync::OnceLock::new(),

@@ -387,7 +387,6 @@ impl Runtime {
                     Ok(_) => {}
                     Err(e) => tracing::debug!(execution = %id, "run ended with: {e}"),
                 }
-                rt.slot_freed.notify_one();
             });
         }
     }

@@ -29,6 +29,9 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
     let listener = spawn_listener(rt.clone(), shutdown.clone());
     let mut queue: VecDeque<(ExecRow, Json)> = VecDeque::new();
     let mut look = true;
+    // A steady poll (due timers, lapsed leases), not reset by other wake-ups.
+    let mut poll = tokio::time::interval(rt.config.poll_interval);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         if *shutdown.borrow() {
             break;
@@ -70,9 +73,14 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
             }
         }
         tokio::select! {
+            // A slot came free (whoever held it): start the next queued run.
+            permit = permits.clone().acquire_owned(), if !queue.is_empty() => {
+                if let (Ok(permit), Some((exec, journal))) = (permit, queue.pop_front()) {
+                    start_run(&rt, exec, journal, permit);
+                }
+            }
             _ = rt.wake.notified() => { look = true; }
-            _ = rt.slot_freed.notified() => {}
-            _ = tokio::time::sleep(rt.config.poll_interval) => { look = true; }
+            _ = poll.tick() => { look = true; }
             _ = shutdown.changed() => {}
         }
     }
@@ -103,7 +111,6 @@ fn start_run(rt: &Arc<Runtime>, exec: ExecRow, journal: Json, permit: OwnedSemap
             running.remove(&id);
         }
         drop(permit);
-        rt.slot_freed.notify_one();
     });
 }
 
