@@ -555,6 +555,18 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
         if opts.wants("throughput") {
             say("three-step workflows through HTTP, 64 in flight");
             f.workflows_per_sec = throughput(addr, "three", 64, opts.seconds).await?;
+            // What was counted as completed is in the database as completed.
+            let stored = count(
+                &a.rt,
+                "SELECT count(*) AS n FROM workflow_executions WHERE script = 'three' AND status = 'completed'",
+            )
+            .await?;
+            let counted = (f.workflows_per_sec * opts.seconds).round() as i64;
+            if stored < counted {
+                return Err(format!(
+                    "throughput: {counted} workflows counted as completed, {stored} stored so"
+                ));
+            }
         }
         if opts.wants("delegated") {
             say("three delegated steps through HTTP, 64 in flight");

@@ -68,6 +68,9 @@ struct Pending {
 pub struct GroupCommit {
     tx: Mutex<mpsc::Sender<Pending>>,
     pure: Mutex<HashMap<String, bool>>,
+    /// Outcomes handed over and not yet answered (a run awaiting the commit holds no run
+    /// slot, so a graceful shutdown waits for this to reach zero as well).
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl GroupCommit {
@@ -77,6 +80,7 @@ impl GroupCommit {
         GroupCommit {
             tx: Mutex::new(tx),
             pure: Mutex::new(HashMap::new()),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -90,8 +94,29 @@ impl GroupCommit {
         false
     }
 
-    /// Hands an outcome to the committer and waits until it is durable.
-    pub fn commit(&self, outcome: Outcome) -> Result<()> {
+    /// True when no outcome awaits its commit.
+    pub fn idle(&self) -> bool {
+        self.in_flight.load(std::sync::atomic::Ordering::SeqCst) == 0
+    }
+
+    /// Hands an outcome to the committer and waits until it is durable. The run's slot,
+    /// if given, is released once the outcome counts as in flight (so that a graceful
+    /// shutdown, which takes every slot and then waits for [`GroupCommit::idle`], never
+    /// misses it).
+    pub fn commit(
+        &self,
+        outcome: Outcome,
+        slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        drop(slot);
+        let answered = self.commit_and_wait(outcome);
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        answered
+    }
+
+    fn commit_and_wait(&self, outcome: Outcome) -> Result<()> {
         let (reply, wait) = mpsc::channel();
         let sent = self
             .tx

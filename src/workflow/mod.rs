@@ -78,7 +78,8 @@ pub struct Runtime {
     pub running: Mutex<HashSet<Uuid>>,
     /// Wakes the scheduler early (new work, a wake-up, a notification).
     pub wake: tokio::sync::Notify,
-    /// Runs in progress at once, shared by the scheduler and requests that run inline.
+    /// Run slots: runs at work at once, shared by the scheduler, requests that run inline
+    /// and what a publish claims. A run awaiting the group commit has given its slot back.
     pub permits: Arc<tokio::sync::Semaphore>,
     /// Ids of executions that ended on this instance (long polls listen here).
     pub finished: tokio::sync::broadcast::Sender<Uuid>,

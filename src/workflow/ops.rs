@@ -32,20 +32,23 @@ impl Runtime {
     pub fn start_conversation(&self, bot: &str) -> Result<ConversationReply> {
         let id = Uuid::now_v7();
         let (script, hash) = self.current_script(&mut *self.conn()?, bot, "start")?;
-        let report = self.run_new(executions::NewExecution {
-            id,
-            kind: "conversation",
-            bot: bot.to_string(),
-            script,
-            script_hash: hash,
-            entry: 0,
-            name: None,
-            input: json!({}),
-            parent_id: None,
-            parent_key: None,
-            conversation_id: None,
-            owner: Some(self.owner.clone()),
-        })?;
+        let report = self.run_new(
+            executions::NewExecution {
+                id,
+                kind: "conversation",
+                bot: bot.to_string(),
+                script,
+                script_hash: hash,
+                entry: 0,
+                name: None,
+                input: json!({}),
+                parent_id: None,
+                parent_key: None,
+                conversation_id: None,
+                owner: Some(self.owner.clone()),
+            },
+            None,
+        )?;
         Ok(ConversationReply {
             id,
             waiting: report.status == "waiting" && waits_for_message(report.waiting_for.as_ref()),
@@ -136,9 +139,9 @@ impl Runtime {
             owner: permit.is_some().then(|| self.owner.clone()),
         };
         let status = match permit {
-            Some(_permit) => {
+            Some(permit) => {
                 drop(conn);
-                self.run_new(new)?.status
+                self.run_new(new, Some(permit))?.status
             }
             None => {
                 tracing::info!(execution = %id, "no room for a run here; stored for the scheduler");

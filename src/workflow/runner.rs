@@ -31,6 +31,9 @@ pub struct RunReport {
     pub result: Option<Json>,
 }
 
+/// A run slot (see `Runtime::permits`).
+pub type Slot = tokio::sync::OwnedSemaphorePermit;
+
 /// How a run gets its execution.
 enum Start {
     /// Read it (and its journal) in the run's transaction.
@@ -105,10 +108,12 @@ impl Runtime {
 
     /// Inserts a new execution owned by this instance and runs it, the insert sharing
     /// the first run's transaction (one commit instead of two). The execution is
-    /// visible to others once that run has committed.
-    pub fn run_new(&self, new: NewExecution) -> Result<RunReport> {
+    /// visible to others once that run has committed. `slot` is the run slot it holds,
+    /// if any (see [`Runtime::run_claimed`]).
+    pub fn run_new(&self, new: NewExecution, mut slot: Option<Slot>) -> Result<RunReport> {
         if new.parent_id.is_none() && new.conversation_id.is_none() {
-            if let Some(report) = self.run_grouped(&new)? {
+            let row = new.as_row(&self.owner);
+            if let Some(report) = self.grouped(row, HashMap::new(), false, &mut slot)? {
                 return Ok(report);
             }
         }
@@ -116,16 +121,17 @@ impl Runtime {
         self.run_from(id, Start::Fresh(Box::new(new)))
     }
 
-    /// The first run of a new execution through the group commit (see `group`), when its
-    /// script allows it; `None` when the caller must take the ordinary path (nothing was
-    /// written then).
-    fn run_grouped(&self, new: &NewExecution) -> Result<Option<RunReport>> {
-        self.grouped(new.as_row(&self.owner), HashMap::new(), false)
-    }
-
     /// Runs an execution this instance has claimed (the scheduler's entry point): through
     /// the group commit when its script allows it, else in a transaction of its own.
-    pub fn run_claimed(&self, exec: ExecRow, journal: Json) -> Result<RunReport> {
+    /// The run slot it holds is given back as soon as the run's work is done: a run that
+    /// only awaits the group commit no longer counts against the slots, so the commits
+    /// of more runs can share a transaction.
+    pub fn run_claimed(
+        &self,
+        exec: ExecRow,
+        journal: Json,
+        mut slot: Option<Slot>,
+    ) -> Result<RunReport> {
         let id = exec.id;
         let journal: HashMap<String, Json> = match journal {
             Json::Object(m) => m.into_iter().collect(),
@@ -138,7 +144,7 @@ impl Runtime {
             .is_some_and(|script| !self.group.eligible(&script));
         let mine = exec.status == "running" && exec.owner.as_deref() == Some(self.owner.as_str());
         if !needs_own && mine && exec.parent_id.is_none() && exec.conversation_id.is_none() {
-            if let Some(report) = self.grouped(exec.clone(), journal.clone(), true)? {
+            if let Some(report) = self.grouped(exec.clone(), journal.clone(), true, &mut slot)? {
                 return Ok(report);
             }
         }
@@ -150,6 +156,7 @@ impl Runtime {
         exec: ExecRow,
         journal: HashMap<String, Json>,
         existing: bool,
+        slot: &mut Option<Slot>,
     ) -> Result<Option<RunReport>> {
         let mut conn = self.conn()?;
         let script = self.compiled(&mut conn, &exec.script_hash)?;
@@ -220,7 +227,8 @@ impl Runtime {
             steps,
             talks: talks.clone(),
         };
-        if let Err(e) = self.group.commit(outcome) {
+        // The work is done; waiting for the commit holds no run slot.
+        if let Err(e) = self.group.commit(outcome, slot.take()) {
             tracing::debug!(execution = %exec.id, "group commit failed, running on its own: {e}");
             return Ok(None);
         }
@@ -371,14 +379,16 @@ impl Runtime {
         for claimed in beside {
             let rt = me.clone();
             handle.spawn_blocking(move || {
-                let _permit = claimed.permit;
                 let id = claimed.id;
                 let ran = match claimed.loaded {
                     Some(loaded) => {
                         let (exec, journal) = *loaded;
-                        rt.run_claimed(exec, journal)
+                        rt.run_claimed(exec, journal, Some(claimed.permit))
                     }
-                    None => rt.run_owned(id),
+                    None => {
+                        let _slot = claimed.permit;
+                        rt.run_owned(id)
+                    }
                 };
                 match ran {
                     Ok(report) if claimed.announce_end && ended(&report.status) => {

@@ -87,7 +87,14 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
     // Let runs in progress finish (bounded), then give up our leases (the queued ones'
     // too: they are released with the rest).
     let all = slots as u32;
-    let _ = tokio::time::timeout(Duration::from_secs(10), permits.acquire_many(all)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let _all = permits.acquire_many(all).await;
+        // Runs that finished their work and only await the group commit hold no slot.
+        while !rt.group.idle() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
     renewer.abort();
     drop(listener);
     let rt2 = rt.clone();
@@ -104,13 +111,12 @@ fn start_run(rt: &Arc<Runtime>, exec: ExecRow, journal: Json, permit: OwnedSemap
     let rt = rt.clone();
     tokio::task::spawn_blocking(move || {
         let id = exec.id;
-        if let Err(e) = rt.run_claimed(exec, journal) {
+        if let Err(e) = rt.run_claimed(exec, journal, Some(permit)) {
             tracing::debug!(execution = %id, "run ended with: {e}");
         }
         if let Ok(mut running) = rt.running.lock() {
             running.remove(&id);
         }
-        drop(permit);
     });
 }
 
