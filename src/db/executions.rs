@@ -281,28 +281,43 @@ pub fn release_all(conn: &mut PgConnection, owner: &str) -> Result<usize> {
     .execute(conn)?)
 }
 
-/// Ends an execution this owner runs (`completed` or `failed`); false when the lease
-/// was lost (the commit must be abandoned).
-pub fn finish_owned(
-    conn: &mut PgConnection,
-    id: Uuid,
-    owner: &str,
-    status: &str,
-    result: Option<&Json>,
-    error: Option<&str>,
-    variables: &Json,
-) -> Result<bool> {
+/// How a run ends an execution (see [`finish_owned`]).
+pub struct Finish<'a> {
+    /// `completed` or `failed`.
+    pub status: &'a str,
+    pub result: Option<&'a Json>,
+    pub error: Option<&'a str>,
+    pub variables: &'a Json,
+    /// The run's new journal entries, written by the same statement.
+    pub journal: &'a [(String, Json)],
+    /// Also removes the execution's registered event wait.
+    pub clear_wait: bool,
+}
+
+/// Ends an execution this owner runs, appending the run's journal entries (and removing
+/// its event wait when asked) in the same statement: one round trip for the end of a
+/// run. False when the lease was lost (the caller must abandon the transaction, which
+/// takes the journal entries back too).
+pub fn finish_owned(conn: &mut PgConnection, id: Uuid, owner: &str, end: &Finish) -> Result<bool> {
+    let keys: Vec<&str> = end.journal.iter().map(|(k, _)| k.as_str()).collect();
+    let values: Vec<&Json> = end.journal.iter().map(|(_, v)| v).collect();
     let n = crate::db::sql::sql(
-        "UPDATE workflow_executions SET status = $3, result = $4, error = $5, variables = $6, waiting_for = NULL, \
+        "WITH j AS (INSERT INTO journal (execution_id, key, value) \
+           SELECT $1, k, v FROM unnest($7::text[], $8::jsonb[]) AS t(k, v)), \
+         w AS (DELETE FROM event_waits WHERE execution_id = $1 AND $9) \
+         UPDATE workflow_executions SET status = $3, result = $4, error = $5, variables = $6, waiting_for = NULL, \
          wake_at = NULL, wake_pending = FALSE, owner = NULL, lease_until = NULL, finished_at = now(), updated_at = now() \
          WHERE id = $1 AND owner = $2 AND status = 'running'",
     )
     .bind::<SqlUuid, _>(id)
     .bind::<Text, _>(owner)
-    .bind::<Text, _>(status)
-    .bind::<Nullable<Jsonb>, _>(result)
-    .bind::<Nullable<Text>, _>(error)
-    .bind::<Jsonb, _>(variables)
+    .bind::<Text, _>(end.status)
+    .bind::<Nullable<Jsonb>, _>(end.result)
+    .bind::<Nullable<Text>, _>(end.error)
+    .bind::<Jsonb, _>(end.variables)
+    .bind::<Array<Text>, _>(keys)
+    .bind::<Array<Jsonb>, _>(values)
+    .bind::<diesel::sql_types::Bool, _>(end.clear_wait)
     .execute(conn)?;
     Ok(n == 1)
 }

@@ -451,7 +451,10 @@ impl Runtime {
             let wait = host.wait.take();
             let conn = host.into_conn();
 
-            executions::append_journal(conn, id, &new_entries)?;
+            // A run that ends the execution writes its journal with the end (one statement).
+            if matches!(outcome, RunOutcome::Suspended) {
+                executions::append_journal(conn, id, &new_entries)?;
+            }
             executions::upsert_steps(conn, id, &step_rows)?;
             executions::add_messages(conn, talk_target, id, "bot", &new_talks)?;
             // Work that any instance may pick up: tell the others at commit.
@@ -461,19 +464,16 @@ impl Runtime {
             let (status, again, waiting_for) = match outcome {
                 RunOutcome::Completed => {
                     let result = result_or_talks(result, &all_talks);
-                    if !executions::finish_owned(
-                        conn,
-                        id,
-                        &self.owner,
-                        "completed",
-                        Some(&result),
-                        None,
-                        &vars,
-                    )? {
+                    let end = executions::Finish {
+                        status: "completed",
+                        result: Some(&result),
+                        error: None,
+                        variables: &vars,
+                        journal: &new_entries,
+                        clear_wait: used_event_wait,
+                    };
+                    if !executions::finish_owned(conn, id, &self.owner, &end)? {
                         return Err(Error::Conflict(format!("execution {id} was taken over")));
-                    }
-                    if used_event_wait {
-                        events::clear_wait(conn, id)?;
                     }
                     if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
                         self.wake_parent(conn, parent, key, &result, &mut run_next, &mut notify)?;
@@ -484,18 +484,17 @@ impl Runtime {
                 }
                 RunOutcome::Failed(e) => {
                     let msg = failure_message(&exec, &e);
-                    if !executions::finish_owned(
-                        conn,
-                        id,
-                        &self.owner,
-                        "failed",
-                        None,
-                        Some(&msg),
-                        &vars,
-                    )? {
+                    let end = executions::Finish {
+                        status: "failed",
+                        result: None,
+                        error: Some(&msg),
+                        variables: &vars,
+                        journal: &new_entries,
+                        clear_wait: true,
+                    };
+                    if !executions::finish_owned(conn, id, &self.owner, &end)? {
                         return Err(Error::Conflict(format!("execution {id} was taken over")));
                     }
-                    events::clear_wait(conn, id)?;
                     approvals::cancel_for(conn, id)?;
                     if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
                         let marker = json!({ FAILED: format!("bot '{}' failed: {msg}", exec.bot) });
