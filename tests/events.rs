@@ -40,21 +40,6 @@ fn result(s: &Server, id: &str) -> Value {
     s.get(&format!("/api/workflows/{id}/result?timeout=30")).1
 }
 
-/// The instance's `botserver_runs_total` from its `/metrics` (Prometheus text).
-fn runs_total(s: &Server) -> u64 {
-    let (st, m) = s.get("/metrics");
-    assert_eq!(st, 200, "{m}");
-    let text = m
-        .as_str()
-        .unwrap_or_else(|| panic!("metrics not text: {m}"));
-    text.lines()
-        .find_map(|l| l.strip_prefix("botserver_runs_total "))
-        .unwrap_or_else(|| panic!("no botserver_runs_total in:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap_or_else(|e| panic!("botserver_runs_total: {e}\n{text}"))
-}
-
 fn publish(s: &Server, name: &str, payload: Value) -> i64 {
     let (st, v) = s.post("/api/events", json!({ "name": name, "payload": payload }));
     assert_eq!(st, 201, "publishing {name}: {v}");
@@ -390,14 +375,14 @@ fn a_wait_on_one_instance_is_woken_by_a_publish_on_the_other() {
         // been counted, so the counts read now leave it out.
         let id = start(here, "pinger", json!({ "n": round }));
         waiting_for_event(there, &id);
-        let (here_before, there_before) = (runs_total(here), runs_total(there));
+        let (here_before, there_before) = (here.runs_total(), there.runs_total());
         let ev = publish(there, &format!("ping-{round}"), json!(null));
         let r = result(here, &id);
         assert_eq!(r["status"], "completed", "{r}");
         assert_eq!(r["result"], json!({ "n": round, "id": ev }), "{r}");
         // The publisher had free run slots: it claimed the woken workflow in its publish
         // and ran it itself; the instance where the workflow began ran nothing more.
-        let (here_after, there_after) = (runs_total(here), runs_total(there));
+        let (here_after, there_after) = (here.runs_total(), there.runs_total());
         assert_eq!(
             here_after, here_before,
             "round {round}: the waiting instance ran something after the publish"
@@ -439,7 +424,7 @@ fn a_front_instance_leaves_the_woken_workflow_to_the_waiting_one() {
             ..Options::default()
         },
     );
-    assert_eq!(runs_total(&b), 0);
+    assert_eq!(b.runs_total(), 0);
 
     let ids: Vec<String> = (0..N)
         .map(|n| start(&a, "pinger", json!({ "n": n })))
@@ -447,7 +432,7 @@ fn a_front_instance_leaves_the_woken_workflow_to_the_waiting_one() {
     for id in &ids {
         waiting_for_event(&b, id);
     }
-    let a_before = runs_total(&a);
+    let a_before = a.runs_total();
     let events: Vec<i64> = (0..N)
         .map(|n| publish(&b, &format!("ping-{n}"), json!(null)))
         .collect();
@@ -461,8 +446,8 @@ fn a_front_instance_leaves_the_woken_workflow_to_the_waiting_one() {
             "workflow {n}: {r}"
         );
     }
-    assert_eq!(runs_total(&b), 0, "the front instance ran something");
-    let a_after = runs_total(&a);
+    assert_eq!(b.runs_total(), 0, "the front instance ran something");
+    let a_after = a.runs_total();
     assert!(
         a_after >= a_before + N as u64,
         "A ran {} runs for {N} woken workflows",

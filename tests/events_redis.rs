@@ -14,21 +14,6 @@ use common::db::TestDb;
 use common::server::{eventually, BotDir, Options, Server};
 use serde_json::json;
 
-/// The instance's `botserver_runs_total` from its `/metrics` (Prometheus text).
-fn runs_total(s: &Server) -> u64 {
-    let (st, m) = s.get("/metrics");
-    assert_eq!(st, 200, "{m}");
-    let text = m
-        .as_str()
-        .unwrap_or_else(|| panic!("metrics not text: {m}"));
-    text.lines()
-        .find_map(|l| l.strip_prefix("botserver_runs_total "))
-        .unwrap_or_else(|| panic!("no botserver_runs_total in:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap_or_else(|e| panic!("botserver_runs_total: {e}\n{text}"))
-}
-
 /// A private redis-server on a free port, killed on drop.
 struct Redis {
     child: Child,
@@ -224,7 +209,7 @@ fn redis_stopped_midway_loses_nothing() {
         db.count("SELECT count(*) AS n FROM bot_memories WHERE key LIKE 'seen:%'"),
         80
     );
-    assert_eq!(runs_total(&b), 0, "the front instance made runs");
+    assert_eq!(b.runs_total(), 0, "the front instance made runs");
 
     // Redis comes back: both instances reconnect.
     let _redis = Redis::start(port);

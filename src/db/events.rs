@@ -114,7 +114,8 @@ pub struct Claimer<'a> {
 }
 
 impl Claimer<'_> {
-    fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    /// A free run slot, if there is one.
+    pub fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
         self.permits.clone().try_acquire_owned().ok()
     }
 }

@@ -187,7 +187,7 @@ impl Runtime {
             });
             // The decided workflow goes on here at once when there is a free run slot.
             let claimer = self.claimer();
-            let slot = claimer.as_ref().and_then(|_| self.permits.clone().try_acquire_owned().ok());
+            let slot = claimer.as_ref().and_then(|c| c.slot());
             let claim = slot.as_ref().map(|_| (self.owner.as_str(), self.config.lease_secs));
             let resolved = executions::resolve_wait(conn, a.execution_id, &a.key, &value, claim)?;
             if let (executions::Resolved::Claimed, Some(permit)) = (resolved, slot) {

@@ -91,6 +91,7 @@ fn failure_message(exec: &ExecRow, e: &crate::basic::RuntimeError) -> String {
     )
 }
 
+/// How a run leaves an execution that is over.
 fn ended(status: &str) -> bool {
     matches!(status, "completed" | "failed")
 }
@@ -244,7 +245,7 @@ impl Runtime {
         if let Some(r) = &completed {
             self.remember_completed(exec.id, r.clone());
         }
-        if matches!(status.as_str(), "completed" | "failed") {
+        if ended(&status) {
             let _ = self.finished.send(exec.id);
         }
         Ok(Some(RunReport {
@@ -566,7 +567,7 @@ impl Runtime {
                 if let Some(r) = &report.result {
                     self.remember_completed(id, r.clone());
                 }
-                if matches!(report.status.as_str(), "completed" | "failed") {
+                if ended(&report.status) {
                     let _ = self.finished.send(id);
                 }
             }

@@ -165,6 +165,21 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// This instance's `botserver_runs_total` from its `/metrics` (Prometheus text).
+    pub fn runs_total(&self) -> u64 {
+        let (st, m) = self.get("/metrics");
+        assert_eq!(st, 200, "{m}");
+        let text = m
+            .as_str()
+            .unwrap_or_else(|| panic!("metrics not text: {m}"));
+        text.lines()
+            .find_map(|l| l.strip_prefix("botserver_runs_total "))
+            .unwrap_or_else(|| panic!("no botserver_runs_total in:\n{text}"))
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("botserver_runs_total: {e}\n{text}"))
+    }
+
     pub fn get(&self, path: &str) -> (u16, Value) {
         self.request("GET", path, None, None)
     }
