@@ -61,6 +61,12 @@ pub enum ExprKind {
     Index(Box<Expr>, Box<Expr>),
     /// A call of a built-in or a script `FUNCTION` (name lower-cased).
     Call(String, Vec<Expr>),
+    /// A method call in Rhai style, `x.len()`, `s.contains("a")` (name lower-cased).
+    Method(Box<Expr>, String, Vec<Expr>),
+    /// `c ? a : b`: only the chosen value is evaluated.
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `a ?? b`: `a` unless it is NULL.
+    Coalesce(Box<Expr>, Box<Expr>),
     /// `GET BOT MEMORY(key)`
     BotMemory(Box<Expr>),
     /// `BOT SYNC MEMORY [FROM bot]` used as a value: how many keys changed.
@@ -217,6 +223,8 @@ pub enum StmtKind {
     Hear {
         target: Target,
         kind: HearKind,
+        /// `HEAR x AS "a", "b"`: the answer must be one of these.
+        options: Vec<Expr>,
     },
     Print(Expr),
     /// `WAIT secs` / `DELAY secs`
@@ -245,6 +253,8 @@ pub enum StmtKind {
         timeout: Option<Expr>,
         escalate: Vec<Expr>,
         message: Option<Expr>,
+        /// `ON TIMEOUT: APPROVE` (true) or `REJECT` (false).
+        on_timeout: Option<bool>,
     },
     Parallel {
         branches: Vec<Branch>,
@@ -270,7 +280,34 @@ pub enum StmtKind {
     SyncMemory {
         from: Option<Expr>,
     },
+    /// `TABLE name … END TABLE`: a table definition of the bot's package.
+    Table(TableDef),
     Unavailable(String),
+}
+
+/// A `TABLE name [ON connection] … END TABLE` definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDef {
+    pub name: String,
+    /// `ON connection`: the database it lives in, when not the bot's own.
+    pub connection: Option<String>,
+    pub columns: Vec<Column>,
+}
+
+/// One column line of a `TABLE`: `[FIELD] name [AS] type[(len[, scale])] [KEY]
+/// [REFERENCES table] …`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// The type as written, lower-case (`string`, `number`, `date`, …).
+    pub ty: String,
+    /// `(len)` or `(len, scale)`.
+    pub size: Vec<i64>,
+    pub key: bool,
+    pub references: Option<String>,
+    /// `DEFAULT value`, as written.
+    pub default: Option<Expr>,
+    pub span: Span,
 }
 
 impl Stmt {

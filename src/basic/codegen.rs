@@ -581,6 +581,24 @@ impl Codegen<'_> {
                 self.w(")");
             }
             ExprKind::Call(name, args) => self.call(name, args, e.span, false),
+            ExprKind::Method(obj, name, args) => self.method(obj, name, args, e.span),
+            ExprKind::Cond(c, a, b) => {
+                self.w("(if op_truthy(");
+                self.expr(c);
+                self.w(") { ");
+                self.expr(a);
+                self.w(" } else { ");
+                self.expr(b);
+                self.w(" })");
+            }
+            ExprKind::Coalesce(a, b) => {
+                let t = self.temp("c");
+                self.w(&format!("{{ let {t} = "));
+                self.expr(a);
+                self.w(&format!("; if type_of({t}) == \"()\" {{ "));
+                self.expr(b);
+                self.w(&format!(" }} else {{ {t} }} }}"));
+            }
             _ => self.keyword_expr(e),
         }
     }
@@ -611,6 +629,16 @@ impl Codegen<'_> {
             self.w(")");
             return;
         }
+        if name == "iif" && args.len() == 3 {
+            // IIF evaluates only the value it chooses.
+            let cond = ExprKind::Cond(
+                Box::new(args[0].clone()),
+                Box::new(args[1].clone()),
+                Box::new(args[2].clone()),
+            );
+            self.expr(&Expr::new(cond, span));
+            return;
+        }
         match builtins::arity(name) {
             Some((min, max)) => {
                 if args.len() < min || args.len() > max {
@@ -633,8 +661,10 @@ impl Codegen<'_> {
                 self.args(args);
                 self.w(")");
             }
-            None if super::keywords::unavailable::is_unavailable_function(name) => {
-                self.unavailable(&name.to_uppercase(), span);
+            None if super::keywords::catalog::is_unavailable_function(name) => {
+                let keyword = super::keywords::catalog::function_keyword(name)
+                    .map_or_else(|| name.to_uppercase(), str::to_string);
+                self.unavailable(&keyword, span);
             }
             None => {
                 let what = if as_statement {
@@ -644,6 +674,24 @@ impl Codegen<'_> {
                 };
                 self.diags
                     .push(Diagnostic::error(span, format!("unknown {what} '{name}'")));
+                self.w("()");
+            }
+        }
+    }
+
+    /// A Rhai-style method call (`s.contains("a")`): the built-in it stands for, with the
+    /// object as its first argument.
+    fn method(&mut self, obj: &Expr, name: &str, args: &[Expr], span: Span) {
+        match builtins::method(name) {
+            Some(builtin) => {
+                let mut all = Vec::with_capacity(args.len() + 1);
+                all.push(obj.clone());
+                all.extend_from_slice(args);
+                self.call(builtin, &all, span, false);
+            }
+            None => {
+                self.diags
+                    .push(Diagnostic::error(span, format!("unknown method '{name}'")));
                 self.w("()");
             }
         }

@@ -14,10 +14,12 @@ use super::tokenizer::{StrPart, Tok, Token};
 pub type PResult<T> = Result<T, Diagnostic>;
 
 /// Words that cannot be variable names because the grammar gives them a meaning.
+/// Words that General Bots scripts also use as names (`to`, `step`, `description`, …) are
+/// not here: they are keywords only where a statement or clause can start with them.
 const RESERVED: &[&str] = &[
-    "and", "or", "not", "mod", "then", "else", "elseif", "end", "if", "for", "each", "in", "to",
-    "next", "while", "wend", "do", "loop", "until", "select", "case", "sub", "function", "return",
-    "exit", "true", "false", "null", "nothing", "step", "with",
+    "and", "or", "not", "mod", "then", "else", "elseif", "end", "if", "for", "each", "in", "next",
+    "while", "wend", "do", "loop", "until", "select", "case", "sub", "function", "return", "exit",
+    "true", "false", "null", "nothing", "with",
 ];
 
 /// How deeply expressions may nest (in recursion steps: a parenthesis, list or call
@@ -40,6 +42,7 @@ pub fn parse(tokens: Vec<Token>) -> Result<Script, Vec<Diagnostic>> {
         expr_depth: 0,
         gave_up: false,
         loop_kinds: Vec::new(),
+        names: Default::default(),
     };
     let body = p.block(&[]).map(|(b, _)| b);
     if let Ok(b) = &body {
@@ -74,10 +77,38 @@ pub struct Parser {
     /// Set when the input nests too deeply: the rest of the file is skipped.
     gave_up: bool,
     loop_kinds: Vec<&'static str>,
+    /// Names the script assigns (variables, loop variables, parameters) so far: such a
+    /// name is a variable even where it is also a keyword (`list = …` then `IN list`).
+    pub(crate) names: std::collections::HashSet<String>,
 }
 
 /// A terminator of a block: a sequence of words at the start of a line.
 pub type Terminator = &'static [&'static str];
+
+/// What closes a FOR loop: `NEXT [var]`, or `END FOR` as General Bots writes it.
+const FOR_ENDS: &[Terminator] = &[&["next"], &["end", "for"]];
+
+/// The assignment target an expression names (`a`, `a.b`, `a[i]`), if it names one.
+fn expr_target(e: &Expr) -> Option<Target> {
+    match &e.kind {
+        ExprKind::Var(var) => Some(Target {
+            var: var.clone(),
+            path: Vec::new(),
+            span: e.span,
+        }),
+        ExprKind::Member(obj, m) => {
+            let mut t = expr_target(obj)?;
+            t.path.push(PathSeg::Member(m.clone()));
+            Some(t)
+        }
+        ExprKind::Index(obj, i) => {
+            let mut t = expr_target(obj)?;
+            t.path.push(PathSeg::Index((**i).clone()));
+            Some(t)
+        }
+        _ => None,
+    }
+}
 
 /// The message for a block closer (or `ELSE`, `CASE`) whose block was never opened.
 fn stray_closer(p: &Parser, w: &str) -> String {
@@ -102,6 +133,8 @@ fn stray_closer(p: &Parser, w: &str) -> String {
                 "on" => "ON EVENT",
                 "workflow" => "ORCHESTRATE WORKFLOW",
                 "parallel" => "PARALLEL",
+                "switch" => "SWITCH",
+                "for" => "FOR",
                 _ => return "'END' without a matching opening statement".to_string(),
             };
             return format!("'END {}' without a matching {opener}", next.to_uppercase());
@@ -414,6 +447,17 @@ impl Parser {
             return Err(self.unexpected("expected a statement"));
         };
         let w = word.to_ascii_lowercase();
+        let reserved = RESERVED.contains(&w.as_str());
+        // `name = …` and `name.member …` are assignments (or method calls) even when the
+        // name is also a keyword (`step = 1`, `description = "…"`, `table.name = …`).
+        if !reserved && (self.peek_n(1).is_sym("=") || self.peek_n(1).is_sym(".")) {
+            let kind = if self.peek_n(1).is_sym("=") {
+                self.assignment()?
+            } else {
+                self.postfix_statement()?
+            };
+            return Ok(Some(Stmt::new(kind, span)));
+        }
         if let Some(stmt) = self.keyword_statement(&w, span)? {
             return Ok(Some(stmt));
         }
@@ -422,12 +466,29 @@ impl Parser {
             "for" => self.for_stmt()?,
             "while" => self.while_stmt()?,
             "do" => self.do_stmt()?,
-            "select" => self.select_stmt()?,
+            "select" => self.select_stmt(false)?,
+            "switch" => self.select_stmt(true)?,
             "sub" | "function" => self.procedure()?,
             "with" => self.with_stmt()?,
             "exit" => {
                 self.advance();
-                if self.eat_word("for") {
+                if self.eat_word("sub") || self.eat_word("function") {
+                    if self.proc_depth == 0 {
+                        return Err(Diagnostic::error(
+                            span,
+                            "EXIT SUB/FUNCTION outside a SUB or FUNCTION",
+                        ));
+                    }
+                    StmtKind::Return(None)
+                } else if self.at_eol() {
+                    // Bare EXIT (General Bots): leaves the innermost loop; outside a loop
+                    // it ends the procedure, or the script.
+                    match self.loop_kinds.last() {
+                        Some(&"for") => StmtKind::ExitFor,
+                        Some(_) => StmtKind::ExitDo,
+                        None => StmtKind::Return(None),
+                    }
+                } else if self.eat_word("for") {
                     if !self.loop_kinds.contains(&"for") {
                         return Err(Diagnostic::error(span, "EXIT FOR outside a FOR loop"));
                     }
@@ -438,7 +499,7 @@ impl Parser {
                     }
                     StmtKind::ExitDo
                 } else {
-                    return Err(self.unexpected("expected FOR or DO after EXIT"));
+                    return Err(self.unexpected("expected FOR, DO, SUB or FUNCTION after EXIT"));
                 }
             }
             "return" => {
@@ -449,7 +510,7 @@ impl Parser {
                     StmtKind::Return(Some(self.expr()?))
                 }
             }
-            "call" => {
+            "call" if !matches!(self.peek_n(1).tok, Tok::Str(_)) => {
                 self.advance();
                 let (name, _) = self.ident("a SUB name after CALL")?;
                 let args = if self.eat_sym("(") {
@@ -472,8 +533,10 @@ impl Parser {
             }
             _ => {
                 let next = self.peek_n(1);
-                if next.is_sym("=") || next.is_sym(".") || next.is_sym("[") {
+                if next.is_sym("=") {
                     self.assignment()?
+                } else if next.is_sym(".") || next.is_sym("[") || next.is_sym("?.") {
+                    self.postfix_statement()?
                 } else if next.is_sym("(") {
                     let (name, _) = self.ident("a name")?;
                     self.advance();
@@ -492,9 +555,35 @@ impl Parser {
         Ok(Some(Stmt::new(kind, span)))
     }
 
+    /// A statement that starts with a member or index chain: an assignment to it
+    /// (`a.b[0] = 1`) or a method call (`list.push(x)`, which updates `list`).
+    fn postfix_statement(&mut self) -> PResult<StmtKind> {
+        let start = self.pos;
+        let e = self.postfix()?;
+        if self.at_sym("=") {
+            // Parsed again as a target: the same tokens, read as a place to store into.
+            self.pos = start;
+            return self.assignment();
+        }
+        if let ExprKind::Method(obj, name, _) = &e.kind {
+            if keywords::builtins::method_updates(name) {
+                if let Some(target) = expr_target(obj) {
+                    return Ok(StmtKind::Assign { target, value: e });
+                }
+            }
+            return Ok(StmtKind::Expr(e));
+        }
+        Err(self.unexpected("expected '=' in assignment"))
+    }
+
     fn assignment(&mut self) -> PResult<StmtKind> {
         let target = self.target()?;
         self.expect_sym("=", "in assignment")?;
+        // `x = HEAR [AS …]` is `HEAR x [AS …]`: it waits for the user's answer.
+        if self.at_word("hear") {
+            self.advance();
+            return self.hear_rest(target);
+        }
         let value = self.expr()?;
         Ok(StmtKind::Assign { target, value })
     }
@@ -502,6 +591,7 @@ impl Parser {
     /// `var`, `var.member`, `var[index]`, … as an assignment target.
     pub(crate) fn target(&mut self) -> PResult<Target> {
         let (var, span) = self.ident("a variable name")?;
+        self.names.insert(var.clone());
         let mut path = Vec::new();
         loop {
             if self.eat_sym(".") {
@@ -618,14 +708,16 @@ impl Parser {
         self.advance();
         if self.eat_word("each") {
             let (var, _) = self.ident("a loop variable after FOR EACH")?;
+            self.names.insert(var.clone());
             self.expect_word("in", "the FOR EACH variable")?;
             let list = self.expr()?;
-            let (body, _) = self.loop_body("for", &[&["next"]], opener, "FOR EACH")?;
-            self.advance();
-            self.next_var(&var)?;
+            self.eat_word("do");
+            let (body, which) = self.loop_body("for", FOR_ENDS, opener, "FOR EACH")?;
+            self.end_for(which, &var)?;
             return Ok(StmtKind::ForEach { var, list, body });
         }
         let (var, _) = self.ident("a loop variable after FOR")?;
+        self.names.insert(var.clone());
         self.expect_sym("=", "after the FOR variable")?;
         let from = self.expr()?;
         self.expect_word("to", "the FOR start value")?;
@@ -635,9 +727,9 @@ impl Parser {
         } else {
             None
         };
-        let (body, _) = self.loop_body("for", &[&["next"]], opener, "FOR")?;
-        self.advance();
-        self.next_var(&var)?;
+        self.eat_word("do");
+        let (body, which) = self.loop_body("for", FOR_ENDS, opener, "FOR")?;
+        self.end_for(which, &var)?;
         Ok(StmtKind::For {
             var,
             from,
@@ -645,6 +737,16 @@ impl Parser {
             step,
             body,
         })
+    }
+
+    /// Consumes the `NEXT [var]` or `END FOR` that closed a FOR loop.
+    fn end_for(&mut self, which: usize, var: &str) -> PResult<()> {
+        self.advance();
+        if which == 1 {
+            self.advance();
+            return Ok(());
+        }
+        self.next_var(var)
     }
 
     fn next_var(&mut self, var: &str) -> PResult<()> {
@@ -691,25 +793,38 @@ impl Parser {
         }
     }
 
-    fn select_stmt(&mut self) -> PResult<StmtKind> {
+    /// `SELECT CASE x … END SELECT`, or General Bots' `SWITCH x … END SWITCH` (whose
+    /// `DEFAULT` is `CASE ELSE`).
+    fn select_stmt(&mut self, switch: bool) -> PResult<StmtKind> {
         let opener = self.span();
         self.advance();
-        self.expect_word("case", "SELECT")?;
+        if !switch {
+            self.expect_word("case", "SELECT")?;
+        }
         let subject = self.expr()?;
         let mut cases = Vec::new();
         let mut otherwise = None;
-        const ENDS: &[Terminator] = &[&["case"], &["end", "select"]];
-        let (before, mut which) = self.block_until(ENDS, opener, "SELECT CASE")?;
+        const SELECT_ENDS: &[Terminator] = &[&["case"], &["end", "select"]];
+        const SWITCH_ENDS: &[Terminator] = &[&["case"], &["end", "switch"], &["default"]];
+        let (ends, what) = if switch {
+            (SWITCH_ENDS, "SWITCH")
+        } else {
+            (SELECT_ENDS, "SELECT CASE")
+        };
+        let (before, mut which) = self.block_until(ends, opener, what)?;
         if let Some(s) = before.first() {
             self.errors
                 .push(Diagnostic::error(s.span, "statement before the first CASE"));
         }
-        while which == 0 {
+        // For SWITCH, terminator 2 is DEFAULT (for SELECT, 2 means the file ended).
+        let is_default = |which: usize| switch && which == 2;
+        while which == 0 || is_default(which) {
             let case_span = self.span();
             self.advance();
-            if self.eat_word("else") {
-                let (body, w) = self.block_until(ENDS, opener, "SELECT CASE")?;
-                if w == 0 {
+            if is_default(which) || self.eat_word("else") {
+                self.eat_sym(":");
+                let (body, w) = self.block_until(ends, opener, what)?;
+                if w == 0 || is_default(w) {
                     // Reported, and the CASEs after it are still parsed.
                     self.errors.push(Diagnostic::error(
                         case_span,
@@ -739,11 +854,15 @@ impl Parser {
                     break;
                 }
             }
-            let (body, w) = self.block_until(ENDS, opener, "SELECT CASE")?;
+            // `CASE "a":` — the colon of C-like switches is accepted.
+            self.eat_sym(":");
+            let (body, w) = self.block_until(ends, opener, what)?;
             cases.push((tests, body));
             which = w;
         }
-        self.eat_words(&["end", "select"]);
+        if !self.eat_words(&["end", "select"]) {
+            self.eat_words(&["end", "switch"]);
+        }
         Ok(StmtKind::Select {
             subject,
             cases,
@@ -768,6 +887,7 @@ impl Parser {
         if self.eat_sym("(") && !self.eat_sym(")") {
             loop {
                 let (p, pspan) = self.ident("a parameter name")?;
+                self.names.insert(p.clone());
                 if self.eat_word("as") {
                     self.ident("a type after AS")?;
                 }
@@ -847,7 +967,7 @@ impl Parser {
     // ----- expressions ---------------------------------------------------------------
 
     pub(crate) fn expr(&mut self) -> PResult<Expr> {
-        self.or_expr()
+        self.cond_expr()
     }
 
     pub(crate) fn args(&mut self, close: &str) -> PResult<Vec<Expr>> {
@@ -890,12 +1010,41 @@ impl Parser {
         Ok(left)
     }
 
+    /// `a ? b : c` and `a ?? b` (Rhai forms): below OR.
+    fn cond_expr(&mut self) -> PResult<Expr> {
+        let first = self.or_expr()?;
+        if self.at_sym("?") {
+            let span = self.span();
+            self.advance();
+            self.deeper()?;
+            let then = self.cond_expr();
+            let otherwise = then.and_then(|then| {
+                self.expect_sym(":", "between the two values of '? :'")?;
+                Ok((then, self.cond_expr()?))
+            });
+            self.expr_depth -= 1;
+            let (then, otherwise) = otherwise?;
+            return Ok(Expr::new(
+                ExprKind::Cond(Box::new(first), Box::new(then), Box::new(otherwise)),
+                span,
+            ));
+        }
+        let mut left = first;
+        while self.at_sym("??") {
+            let span = self.span();
+            self.advance();
+            let right = self.or_expr()?;
+            left = Expr::new(ExprKind::Coalesce(Box::new(left), Box::new(right)), span);
+        }
+        Ok(left)
+    }
+
     fn or_expr(&mut self) -> PResult<Expr> {
-        self.binary_level(Self::and_expr, &[("or", BinOp::Or)])
+        self.binary_level(Self::and_expr, &[("or", BinOp::Or), ("||", BinOp::Or)])
     }
 
     fn and_expr(&mut self) -> PResult<Expr> {
-        self.binary_level(Self::not_expr, &[("and", BinOp::And)])
+        self.binary_level(Self::not_expr, &[("and", BinOp::And), ("&&", BinOp::And)])
     }
 
     fn not_expr(&mut self) -> PResult<Expr> {
@@ -917,8 +1066,8 @@ impl Parser {
 
     fn comparison_op(&mut self) -> Option<BinOp> {
         let op = match &self.peek().tok {
-            Tok::Sym("=") => BinOp::Eq,
-            Tok::Sym("<>") => BinOp::Ne,
+            Tok::Sym("=") | Tok::Sym("==") => BinOp::Eq,
+            Tok::Sym("<>") | Tok::Sym("!=") => BinOp::Ne,
             Tok::Sym("<") => BinOp::Lt,
             Tok::Sym(">") => BinOp::Gt,
             Tok::Sym("<=") => BinOp::Le,
@@ -933,6 +1082,10 @@ impl Parser {
         let mut left = self.concat()?;
         loop {
             let span = self.span();
+            if let Some(test) = self.is_test(&left)? {
+                left = Expr::new(test, span);
+                continue;
+            }
             let Some(op) = self.comparison_op() else {
                 break;
             };
@@ -951,7 +1104,7 @@ impl Parser {
     }
 
     fn mod_expr(&mut self) -> PResult<Expr> {
-        self.binary_level(Self::intdiv_expr, &[("mod", BinOp::Mod)])
+        self.binary_level(Self::intdiv_expr, &[("mod", BinOp::Mod), ("%", BinOp::Mod)])
     }
 
     fn intdiv_expr(&mut self) -> PResult<Expr> {
@@ -982,6 +1135,11 @@ impl Parser {
         if self.eat_sym("+") {
             return self.unary_expr();
         }
+        if self.eat_sym("!") {
+            // Rhai's `!x` binds tighter than BASIC's NOT.
+            let e = self.unary_expr()?;
+            return Ok(Expr::new(ExprKind::Unary(UnOp::Not, Box::new(e)), span));
+        }
         self.pow_expr()
     }
 
@@ -1002,11 +1160,18 @@ impl Parser {
     fn postfix(&mut self) -> PResult<Expr> {
         let mut e = self.primary()?;
         loop {
-            if self.at_sym(".") {
+            // `?.` is `.`: reading a member of NULL is already NULL.
+            if self.at_sym(".") || self.at_sym("?.") {
                 let span = self.span();
                 self.advance();
                 let (m, _) = self.member_name()?;
-                e = Expr::new(ExprKind::Member(Box::new(e), m), span);
+                if self.at_sym("(") {
+                    self.advance();
+                    let args = self.args(")")?;
+                    e = Expr::new(ExprKind::Method(Box::new(e), m, args), span);
+                } else {
+                    e = Expr::new(ExprKind::Member(Box::new(e), m), span);
+                }
             } else if self.at_sym("[") {
                 let span = self.span();
                 self.advance();
@@ -1023,7 +1188,7 @@ impl Parser {
     pub(crate) fn at_expr_start(&self) -> bool {
         match &self.peek().tok {
             Tok::Int(_) | Tok::Float(_) | Tok::Str(_) => true,
-            Tok::Sym(s) => matches!(*s, "(" | "[" | "{" | "-"),
+            Tok::Sym(s) => matches!(*s, "(" | "[" | "{" | "-" | "!"),
             Tok::Ident(w) => {
                 let w = w.to_ascii_lowercase();
                 !RESERVED.contains(&w.as_str())
@@ -1141,7 +1306,7 @@ impl Parser {
         Ok(Expr::new(ExprKind::Map(entries), span))
     }
 
-    fn string_expr(&mut self, parts: Vec<StrPart>, span: Span) -> PResult<Expr> {
+    pub(crate) fn string_expr(&mut self, parts: Vec<StrPart>, span: Span) -> PResult<Expr> {
         if let [StrPart::Text(s)] = parts.as_slice() {
             return Ok(Expr::new(ExprKind::Str(s.clone()), span));
         }
@@ -1168,8 +1333,11 @@ impl Parser {
                         expr_depth: self.expr_depth,
                         gave_up: false,
                         loop_kinds: Vec::new(),
+                        names: std::mem::take(&mut self.names),
                     };
-                    let e = sub.expr()?;
+                    let e = sub.expr();
+                    self.names = std::mem::take(&mut sub.names);
+                    let e = e?;
                     if !matches!(sub.peek().tok, Tok::Eof) {
                         return Err(
                             sub.unexpected("expected '}' after the interpolated expression")
@@ -1182,6 +1350,31 @@ impl Parser {
         Ok(Expr::new(ExprKind::Interp(out), span))
     }
 
+    /// `x IS [NOT] NULL` and `x IS [NOT] EMPTY` after a value.
+    fn is_test(&mut self, left: &Expr) -> PResult<Option<ExprKind>> {
+        if !self.at_word("is") {
+            return Ok(None);
+        }
+        let negated = self.peek_n(1).is_word("not");
+        let what = self.peek_n(if negated { 2 } else { 1 }).clone();
+        let test = if what.is_word("null") || what.is_word("nothing") {
+            "isnull"
+        } else if what.is_word("empty") {
+            "isempty"
+        } else {
+            return Ok(None);
+        };
+        for _ in 0..if negated { 3 } else { 2 } {
+            self.advance();
+        }
+        let call = ExprKind::Call(test.to_string(), vec![left.clone()]);
+        Ok(Some(if negated {
+            ExprKind::Unary(UnOp::Not, Box::new(Expr::new(call, what.span)))
+        } else {
+            call
+        }))
+    }
+
     /// Dispatches statements that start with a keyword of a keyword family.
     fn keyword_statement(&mut self, w: &str, span: Span) -> PResult<Option<Stmt>> {
         let kind = match w {
@@ -1192,12 +1385,15 @@ impl Parser {
             "set" | "set_bot_memory" | "bot" if self.at_memory_statement() => {
                 self.memory_statement()?
             }
-            "set" if self.at_words(&["set", "context"]) => self.memory_statement()?,
+            "set" | "set_context" if self.at_context_statement() => self.memory_statement()?,
+            "begin" => self.begin_block(span)?,
+            "table" => self.table_statement(span)?,
             "orchestrate" | "step" | "human" | "parallel" | "branch" | "retry" => {
                 self.workflow_statement(w, span)?
             }
             "bot" if !self.peek_n(1).is_sym("=") => self.workflow_statement(w, span)?,
-            "on" | "publish" if !self.peek_n(1).is_sym("=") => self.event_statement(w, span)?,
+            "on" if self.at_words(&["on", "event"]) => self.event_statement(w, span)?,
+            "publish" => self.event_statement(w, span)?,
             _ => None,
         };
         Ok(kind.map(|k| Stmt::new(k, span)))
@@ -1210,7 +1406,19 @@ impl Parser {
         if let Some(e) = self.delegate_expr(w, span)? {
             return Ok(Some(e));
         }
-        keywords::unavailable::expr(self, w, span)
+        if self.at_words(&["new", "object"]) || self.at_words(&["new", "array"]) {
+            // General Bots' empty map and list.
+            let object = self.peek_n(1).is_word("object");
+            self.advance();
+            self.advance();
+            let kind = if object {
+                ExprKind::Map(Vec::new())
+            } else {
+                ExprKind::List(Vec::new())
+            };
+            return Ok(Some(Expr::new(kind, span)));
+        }
+        keywords::catalog::expr(self, span)
     }
 }
 

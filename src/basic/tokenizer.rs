@@ -22,6 +22,8 @@ pub enum Tok {
     Int(i64),
     Float(f64),
     Str(Vec<StrPart>),
+    /// The lines of a text block (`BEGIN TALK` … `END TALK`), after its header line.
+    Block(Vec<StrPart>),
     /// Punctuation and operators: `+ - * / \ ^ & = <> < > <= >= ( ) [ ] { } , . : ;`
     Sym(&'static str),
     Newline,
@@ -52,6 +54,7 @@ impl Token {
             Tok::Int(n) => format!("number {n}"),
             Tok::Float(n) => format!("number {n}"),
             Tok::Str(_) => "a string".to_string(),
+            Tok::Block(_) => "a text block".to_string(),
             Tok::Sym(s) => format!("'{s}'"),
             Tok::Newline => "end of line".to_string(),
             Tok::Eof => "end of file".to_string(),
@@ -59,10 +62,17 @@ impl Token {
     }
 }
 
-const SYMBOLS: [&str; 22] = [
-    "<>", "<=", ">=", "+", "-", "*", "/", "\\", "^", "&", "=", "<", ">", "(", ")", "[", "]", "{",
-    "}", ",", ".", ":",
+/// Longest first: the tokenizer takes the first that matches. The two-character Rhai
+/// operators (`== != && || ?? ?.`), `!`, `?` and `%` are part of the dialect as General
+/// Bots scripts write it (it passes Rhai forms through).
+const SYMBOLS: [&str; 31] = [
+    "<>", "<=", ">=", "==", "!=", "&&", "||", "??", "?.", "+", "-", "*", "/", "\\", "^", "&", "=",
+    "<", ">", "(", ")", "[", "]", "{", "}", ",", ".", ":", "!", "?", "%",
 ];
+
+/// Text blocks: `BEGIN TALK … END TALK` and the like. Their lines are prose, never code:
+/// the tokenizer takes them whole, with `${expr}` interpolation.
+pub const TEXT_BLOCKS: &[&[&str]] = &[&["talk"], &["system", "prompt"], &["mail"]];
 
 /// How deeply `${…}` interpolations may nest inside one another.
 const MAX_INTERPOLATION_DEPTH: usize = 8;
@@ -94,6 +104,9 @@ fn tokenize_at(src: &str, start: Span, depth: usize) -> Result<Vec<Token>, Diagn
         _src: src,
     };
     lx.run()?;
+    if depth == 0 {
+        join_bracketed_lines(&mut lx.out);
+    }
     Ok(lx.out)
 }
 
@@ -165,13 +178,26 @@ impl Lexer<'_> {
             match c {
                 '\n' => {
                     self.bump();
-                    self.newline(span);
+                    self.end_line(span)?;
                 }
                 // A Windows line end is one line end, at the column where the line ends.
                 '\r' if self.peek_at(1) == Some('\n') => {
                     self.bump();
                     self.bump();
-                    self.newline(span);
+                    self.end_line(span)?;
+                }
+                // Rhai's map literal `#{ … }` is the dialect's `{ … }`.
+                '#' if self.peek_at(1) == Some('{') => {
+                    self.bump();
+                    self.bump();
+                    self.push(Tok::Sym("{"), span);
+                }
+                // `#` starting a line is a comment (and `#!` a shebang line).
+                '#' if self.at_line_start() => self.skip_to_eol(),
+                '`' => {
+                    self.bump();
+                    let parts = self.string(span, '`')?;
+                    self.push(Tok::Str(parts), span);
                 }
                 ' ' | '\t' | '\r' | '\u{feff}' => {
                     self.bump();
@@ -180,7 +206,7 @@ impl Lexer<'_> {
                 '/' if self.peek_at(1) == Some('/') => self.skip_to_eol(),
                 '"' => {
                     self.bump();
-                    let parts = self.string(span)?;
+                    let parts = self.string(span, '"')?;
                     self.push(Tok::Str(parts), span);
                 }
                 c if c.is_ascii_digit()
@@ -218,9 +244,133 @@ impl Lexer<'_> {
             }
         }
         let span = self.here();
-        self.newline(span);
+        self.end_line(span)?;
         self.push(Tok::Eof, span);
         Ok(())
+    }
+
+    /// The text-block header (`BEGIN TALK`, …) that the current line holds, if any.
+    fn block_header(&self) -> Option<(&'static [&'static str], Span)> {
+        let start = self
+            .out
+            .iter()
+            .rposition(|t| matches!(t.tok, Tok::Newline))
+            .map_or(0, |i| i + 1);
+        let line = &self.out[start..];
+        let begin = line.first().filter(|t| t.is_word("begin"))?;
+        TEXT_BLOCKS
+            .iter()
+            .find(|kind| {
+                kind.iter()
+                    .enumerate()
+                    .all(|(i, w)| line.get(i + 1).is_some_and(|t| t.is_word(w)))
+            })
+            .map(|kind| (*kind, begin.span))
+    }
+
+    /// The end of a line: a text block's header line is followed by its prose lines.
+    fn end_line(&mut self, span: Span) -> Result<(), Diagnostic> {
+        if let Some((kind, opener)) = self.block_header() {
+            // The lines up to `END <kind>` are prose, taken without their common indent.
+            let parts = self.text_block(kind, opener)?;
+            self.push(Tok::Block(parts), opener);
+        }
+        self.newline(span);
+        Ok(())
+    }
+
+    /// True when the text from `at` on starts a line `END <kind>` (any indentation).
+    fn is_block_end(&self, mut at: usize, kind: &[&str]) -> bool {
+        let word_at = |at: &mut usize, w: &str| -> bool {
+            while matches!(self.chars.get(*at), Some(' ' | '\t')) {
+                *at += 1;
+            }
+            let n = w.chars().count();
+            let got: String = self.chars.iter().skip(*at).take(n).collect();
+            let boundary = !self
+                .chars
+                .get(*at + n)
+                .is_some_and(|c| c.is_alphanumeric() || *c == '_');
+            if got.eq_ignore_ascii_case(w) && boundary {
+                *at += n;
+                true
+            } else {
+                false
+            }
+        };
+        word_at(&mut at, "end") && kind.iter().all(|w| word_at(&mut at, w))
+    }
+
+    /// The prose lines of a text block, consumed up to and including its `END` line.
+    fn text_block(&mut self, kind: &[&str], opener: Span) -> Result<Vec<StrPart>, Diagnostic> {
+        // First pass: find the end line and the common indent of the prose lines.
+        let mut at = self.pos;
+        let mut indent = usize::MAX;
+        loop {
+            if at >= self.chars.len() {
+                return Err(Diagnostic::error(
+                    opener,
+                    format!(
+                        "BEGIN {0} is not closed (expected END {0})",
+                        kind.join(" ").to_uppercase()
+                    ),
+                ));
+            }
+            if self.is_block_end(at, kind) {
+                break;
+            }
+            let line_end = self.chars[at..]
+                .iter()
+                .position(|c| *c == '\n')
+                .map_or(self.chars.len(), |i| at + i);
+            let line = &self.chars[at..line_end];
+            if line.iter().any(|c| !c.is_whitespace()) {
+                indent = indent.min(line.iter().take_while(|c| matches!(c, ' ' | '\t')).count());
+            }
+            at = line_end + 1;
+        }
+        let indent = if indent == usize::MAX { 0 } else { indent };
+        // Second pass: the text itself, with interpolations, at real positions.
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut first = true;
+        while !self.is_block_end(self.pos, kind) {
+            if !first {
+                text.push('\n');
+            }
+            first = false;
+            for _ in 0..indent {
+                if matches!(self.peek(), Some(' ' | '\t')) {
+                    self.bump();
+                }
+            }
+            while let Some(c) = self.peek() {
+                if c == '\n' {
+                    break;
+                }
+                let here = self.here();
+                self.bump();
+                match c {
+                    '\r' if self.peek() == Some('\n') => {}
+                    '$' if self.peek() == Some('{') => {
+                        self.bump();
+                        let expr = self.interpolation(here)?;
+                        if !text.is_empty() {
+                            parts.push(StrPart::Text(std::mem::take(&mut text)));
+                        }
+                        parts.push(StrPart::Expr(expr));
+                    }
+                    c => text.push(c),
+                }
+            }
+            self.bump();
+        }
+        // The END line itself (anything after its words is ignored, like a comment).
+        self.skip_to_eol();
+        if !text.is_empty() || parts.is_empty() {
+            parts.push(StrPart::Text(text));
+        }
+        Ok(parts)
     }
 
     fn word(&mut self, span: Span) {
@@ -320,7 +470,9 @@ impl Lexer<'_> {
         }
     }
 
-    fn string(&mut self, start: Span) -> Result<Vec<StrPart>, Diagnostic> {
+    /// A string after its opening quote: `"…"` on one line with `""` for a quote, or a
+    /// Rhai backtick string, which may span lines.
+    fn string(&mut self, start: Span, close: char) -> Result<Vec<StrPart>, Diagnostic> {
         let mut parts = Vec::new();
         let mut text = String::new();
         loop {
@@ -329,12 +481,14 @@ impl Lexer<'_> {
                 return Err(Diagnostic::error(start, "unterminated string"));
             };
             match c {
+                '\n' if close == '`' => text.push('\n'),
+                '\r' if close == '`' && self.peek() == Some('\n') => {}
                 '\n' => return Err(Diagnostic::error(start, "unterminated string")),
-                '"' if self.peek() == Some('"') => {
+                '"' if close == '"' && self.peek() == Some('"') => {
                     self.bump();
                     text.push('"');
                 }
-                '"' => break,
+                c if c == close => break,
                 '\\' => {
                     let esc = self.bump();
                     match esc {
@@ -356,42 +510,7 @@ impl Lexer<'_> {
                 }
                 '$' if self.peek() == Some('{') => {
                     self.bump();
-                    let inner_start = self.here();
-                    let mut depth = 1;
-                    let mut inner = String::new();
-                    loop {
-                        match self.bump() {
-                            None | Some('\n') => {
-                                return Err(Diagnostic::error(
-                                    here,
-                                    "'${' in a string is not closed with '}'",
-                                ))
-                            }
-                            Some('{') => {
-                                depth += 1;
-                                inner.push('{');
-                            }
-                            Some('}') => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    break;
-                                }
-                                inner.push('}');
-                            }
-                            Some(ch) => inner.push(ch),
-                        }
-                    }
-                    if inner.trim().is_empty() {
-                        return Err(Diagnostic::error(here, "empty '${}' in a string"));
-                    }
-                    if self.depth >= MAX_INTERPOLATION_DEPTH {
-                        return Err(Diagnostic::error(
-                            here,
-                            "'${' interpolations are nested too deeply",
-                        ));
-                    }
-                    let mut toks = tokenize_at(&inner, inner_start, self.depth + 1)?;
-                    toks.retain(|t| !matches!(t.tok, Tok::Newline | Tok::Eof));
+                    let toks = self.interpolation(here)?;
                     if !text.is_empty() {
                         parts.push(StrPart::Text(std::mem::take(&mut text)));
                     }
@@ -405,6 +524,84 @@ impl Lexer<'_> {
         }
         Ok(parts)
     }
+
+    /// The expression of a `${…}` (after `${`, up to its `}` on the same line).
+    fn interpolation(&mut self, here: Span) -> Result<Vec<Token>, Diagnostic> {
+        let inner_start = self.here();
+        let mut depth = 1;
+        let mut inner = String::new();
+        loop {
+            match self.peek() {
+                None | Some('\n') => {
+                    return Err(Diagnostic::error(
+                        here,
+                        "'${' in a string is not closed with '}'",
+                    ))
+                }
+                Some('{') => {
+                    depth += 1;
+                    inner.push('{');
+                }
+                Some('}') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.bump();
+                        break;
+                    }
+                    inner.push('}');
+                }
+                Some(ch) => inner.push(ch),
+            }
+            self.bump();
+        }
+        if inner.trim().is_empty() {
+            return Err(Diagnostic::error(here, "empty '${}' in a string"));
+        }
+        if self.depth >= MAX_INTERPOLATION_DEPTH {
+            return Err(Diagnostic::error(
+                here,
+                "'${' interpolations are nested too deeply",
+            ));
+        }
+        let mut toks = tokenize_at(&inner, inner_start, self.depth + 1)?;
+        toks.retain(|t| !matches!(t.tok, Tok::Newline | Tok::Eof));
+        Ok(toks)
+    }
+}
+
+/// Removes the line breaks inside brackets that are closed later: a call, list or map
+/// may span lines. A bracket never closed keeps its line breaks, so the error about it
+/// stays on its own line.
+fn join_bracketed_lines(toks: &mut Vec<Token>) {
+    let mut open: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut joined = vec![false; toks.len()];
+    for (i, t) in toks.iter().enumerate() {
+        match &t.tok {
+            Tok::Sym("(") => open.push((")", Vec::new())),
+            Tok::Sym("[") => open.push(("]", Vec::new())),
+            Tok::Sym("{") => open.push(("}", Vec::new())),
+            Tok::Sym(s @ (")" | "]" | "}")) => match open.pop() {
+                Some((closer, breaks)) if closer == *s => {
+                    for b in breaks {
+                        joined[b] = true;
+                    }
+                }
+                // A mismatched closer: nothing before it is joined.
+                _ => open.clear(),
+            },
+            Tok::Newline => {
+                if let Some((_, breaks)) = open.last_mut() {
+                    breaks.push(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut i = 0;
+    toks.retain(|_| {
+        i += 1;
+        !joined[i - 1]
+    });
 }
 
 #[cfg(test)]

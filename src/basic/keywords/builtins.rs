@@ -16,7 +16,7 @@ type Builtin = fn(&[Dynamic]) -> Result<Dynamic, String>;
 const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
     ("now", 0, 0, now),
     ("today", 0, 0, today),
-    ("format", 2, 2, format),
+    ("format", 1, 2, format),
     ("random", 0, 2, random),
     ("uuid", 0, 0, uuid),
     ("len", 1, 1, len),
@@ -68,6 +68,56 @@ const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
     ("min", 2, 2, |a| pick(a, std::cmp::Ordering::Less)),
     ("max", 2, 2, |a| pick(a, std::cmp::Ordering::Greater)),
     ("contains", 2, 2, contains),
+    ("ubound", 1, 1, |a| {
+        Ok(Dynamic::from_int(count(&a[0]) as i64 - 1))
+    }),
+    ("lbound", 1, 1, |_| Ok(Dynamic::from_int(0))),
+    ("count", 1, 1, |a| {
+        Ok(Dynamic::from_int(count(&a[0]) as i64))
+    }),
+    ("sum", 1, 5, sum),
+    ("iif", 3, 3, |a| {
+        Ok(if value::truthy(&a[0]) {
+            a[1].clone()
+        } else {
+            a[2].clone()
+        })
+    }),
+    ("guid", 0, 0, uuid),
+    ("sqr", 1, 1, sqrt),
+    ("sqrt", 1, 1, sqrt),
+    ("startswith", 2, 2, |a| {
+        Ok(Dynamic::from_bool(
+            display(&a[0]).starts_with(&display(&a[1])),
+        ))
+    }),
+    ("endswith", 2, 2, |a| {
+        Ok(Dynamic::from_bool(
+            display(&a[0]).ends_with(&display(&a[1])),
+        ))
+    }),
+    ("format_date", 1, 2, |a| match a.get(1) {
+        Some(p) => format(&[a[0].clone(), p.clone()]),
+        None => format(&[a[0].clone(), Dynamic::from("yyyy-MM-dd")]),
+    }),
+    ("dateadd", 3, 3, dateadd),
+    ("datediff", 3, 3, datediff),
+    ("push", 2, 2, |a| {
+        let mut items = value::items(&a[0]).unwrap_or_default();
+        items.push(a[1].clone());
+        Ok(Dynamic::from_array(items))
+    }),
+    ("pop", 1, 1, |a| {
+        let mut items = value::items(&a[0]).unwrap_or_default();
+        items.pop();
+        Ok(Dynamic::from_array(items))
+    }),
+    ("values", 1, 1, |a| {
+        Ok(match a[0].read_lock::<Map>() {
+            Some(m) => Dynamic::from_array(m.values().cloned().collect()),
+            None => Dynamic::from_array(value::items(&a[0]).unwrap_or_default()),
+        })
+    }),
     ("keys", 1, 1, |a| {
         Ok(match a[0].read_lock::<Map>() {
             Some(m) => {
@@ -77,6 +127,49 @@ const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
         })
     }),
 ];
+
+/// Rhai-style methods (`s.len()`, `s.to_upper()`, `list.contains(x)`): the method name
+/// and the built-in it stands for, called with the object as its first argument.
+const METHODS: &[(&str, &str)] = &[
+    ("len", "len"),
+    ("length", "len"),
+    ("size", "len"),
+    ("contains", "contains"),
+    ("to_upper", "ucase"),
+    ("to_uppercase", "ucase"),
+    ("to_lower", "lcase"),
+    ("to_lowercase", "lcase"),
+    ("trim", "trim"),
+    ("starts_with", "startswith"),
+    ("ends_with", "endswith"),
+    ("split", "split"),
+    ("replace", "replace"),
+    ("is_empty", "isempty"),
+    ("keys", "keys"),
+    ("values", "values"),
+    ("to_string", "str"),
+    ("to_json", "tojson"),
+    ("join", "join"),
+    ("abs", "abs"),
+    ("round", "round"),
+    ("push", "push"),
+    ("add", "push"),
+    ("append", "push"),
+    ("pop", "pop"),
+];
+
+/// Methods that change the list they are called on (`list.push(x)` as a statement).
+const UPDATING_METHODS: &[&str] = &["push", "add", "append", "pop"];
+
+/// The built-in a method name stands for.
+pub fn method(name: &str) -> Option<&'static str> {
+    METHODS.iter().find(|(m, _)| *m == name).map(|(_, b)| *b)
+}
+
+/// True when the method, used as a statement, stores its result back into its object.
+pub fn method_updates(name: &str) -> bool {
+    UPDATING_METHODS.contains(&name)
+}
 
 /// The number of arguments a built-in takes, or `None` when there is no such built-in.
 pub fn arity(name: &str) -> Option<(usize, usize)> {
@@ -109,10 +202,26 @@ pub fn register(engine: &mut Engine) {
                 2 => {
                     engine.register_fn(&fname, move |a: Dynamic, b: Dynamic| call(f, &[a, b]));
                 }
-                _ => {
+                3 => {
                     engine.register_fn(&fname, move |a: Dynamic, b: Dynamic, c: Dynamic| {
                         call(f, &[a, b, c])
                     });
+                }
+                4 => {
+                    engine.register_fn(
+                        &fname,
+                        move |a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic| {
+                            call(f, &[a, b, c, d])
+                        },
+                    );
+                }
+                _ => {
+                    engine.register_fn(
+                        &fname,
+                        move |a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic, e: Dynamic| {
+                            call(f, &[a, b, c, d, e])
+                        },
+                    );
                 }
             }
         }
@@ -365,25 +474,225 @@ fn contains(a: &[Dynamic]) -> Result<Dynamic, String> {
     Ok(Dynamic::from_bool(display(&a[0]).contains(&display(&a[1]))))
 }
 
+/// The number of items of a list or map; a string or other value counts as one, NULL as
+/// none.
+fn count(v: &Dynamic) -> usize {
+    if let Some(arr) = v.read_lock::<Array>() {
+        arr.len()
+    } else if let Some(m) = v.read_lock::<Map>() {
+        m.len()
+    } else if v.is_unit() {
+        0
+    } else {
+        1
+    }
+}
+
+/// `SUM(list)` or `SUM(a, b, …)`: the total of the numbers (NULL items count as 0).
+fn sum(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let items = if a.len() == 1 {
+        value::items(&a[0]).unwrap_or_else(|_| vec![a[0].clone()])
+    } else {
+        a.to_vec()
+    };
+    let mut total = Dynamic::from_int(0);
+    for item in items.iter().filter(|x| !x.is_unit()) {
+        let n = num(item, "SUM")?.into_dynamic();
+        total = value::add(&total, &n)?;
+    }
+    Ok(total)
+}
+
+fn sqrt(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let x = num(&a[0], "SQRT")?.as_f64();
+    if x < 0.0 {
+        return Err(format!("SQRT of a negative number ({x})"));
+    }
+    Ok(value::float_result(x.sqrt()))
+}
+
+/// A date or date-time as scripts hold them: `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD`,
+/// RFC 3339, or `DD/MM/YYYY`. The flag is true when it had a time of day.
+fn parse_datetime(text: &str) -> Option<(chrono::NaiveDateTime, bool)> {
+    let t = text.trim();
+    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok())
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M").ok())
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|d| d.naive_utc())
+        })
+        .map(|d| (d, true))
+        .or_else(|| {
+            super::conversation::parse_date(t)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| (d, false))
+        })
+}
+
+/// A date unit as `DATEADD`/`DATEDIFF` take it: VB letters (`yyyy q m d ww h n s`) or
+/// words (`year`, `months`, `day`, …).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum DateUnit {
+    Year,
+    Quarter,
+    Month,
+    Week,
+    Day,
+    Hour,
+    Minute,
+    Second,
+}
+
+fn date_unit(v: &Dynamic) -> Option<DateUnit> {
+    if !v.is_string() {
+        return None;
+    }
+    let u = display(v).trim().to_ascii_lowercase();
+    let u = u.strip_suffix('s').filter(|x| x.len() > 1).unwrap_or(&u);
+    Some(match u {
+        "yyyy" | "yy" | "y" | "year" => DateUnit::Year,
+        "q" | "quarter" => DateUnit::Quarter,
+        "m" | "mm" | "month" => DateUnit::Month,
+        "ww" | "w" | "week" => DateUnit::Week,
+        "d" | "dd" | "day" => DateUnit::Day,
+        "h" | "hh" | "hour" => DateUnit::Hour,
+        "n" | "mi" | "minute" | "min" => DateUnit::Minute,
+        "s" | "ss" | "second" | "sec" => DateUnit::Second,
+        _ => return None,
+    })
+}
+
+/// In General Bots' argument order (the unit last) `"m"` means minutes, as General Bots
+/// has it; in VB's order (the unit first) it means months, as VB has it.
+fn gb_unit(unit: DateUnit, written: &Dynamic) -> DateUnit {
+    let w = display(written).trim().to_ascii_lowercase();
+    if unit == DateUnit::Month && w == "m" {
+        DateUnit::Minute
+    } else {
+        unit
+    }
+}
+
+fn date_arg(v: &Dynamic, what: &str) -> Result<(chrono::NaiveDateTime, bool), String> {
+    parse_datetime(&display(v)).ok_or_else(|| format!("{what}: '{}' is not a date", display(v)))
+}
+
+fn show_date(d: chrono::NaiveDateTime, with_time: bool) -> Dynamic {
+    Dynamic::from(if with_time {
+        d.format("%Y-%m-%d %H:%M:%S").to_string()
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    })
+}
+
+/// `DATEADD(date, amount, unit)`, or in VB's order `DATEADD(unit, amount, date)`: the
+/// unit is recognised wherever it is. The result has a time of day when the date had one
+/// or the unit is smaller than a day.
+fn dateadd(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let (unit, amount, date) = match (date_unit(&a[0]), date_unit(&a[2])) {
+        (Some(u), _) => (u, &a[1], &a[2]),
+        (None, Some(u)) => (gb_unit(u, &a[2]), &a[1], &a[0]),
+        (None, None) => {
+            return Err(format!(
+                "DATEADD needs a unit such as \"day\", \"month\" or \"hour\", got '{}' and '{}'",
+                display(&a[0]),
+                display(&a[2])
+            ))
+        }
+    };
+    let (d, with_time) = date_arg(date, "DATEADD")?;
+    let n = num(amount, "DATEADD")?.as_f64();
+    let whole = n.trunc() as i64;
+    let shifted = match unit {
+        DateUnit::Year | DateUnit::Quarter | DateUnit::Month => {
+            let months = whole.saturating_mul(match unit {
+                DateUnit::Year => 12,
+                DateUnit::Quarter => 3,
+                _ => 1,
+            });
+            let m = chrono::Months::new(months.unsigned_abs().min(u32::MAX as u64) as u32);
+            if months >= 0 {
+                d.checked_add_months(m)
+            } else {
+                d.checked_sub_months(m)
+            }
+        }
+        _ => {
+            let secs = n * match unit {
+                DateUnit::Week => 604_800.0,
+                DateUnit::Day => 86_400.0,
+                DateUnit::Hour => 3_600.0,
+                DateUnit::Minute => 60.0,
+                _ => 1.0,
+            };
+            if !secs.is_finite() || secs.abs() > 1e13 {
+                None
+            } else {
+                d.checked_add_signed(chrono::Duration::milliseconds((secs * 1000.0) as i64))
+            }
+        }
+    }
+    .ok_or_else(|| "DATEADD: the date is out of range".to_string())?;
+    let with_time = with_time
+        || matches!(unit, DateUnit::Hour | DateUnit::Minute | DateUnit::Second)
+        || (n.fract() != 0.0);
+    Ok(show_date(shifted, with_time))
+}
+
+/// `DATEDIFF(start, end, unit)`, or in VB's order `DATEDIFF(unit, start, end)`: as in VB,
+/// years, quarters, months and days count the boundaries crossed from `start` to `end`;
+/// weeks, hours, minutes and seconds count whole units elapsed (negative when `end` is
+/// earlier).
+fn datediff(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let (unit, from, to) = match (date_unit(&a[0]), date_unit(&a[2])) {
+        (Some(u), _) => (u, &a[1], &a[2]),
+        (None, Some(u)) => (gb_unit(u, &a[2]), &a[0], &a[1]),
+        (None, None) => {
+            return Err(format!(
+                "DATEDIFF needs a unit such as \"day\", \"month\" or \"hour\", got '{}' and '{}'",
+                display(&a[0]),
+                display(&a[2])
+            ))
+        }
+    };
+    let (from, _) = date_arg(from, "DATEDIFF")?;
+    let (to, _) = date_arg(to, "DATEDIFF")?;
+    use chrono::Datelike;
+    let months =
+        (to.year() as i64 - from.year() as i64) * 12 + to.month() as i64 - from.month() as i64;
+    let secs = (to - from).num_seconds();
+    let quarter = |d: &chrono::NaiveDateTime| d.year() as i64 * 4 + (d.month() as i64 - 1) / 3;
+    let n = match unit {
+        DateUnit::Year => to.year() as i64 - from.year() as i64,
+        DateUnit::Quarter => quarter(&to) - quarter(&from),
+        DateUnit::Month => months,
+        DateUnit::Week => secs / 604_800,
+        DateUnit::Day => (to.date() - from.date()).num_days(),
+        DateUnit::Hour => secs / 3_600,
+        DateUnit::Minute => secs / 60,
+        DateUnit::Second => secs,
+    };
+    Ok(Dynamic::from_int(n))
+}
+
 /// `FORMAT(x, pattern)`: numbers with `0`, `#`, `,` and `.` patterns (`"#,##0.00"`,
 /// `"0%"`); dates and times with `yyyy MM dd HH mm ss`.
 fn format(a: &[Dynamic]) -> Result<Dynamic, String> {
-    let pat = display(&a[1]);
+    let Some(pat) = a.get(1).map(display) else {
+        // One argument: the value as text.
+        return Ok(Dynamic::from(display(&a[0])));
+    };
     let v = &a[0];
     let is_date_pattern = ["yyyy", "yy", "dd", "MM", "HH", "mm", "ss"]
         .iter()
         .any(|p| pat.contains(p));
     if is_date_pattern {
         let text = display(v);
-        let dt = chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S")
-            .ok()
-            .or_else(|| {
-                chrono::DateTime::parse_from_rfc3339(&text)
-                    .ok()
-                    .map(|d| d.naive_utc())
-            })
-            .or_else(|| super::conversation::parse_date(&text).and_then(|d| d.and_hms_opt(0, 0, 0)))
-            .ok_or_else(|| format!("FORMAT: '{text}' is not a date"))?;
+        let (dt, _) =
+            parse_datetime(&text).ok_or_else(|| format!("FORMAT: '{text}' is not a date"))?;
         let fmt = pat
             .replace("yyyy", "%Y")
             .replace("yy", "%y")

@@ -4,11 +4,13 @@
 use rhai::{Dynamic, Engine, ImmutableString};
 
 use super::{fail, host_err, RhaiResult};
-use crate::basic::ast::{HearKind, StmtKind};
+use crate::basic::ast::{Expr, ExprKind, HearKind, StmtKind, Target};
 use crate::basic::codegen::{quote, Codegen};
 use crate::basic::context::call_host;
+use crate::basic::diagnostics::{Diagnostic, Span};
 use crate::basic::parser::{PResult, Parser};
 use crate::basic::tokenizer::Tok;
+use crate::basic::tokenizer::TEXT_BLOCKS;
 use crate::basic::value;
 
 impl Parser {
@@ -27,40 +29,13 @@ impl Parser {
             }
             "hear" => {
                 let target = self.target()?;
-                let kind = if self.eat_word("as") {
-                    let t = self.peek().clone();
-                    let written = match &t.tok {
-                        Tok::Ident(s) => s.clone(),
-                        _ => return Err(self.unexpected("expected a type after AS")),
-                    };
-                    let name = written.to_ascii_lowercase();
-                    let kind = match name.as_str() {
-                        "string" | "text" | "name" => HearKind::String,
-                        "integer" | "int" | "long" => HearKind::Integer,
-                        "number" | "money" | "float" | "double" | "decimal" => HearKind::Number,
-                        "boolean" | "bool" => HearKind::Boolean,
-                        "date" => HearKind::Date,
-                        "email" => HearKind::Email,
-                        _ => {
-                            return Err(crate::basic::diagnostics::Diagnostic::error(
-                                t.span,
-                                format!(
-                                "unknown HEAR type '{written}'; expected STRING, INTEGER, NUMBER, BOOLEAN, DATE or EMAIL"
-                            ),
-                            ))
-                        }
-                    };
-                    self.advance();
-                    kind
-                } else {
-                    HearKind::String
-                };
-                StmtKind::Hear { target, kind }
+                self.hear_rest(target)?
             }
             // PARAM name AS type [LIKE "ex"] [DESCRIPTION "d"] [OPTIONAL] — the rest of the
             // line only documents the parameter.
             "param" => {
-                self.ident("a parameter name after PARAM")?;
+                let (name, _) = self.ident("a parameter name after PARAM")?;
+                self.names.insert(name);
                 while !self.at_eol() {
                     self.advance();
                 }
@@ -74,6 +49,97 @@ impl Parser {
         };
         Ok(Some(kind))
     }
+
+    /// A text block: `BEGIN TALK` (one message), `BEGIN SYSTEM PROMPT` (the conversation's
+    /// context value `system_prompt`, which a language model would read) or `BEGIN MAIL to`
+    /// (not available here). The tokenizer has taken the prose lines as one block.
+    pub(crate) fn begin_block(&mut self, span: Span) -> PResult<Option<StmtKind>> {
+        let Some(kind) = TEXT_BLOCKS.iter().find(|k| {
+            k.iter()
+                .enumerate()
+                .all(|(i, w)| self.peek_n(i + 1).is_word(w))
+        }) else {
+            return Ok(None);
+        };
+        for _ in 0..=kind.len() {
+            self.advance();
+        }
+        // The header's own arguments (`BEGIN MAIL "a@b.c"`), up to the block.
+        while !matches!(self.peek().tok, Tok::Block(_) | Tok::Newline | Tok::Eof) {
+            self.advance();
+        }
+        let t = self.advance();
+        let Tok::Block(parts) = t.tok else {
+            return Err(Diagnostic::error(
+                span,
+                "expected the lines of the text block",
+            ));
+        };
+        let text = self.string_expr(parts, span)?;
+        Ok(Some(match kind {
+            ["talk"] => StmtKind::Talk(text),
+            ["system", "prompt"] => StmtKind::SetContext {
+                key: Expr::new(ExprKind::Str("system_prompt".to_string()), span),
+                value: text,
+            },
+            _ => StmtKind::Unavailable(format!("BEGIN {}", kind.join(" ").to_uppercase())),
+        }))
+    }
+
+    /// What follows `HEAR target` (or `target = HEAR`): `AS type`, or `AS "a", "b", …`
+    /// (a menu: the answer must be one of the options).
+    pub(crate) fn hear_rest(&mut self, target: Target) -> PResult<StmtKind> {
+        if self.at_word("as") && matches!(self.peek_n(1).tok, Tok::Str(_)) {
+            self.advance();
+            let mut options = vec![self.concat()?];
+            while self.eat_sym(",") {
+                options.push(self.concat()?);
+            }
+            return Ok(StmtKind::Hear {
+                target,
+                kind: HearKind::String,
+                options,
+            });
+        }
+        let kind = if self.eat_word("as") {
+            let t = self.peek().clone();
+            let written = match &t.tok {
+                Tok::Ident(s) => s.clone(),
+                _ => return Err(self.unexpected("expected a type after AS")),
+            };
+            let kind = hear_kind(&written.to_ascii_lowercase()).ok_or_else(|| {
+                crate::basic::diagnostics::Diagnostic::error(
+                    t.span,
+                    format!(
+                        "unknown HEAR type '{written}'; expected STRING, INTEGER, NUMBER, \
+                         BOOLEAN, DATE or EMAIL"
+                    ),
+                )
+            })?;
+            self.advance();
+            kind
+        } else {
+            HearKind::String
+        };
+        Ok(StmtKind::Hear {
+            target,
+            kind,
+            options: Vec::new(),
+        })
+    }
+}
+
+/// The input type a `HEAR … AS` word names.
+fn hear_kind(name: &str) -> Option<HearKind> {
+    Some(match name {
+        "string" | "text" | "name" => HearKind::String,
+        "integer" | "int" | "long" => HearKind::Integer,
+        "number" | "money" | "float" | "double" | "decimal" => HearKind::Number,
+        "boolean" | "bool" => HearKind::Boolean,
+        "date" => HearKind::Date,
+        "email" => HearKind::Email,
+        _ => return None,
+    })
 }
 
 impl Codegen<'_> {
@@ -94,9 +160,19 @@ impl Codegen<'_> {
                 self.expr(e);
                 self.w(");\n");
             }
-            StmtKind::Hear { target, kind } => {
+            StmtKind::Hear {
+                target,
+                kind,
+                options,
+            } => {
                 let t = self.temp("heard");
-                self.w(&format!("let {t} = k_hear({});\n", quote(kind.name())));
+                if options.is_empty() {
+                    self.w(&format!("let {t} = k_hear({});\n", quote(kind.name())));
+                } else {
+                    self.w(&format!("let {t} = k_hear_menu(["));
+                    self.args(options);
+                    self.w("]);\n");
+                }
                 self.assign_to(target, &t);
             }
             _ => {}
@@ -160,6 +236,26 @@ fn hear(kind: ImmutableString) -> RhaiResult {
     }
 }
 
+/// `HEAR x AS "a", "b"`: asks again until the answer is one of the options (compared
+/// without case or surrounding spaces); the value is the option as the script wrote it.
+fn hear_menu(options: rhai::Array) -> RhaiResult {
+    let names: Vec<String> = options.iter().map(value::display).collect();
+    loop {
+        let text = call_host(|h| h.hear()).map_err(host_err);
+        crate::basic::engine::run_clock_waited();
+        let text = text?;
+        let answer = text.trim();
+        if let Some(i) = names
+            .iter()
+            .position(|n| n.trim().eq_ignore_ascii_case(answer))
+        {
+            return Ok(options[i].clone());
+        }
+        let prompt = format!("Please choose one of: {}.", names.join(", "));
+        call_host(|h| h.talk(&prompt)).map_err(host_err)?;
+    }
+}
+
 pub fn register(engine: &mut Engine) {
     engine.register_fn("k_talk", |v: Dynamic| -> RhaiResult {
         let text = value::display(&v);
@@ -197,6 +293,7 @@ pub fn register(engine: &mut Engine) {
         Ok(Dynamic::UNIT)
     });
     engine.register_fn("k_hear", hear);
+    engine.register_fn("k_hear_menu", hear_menu);
 }
 
 #[cfg(test)]

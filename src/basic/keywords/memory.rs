@@ -9,6 +9,7 @@ use crate::basic::codegen::Codegen;
 use crate::basic::context::call_host;
 use crate::basic::diagnostics::Span;
 use crate::basic::parser::{PResult, Parser};
+use crate::basic::tokenizer::Tok;
 use crate::basic::value;
 
 impl Parser {
@@ -31,13 +32,56 @@ impl Parser {
         Ok((key, value))
     }
 
+    /// True at a context or session statement: `SET CONTEXT …`, `SET_CONTEXT …`, or
+    /// `SET "key", value`.
+    pub(crate) fn at_context_statement(&self) -> bool {
+        self.at_words(&["set", "context"])
+            || self.at_word("set_context")
+            || (self.at_word("set") && matches!(self.peek_n(1).tok, Tok::Str(_)) && {
+                // `SET "key", value` — but not the three-argument table update.
+                let mut commas = 0;
+                let mut i = 1;
+                while !matches!(self.peek_n(i).tok, Tok::Newline | Tok::Eof) {
+                    if self.peek_n(i).is_sym(",") {
+                        commas += 1;
+                    }
+                    i += 1;
+                }
+                commas == 1
+            })
+    }
+
+    /// The rest of `SET CONTEXT`: `"name" AS value`, `"name", value`, or `"text"` alone
+    /// (the conversation's context text, under the name `context`).
+    fn context_rest(&mut self) -> PResult<StmtKind> {
+        let parens = self.eat_sym("(");
+        let first = self.expr()?;
+        let (key, value) = if self.eat_word("as") || self.eat_sym(",") {
+            (first, self.expr()?)
+        } else {
+            (
+                Expr::new(ExprKind::Str("context".to_string()), first.span),
+                first,
+            )
+        };
+        if parens {
+            self.expect_sym(")", "to close SET CONTEXT")?;
+        }
+        Ok(StmtKind::SetContext { key, value })
+    }
+
     pub(crate) fn memory_statement(&mut self) -> PResult<Option<StmtKind>> {
         if self.eat_words(&["set", "bot", "memory"]) || self.eat_word("set_bot_memory") {
             let (key, value) = self.key_value("SET BOT MEMORY")?;
             return Ok(Some(StmtKind::SetMemory { key, value }));
         }
-        if self.eat_words(&["set", "context"]) {
-            let (key, value) = self.key_value("SET CONTEXT")?;
+        if self.eat_words(&["set", "context"]) || self.eat_word("set_context") {
+            return self.context_rest().map(Some);
+        }
+        if self.at_word("set") && matches!(self.peek_n(1).tok, Tok::Str(_)) {
+            // `SET "session.key", value`: a value of the conversation's context.
+            self.advance();
+            let (key, value) = self.key_value("SET")?;
             return Ok(Some(StmtKind::SetContext { key, value }));
         }
         if self.eat_words(&["bot", "share", "memory"]) {

@@ -3,10 +3,11 @@
 //! functions registered on the Rhai engine (`register`).
 
 pub mod builtins;
+pub mod catalog;
 pub mod conversation;
+pub mod data;
 pub mod events;
 pub mod memory;
-pub mod unavailable;
 pub mod workflow;
 
 use rhai::{Dynamic, EvalAltResult, Position};
@@ -46,7 +47,7 @@ pub fn register(engine: &mut rhai::Engine) {
     memory::register(engine);
     workflow::register(engine);
     events::register(engine);
-    unavailable::register(engine);
+    catalog::register(engine);
 }
 
 impl Codegen<'_> {
@@ -67,6 +68,7 @@ impl Codegen<'_> {
             StmtKind::Publish { .. } | StmtKind::WaitEvent { .. } | StmtKind::OnEvent { .. } => {
                 self.event_stmt(s)
             }
+            StmtKind::Table { .. } => self.data_stmt(s),
             StmtKind::Unavailable(name) => {
                 self.unavailable(name, s.span);
                 self.w(";\n");

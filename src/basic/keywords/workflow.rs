@@ -60,72 +60,8 @@ impl Parser {
                 self.errors.extend(errors);
                 Ok(Some(StmtKind::Workflow { name, body }))
             }
-            "step" => {
-                self.advance();
-                let label = self.label("STEP")?;
-                self.expect_sym(":", "after the STEP label")?;
-                let body = if self.at_eol() {
-                    self.step_block()
-                } else {
-                    self.statement()?.into_iter().collect()
-                };
-                let retry = if self.at_word("retry") || self.continue_clause(&[&["retry"]]) {
-                    let rspan = self.span();
-                    self.advance();
-                    let tries = if self.at_eol() || self.at_word("backoff") {
-                        Expr::new(ExprKind::Int(3), rspan)
-                    } else {
-                        self.concat()?
-                    };
-                    let backoff = if self.eat_word("backoff") {
-                        Some(self.concat()?)
-                    } else {
-                        None
-                    };
-                    Some(Retry {
-                        tries,
-                        backoff,
-                        span: rspan,
-                    })
-                } else {
-                    None
-                };
-                Ok(Some(StmtKind::Step { label, body, retry }))
-            }
-            "human" => {
-                self.advance();
-                self.expect_word("approval", "HUMAN")?;
-                self.expect_word("from", "HUMAN APPROVAL")?;
-                if self.at_eol() {
-                    return Err(self.unexpected("expected the approver after HUMAN APPROVAL FROM"));
-                }
-                let who = self.expr()?;
-                let (mut timeout, mut escalate, mut message) = (None, Vec::new(), None);
-                while !self.at_eol() || self.continue_clause(APPROVAL_CLAUSES) {
-                    if self.eat_word("timeout") {
-                        timeout = Some(self.seconds("TIMEOUT")?);
-                    } else if self.at_words(&["on", "timeout"]) {
-                        self.advance();
-                        self.advance();
-                        self.eat_sym(":");
-                        self.expect_word("escalate", "ON TIMEOUT:")?;
-                        self.expect_word("to", "ESCALATE")?;
-                        escalate.push(self.expr()?);
-                    } else if self.eat_words(&["escalate", "to"]) {
-                        escalate.push(self.expr()?);
-                    } else if self.eat_word("message") {
-                        message = Some(self.expr()?);
-                    } else {
-                        break;
-                    }
-                }
-                Ok(Some(StmtKind::Approval {
-                    who,
-                    timeout,
-                    escalate,
-                    message,
-                }))
-            }
+            "step" => self.step_statement(),
+            "human" => self.approval_statement(),
             "parallel" => {
                 self.advance();
                 self.parallel(span).map(Some)
@@ -140,6 +76,94 @@ impl Parser {
             }
             _ => Ok(None),
         }
+    }
+
+    /// `STEP label: stmt` (or `STEP label:` and a block) with its `RETRY` clause. Its own
+    /// function, as is the approval's: the parser recurses through steps and branches, and
+    /// small frames keep deep (but allowed) nesting within the thread's stack.
+    fn step_statement(&mut self) -> PResult<Option<StmtKind>> {
+        self.advance();
+        let label = self.label("STEP")?;
+        self.expect_sym(":", "after the STEP label")?;
+        let body = if self.at_eol() {
+            self.step_block()
+        } else {
+            self.statement()?.into_iter().collect()
+        };
+        let retry = if self.at_word("retry") || self.continue_clause(&[&["retry"]]) {
+            let rspan = self.span();
+            self.advance();
+            let tries = if self.at_eol() || self.at_word("backoff") {
+                Expr::new(ExprKind::Int(3), rspan)
+            } else {
+                self.concat()?
+            };
+            let backoff = if self.eat_word("backoff") {
+                Some(self.concat()?)
+            } else {
+                None
+            };
+            Some(Retry {
+                tries,
+                backoff,
+                span: rspan,
+            })
+        } else {
+            None
+        };
+        Ok(Some(StmtKind::Step { label, body, retry }))
+    }
+
+    /// `HUMAN APPROVAL FROM who` and its clauses.
+    fn approval_statement(&mut self) -> PResult<Option<StmtKind>> {
+        self.advance();
+        self.expect_word("approval", "HUMAN")?;
+        self.expect_word("from", "HUMAN APPROVAL")?;
+        if self.at_eol() {
+            return Err(self.unexpected("expected the approver after HUMAN APPROVAL FROM"));
+        }
+        let who = self.expr()?;
+        let (mut timeout, mut escalate, mut message) = (None, Vec::new(), None);
+        let mut on_timeout = None;
+        while !self.at_eol() || self.continue_clause(APPROVAL_CLAUSES) {
+            if self.eat_word("timeout") {
+                timeout = Some(self.seconds("TIMEOUT")?);
+            } else if self.at_words(&["on", "timeout"]) {
+                self.advance();
+                self.advance();
+                self.eat_sym(":");
+                // ON TIMEOUT: APPROVE / REJECT decides the request when its time
+                // runs out (after any escalation), instead of reporting "timeout".
+                if self.eat_word("approve") {
+                    on_timeout = Some(true);
+                    continue;
+                }
+                if self.eat_word("reject") {
+                    on_timeout = Some(false);
+                    continue;
+                }
+                if !self.at_word("escalate") {
+                    return Err(self
+                        .unexpected("expected ESCALATE TO, APPROVE or REJECT after ON TIMEOUT:"));
+                }
+                self.advance();
+                self.expect_word("to", "ESCALATE")?;
+                escalate.push(self.expr()?);
+            } else if self.eat_words(&["escalate", "to"]) {
+                escalate.push(self.expr()?);
+            } else if self.eat_word("message") {
+                message = Some(self.expr()?);
+            } else {
+                break;
+            }
+        }
+        Ok(Some(StmtKind::Approval {
+            who,
+            timeout,
+            escalate,
+            message,
+            on_timeout,
+        }))
     }
 
     /// A number of seconds after TIMEOUT (any expression, but not a missing one or a string).
@@ -158,7 +182,7 @@ impl Parser {
                 self.advance();
             }
             if matches!(self.peek().tok, Tok::Eof)
-                || self.at_word("step")
+                || (self.at_word("step") && !self.peek_n(1).is_sym("="))
                 || STEP_BLOCK_ENDS.iter().any(|w| self.at_word(w))
             {
                 return body;
@@ -311,13 +335,11 @@ pub fn check_step_labels(body: &[Stmt], errors: &mut Vec<Diagnostic>) {
                     }
                     walk(body, seen, errors);
                 }
+                // The arms of an IF (or the CASEs of a SELECT) exclude each other: only one
+                // runs, so the same label in two of them is one step.
                 StmtKind::If { arms, otherwise } => {
-                    for (_, b) in arms {
-                        walk(b, seen, errors);
-                    }
-                    if let Some(b) = otherwise {
-                        walk(b, seen, errors);
-                    }
+                    let arms = arms.iter().map(|(_, b)| b).chain(otherwise);
+                    walk_exclusive(arms, seen, errors);
                 }
                 StmtKind::ForEach { body, .. }
                 | StmtKind::For { body, .. }
@@ -326,16 +348,28 @@ pub fn check_step_labels(body: &[Stmt], errors: &mut Vec<Diagnostic>) {
                 StmtKind::Select {
                     cases, otherwise, ..
                 } => {
-                    for (_, b) in cases {
-                        walk(b, seen, errors);
-                    }
-                    if let Some(b) = otherwise {
-                        walk(b, seen, errors);
-                    }
+                    let arms = cases.iter().map(|(_, b)| b).chain(otherwise);
+                    walk_exclusive(arms, seen, errors);
                 }
                 _ => {}
             }
         }
+    }
+    fn walk_exclusive<'a>(
+        arms: impl Iterator<Item = &'a Vec<Stmt>>,
+        seen: &mut HashMap<String, Span>,
+        errors: &mut Vec<Diagnostic>,
+    ) {
+        let before = seen.clone();
+        let mut after = seen.clone();
+        for b in arms {
+            let mut arm = before.clone();
+            walk(b, &mut arm, errors);
+            for (label, span) in arm {
+                after.entry(label).or_insert(span);
+            }
+        }
+        *seen = after;
     }
     walk(body, &mut HashMap::new(), errors);
 }
@@ -412,6 +446,7 @@ impl Codegen<'_> {
                 timeout,
                 escalate,
                 message,
+                on_timeout,
             } => {
                 let t = self.temp("ap");
                 self.w(&format!("let {t} = k_approval("));
@@ -429,6 +464,13 @@ impl Codegen<'_> {
                     None => self.w("()"),
                 }
                 self.w(");\n");
+                if let Some(approve) = on_timeout {
+                    // The request timed out: decided as the script said, by "timeout".
+                    let status = if *approve { "approved" } else { "rejected" };
+                    self.w(&format!(
+                        "if op_eq(op_index({t}, \"status\"), \"timeout\") {{ {t} = op_set_path({t}, [\"status\"], \"{status}\"); {t} = op_set_path({t}, [\"by\"], \"timeout\"); }}\n"
+                    ));
+                }
                 self.var("approval");
                 self.w(&format!(" = {t};\n"));
                 self.sink(&format!("{t};\n"));
