@@ -118,6 +118,21 @@ pub enum HearKind {
     Boolean,
     Date,
     Email,
+    /// A time of day, `HH:MM`.
+    Hour,
+    /// A phone number: digits, with an optional `+` and separators.
+    Mobile,
+    Zipcode,
+    Url,
+    Uuid,
+    /// `#rgb` / `#rrggbb` or a colour name.
+    Color,
+    /// A card number that passes the Luhn check.
+    CreditCard,
+    /// A Brazilian CPF (11 digits with their check digits).
+    Cpf,
+    /// A Brazilian CNPJ (14 digits with their check digits).
+    Cnpj,
 }
 
 impl HearKind {
@@ -129,6 +144,15 @@ impl HearKind {
             HearKind::Boolean => "boolean",
             HearKind::Date => "date",
             HearKind::Email => "email",
+            HearKind::Hour => "hour",
+            HearKind::Mobile => "mobile",
+            HearKind::Zipcode => "zipcode",
+            HearKind::Url => "url",
+            HearKind::Uuid => "uuid",
+            HearKind::Color => "color",
+            HearKind::CreditCard => "creditcard",
+            HearKind::Cpf => "cpf",
+            HearKind::Cnpj => "cnpj",
         }
     }
 }
@@ -225,6 +249,10 @@ pub enum StmtKind {
         kind: HearKind,
         /// `HEAR x AS "a", "b"`: the answer must be one of these.
         options: Vec<Expr>,
+        /// `WITH "question"`: said before waiting.
+        prompt: Option<Expr>,
+        /// `DEFAULT value`: the value of an empty answer.
+        default: Option<Expr>,
     },
     Print(Expr),
     /// `WAIT secs` / `DELAY secs`
@@ -253,8 +281,8 @@ pub enum StmtKind {
         timeout: Option<Expr>,
         escalate: Vec<Expr>,
         message: Option<Expr>,
-        /// `ON TIMEOUT: APPROVE` (true) or `REJECT` (false).
-        on_timeout: Option<bool>,
+        /// `ON TIMEOUT: APPROVE` (true) or `REJECT` (false), with the words after it.
+        on_timeout: Option<(bool, String)>,
     },
     Parallel {
         branches: Vec<Branch>,

@@ -661,7 +661,7 @@ impl Codegen<'_> {
                 self.args(args);
                 self.w(")");
             }
-            None if super::keywords::catalog::is_unavailable_function(name) => {
+            None if super::keywords::catalog::is_unavailable_function(name, as_statement) => {
                 let keyword = super::keywords::catalog::function_keyword(name)
                     .map_or_else(|| name.to_uppercase(), str::to_string);
                 self.unavailable(&keyword, span);

@@ -18,8 +18,8 @@ pub type PResult<T> = Result<T, Diagnostic>;
 /// not here: they are keywords only where a statement or clause can start with them.
 const RESERVED: &[&str] = &[
     "and", "or", "not", "mod", "then", "else", "elseif", "end", "if", "for", "each", "in", "next",
-    "while", "wend", "do", "loop", "until", "select", "case", "sub", "function", "return", "exit",
-    "true", "false", "null", "nothing", "with",
+    "while", "wend", "do", "loop", "until", "select", "sub", "function", "return", "exit", "true",
+    "false", "null", "nothing", "with",
 ];
 
 /// How deeply expressions may nest (in recursion steps: a parenthesis, list or call
@@ -470,6 +470,37 @@ impl Parser {
             "switch" => self.select_stmt(true)?,
             "sub" | "function" => self.procedure()?,
             "with" => self.with_stmt()?,
+            "break" if self.peek_n(1).is_word("for") || self.at_eol_after(1) => {
+                // Rhai's `break`: leaves the innermost loop, as bare EXIT does.
+                self.advance();
+                self.eat_word("for");
+                match self.loop_kinds.last() {
+                    Some(&"for") => StmtKind::ExitFor,
+                    Some(_) => StmtKind::ExitDo,
+                    None => return Err(Diagnostic::error(span, "BREAK outside a loop")),
+                }
+            }
+            "push"
+                if matches!(self.peek_n(1).tok, Tok::Ident(_))
+                    && (self.peek_n(2).is_sym(",") || self.peek_n(2).is_sym(".")) =>
+            {
+                // `PUSH list, value`: appends to the list (`list = PUSH(list, value)`).
+                self.advance();
+                let target = self.target()?;
+                self.expect_sym(",", "between the list and the value of PUSH")?;
+                let item = self.expr()?;
+                let list = Expr::new(ExprKind::Var(target.var.clone()), target.span);
+                let list = target.path.iter().fold(list, |obj, seg| match seg {
+                    PathSeg::Member(m) => {
+                        Expr::new(ExprKind::Member(Box::new(obj), m.clone()), span)
+                    }
+                    PathSeg::Index(i) => {
+                        Expr::new(ExprKind::Index(Box::new(obj), Box::new(i.clone())), span)
+                    }
+                });
+                let value = Expr::new(ExprKind::Call("push".into(), vec![list, item]), span);
+                StmtKind::Assign { target, value }
+            }
             "exit" => {
                 self.advance();
                 if self.eat_word("sub") || self.eat_word("function") {
@@ -506,6 +537,19 @@ impl Parser {
                 self.advance();
                 if self.at_eol() || self.at_word("else") {
                     StmtKind::Return(None)
+                } else if self.at_word("with") {
+                    // `RETURN WITH error AS "not found"[, code AS 404]`: a map result.
+                    self.advance();
+                    let mut entries = Vec::new();
+                    loop {
+                        let (key, _) = self.member_name()?;
+                        self.expect_word("as", "the field name of RETURN WITH")?;
+                        entries.push((key, self.expr()?));
+                        if !self.eat_sym(",") {
+                            break;
+                        }
+                    }
+                    StmtKind::Return(Some(Expr::new(ExprKind::Map(entries), span)))
                 } else {
                     StmtKind::Return(Some(self.expr()?))
                 }
@@ -527,6 +571,13 @@ impl Parser {
             "set" if matches!(self.peek_n(1).tok, Tok::Ident(_)) && self.peek_n(2).is_sym("=") => {
                 self.advance();
                 self.assignment()?
+            }
+            "set"
+                if matches!(self.peek_n(1).tok, Tok::Ident(_))
+                    && (self.peek_n(2).is_sym(".") || self.peek_n(2).is_sym("[")) =>
+            {
+                self.advance();
+                self.postfix_statement()?
             }
             "end" | "next" | "wend" | "loop" | "else" | "elseif" | "case" => {
                 return Err(Diagnostic::error(span, stray_closer(self, &w)))
@@ -565,10 +616,13 @@ impl Parser {
             self.pos = start;
             return self.assignment();
         }
-        if let ExprKind::Method(obj, name, _) = &e.kind {
-            if keywords::builtins::method_updates(name) {
+        if let ExprKind::Method(obj, name, args) = &e.kind {
+            if let Some(builtin) = keywords::builtins::updating_method(name) {
                 if let Some(target) = expr_target(obj) {
-                    return Ok(StmtKind::Assign { target, value: e });
+                    let mut all = vec![(**obj).clone()];
+                    all.extend(args.iter().cloned());
+                    let value = Expr::new(ExprKind::Call(builtin.to_string(), all), e.span);
+                    return Ok(StmtKind::Assign { target, value });
                 }
             }
             return Ok(StmtKind::Expr(e));
@@ -582,16 +636,19 @@ impl Parser {
         // `x = HEAR [AS …]` is `HEAR x [AS …]`: it waits for the user's answer.
         if self.at_word("hear") {
             self.advance();
+            self.names.insert(target.var.clone());
             return self.hear_rest(target);
         }
         let value = self.expr()?;
+        // From here on the name is a variable, even where it is also a keyword; not in
+        // its own value (`product = PRODUCT id`).
+        self.names.insert(target.var.clone());
         Ok(StmtKind::Assign { target, value })
     }
 
     /// `var`, `var.member`, `var[index]`, … as an assignment target.
     pub(crate) fn target(&mut self) -> PResult<Target> {
         let (var, span) = self.ident("a variable name")?;
-        self.names.insert(var.clone());
         let mut path = Vec::new();
         loop {
             if self.eat_sym(".") {
@@ -706,11 +763,27 @@ impl Parser {
     fn for_stmt(&mut self) -> PResult<StmtKind> {
         let opener = self.span();
         self.advance();
-        if self.eat_word("each") {
+        // `FOR x IN list` is `FOR EACH x IN list`.
+        let each = matches!(self.peek().tok, Tok::Ident(_)) && self.peek_n(1).is_word("in");
+        if each || self.eat_word("each") {
             let (var, _) = self.ident("a loop variable after FOR EACH")?;
             self.names.insert(var.clone());
             self.expect_word("in", "the FOR EACH variable")?;
-            let list = self.expr()?;
+            let mut list = self.expr()?;
+            // `IN list LAST 10` / `IN list FIRST 10`: only those items.
+            if self.at_word("last") || self.at_word("first") {
+                let last = self.at_word("last");
+                let lspan = self.span();
+                self.advance();
+                let n = self.concat()?;
+                let args = if last {
+                    let neg = Expr::new(ExprKind::Unary(UnOp::Neg, Box::new(n)), lspan);
+                    vec![list, neg]
+                } else {
+                    vec![list, Expr::new(ExprKind::Int(0), lspan), n]
+                };
+                list = Expr::new(ExprKind::Call("slice".into(), args), lspan);
+            }
             self.eat_word("do");
             let (body, which) = self.loop_body("for", FOR_ENDS, opener, "FOR EACH")?;
             self.end_for(which, &var)?;
@@ -766,6 +839,8 @@ impl Parser {
         let opener = self.span();
         self.advance();
         let cond = self.expr()?;
+        // `WHILE c DO … END WHILE`, as some General Bots scripts write it.
+        self.eat_word("do");
         let (body, _) = self.loop_body("do", &[&["wend"], &["end", "while"]], opener, "WHILE")?;
         if !self.eat_word("wend") {
             self.eat_words(&["end", "while"]);
@@ -1086,6 +1161,26 @@ impl Parser {
                 left = Expr::new(test, span);
                 continue;
             }
+            if self.at_words(&["starts", "with"]) || self.at_words(&["ends", "with"]) {
+                // `a STARTS WITH b` / `a ENDS WITH b`
+                let f = if self.at_word("starts") {
+                    "startswith"
+                } else {
+                    "endswith"
+                };
+                self.advance();
+                self.advance();
+                let right = self.concat()?;
+                left = Expr::new(ExprKind::Call(f.into(), vec![left, right]), span);
+                continue;
+            }
+            if self.at_word("contains") && self.at_expr_start_after(1) {
+                // `a CONTAINS b`, as General Bots conditions write it.
+                self.advance();
+                let right = self.concat()?;
+                left = Expr::new(ExprKind::Call("contains".into(), vec![left, right]), span);
+                continue;
+            }
             let Some(op) = self.comparison_op() else {
                 break;
             };
@@ -1184,6 +1279,22 @@ impl Parser {
         }
     }
 
+    /// `PUBLISH` not followed by `EVENT` is the social-media keyword of the catalog; a
+    /// `PUBLISH` alone or with a value (`PUBLISH post`) is that one.
+    fn at_catalog_publish(&self) -> bool {
+        !self.peek_n(1).is_word("event") && !matches!(self.peek_n(1).tok, Tok::Str(_))
+    }
+
+    /// True when the token `n` ahead ends the line.
+    fn at_eol_after(&self, n: usize) -> bool {
+        matches!(self.peek_n(n).tok, Tok::Newline | Tok::Eof)
+    }
+
+    /// True when the token `n` ahead can start an expression.
+    fn at_expr_start_after(&self, n: usize) -> bool {
+        !matches!(self.peek_n(n).tok, Tok::Newline | Tok::Eof)
+    }
+
     /// True when the current token can start an expression.
     pub(crate) fn at_expr_start(&self) -> bool {
         match &self.peek().tok {
@@ -1252,8 +1363,25 @@ impl Parser {
                 if self.peek_n(1).is_sym("(") {
                     let (name, _) = self.ident("a function name")?;
                     self.advance();
-                    let args = self.args(")")?;
+                    let mut args = self.args(")")?;
+                    // `FORMAT(x) AS "pattern"`
+                    if name == "format" && args.len() == 1 && self.eat_word("as") {
+                        args.push(self.concat()?);
+                    }
                     return Ok(Expr::new(ExprKind::Call(name, args), span));
+                }
+                if self.at_bare_builtin(&w) {
+                    // A built-in written without parentheses, as General Bots scripts
+                    // do: `FIRST results`, `FORMAT NOW() AS "HH:mm"`, `DATEADD d, "day", 1`.
+                    self.advance();
+                    let mut args = vec![self.concat()?];
+                    if w == "format" && self.eat_word("as") {
+                        args.push(self.concat()?);
+                    }
+                    while self.eat_sym(",") {
+                        args.push(self.concat()?);
+                    }
+                    return Ok(Expr::new(ExprKind::Call(w, args), span));
                 }
                 let (name, _) = self.ident("an expression")?;
                 Ok(Expr::new(ExprKind::Var(name), span))
@@ -1350,6 +1478,23 @@ impl Parser {
         Ok(Expr::new(ExprKind::Interp(out), span))
     }
 
+    /// True at a built-in's name followed by an argument without parentheses, where the
+    /// name is not one of the script's variables.
+    fn at_bare_builtin(&self, w: &str) -> bool {
+        if self.names.contains(w) || keywords::builtins::arity(w).is_none_or(|(_, max)| max == 0) {
+            return false;
+        }
+        match &self.peek_n(1).tok {
+            Tok::Str(_) | Tok::Int(_) | Tok::Float(_) | Tok::Sym("[" | "{") => true,
+            Tok::Ident(next) => {
+                let next = next.to_ascii_lowercase();
+                !RESERVED.contains(&next.as_str())
+                    && !matches!(next.as_str(), "as" | "is" | "to" | "step")
+            }
+            _ => false,
+        }
+    }
+
     /// `x IS [NOT] NULL` and `x IS [NOT] EMPTY` after a value.
     fn is_test(&mut self, left: &Expr) -> PResult<Option<ExprKind>> {
         if !self.at_word("is") {
@@ -1379,7 +1524,7 @@ impl Parser {
     fn keyword_statement(&mut self, w: &str, span: Span) -> PResult<Option<Stmt>> {
         let kind = match w {
             "wait" if self.at_words(&["wait", "for"]) => self.event_statement(w, span)?,
-            "talk" | "hear" | "print" | "wait" | "delay" | "param" | "description" => {
+            "talk" | "hear" | "print" | "debug" | "wait" | "delay" | "param" | "description" => {
                 self.conversation_statement(w)?
             }
             "set" | "set_bot_memory" | "bot" if self.at_memory_statement() => {
@@ -1393,7 +1538,7 @@ impl Parser {
             }
             "bot" if !self.peek_n(1).is_sym("=") => self.workflow_statement(w, span)?,
             "on" if self.at_words(&["on", "event"]) => self.event_statement(w, span)?,
-            "publish" => self.event_statement(w, span)?,
+            "publish" if !self.at_catalog_publish() => self.event_statement(w, span)?,
             _ => None,
         };
         Ok(kind.map(|k| Stmt::new(k, span)))
@@ -1406,7 +1551,10 @@ impl Parser {
         if let Some(e) = self.delegate_expr(w, span)? {
             return Ok(Some(e));
         }
-        if self.at_words(&["new", "object"]) || self.at_words(&["new", "array"]) {
+        if self.at_words(&["new", "object"])
+            || self.at_words(&["new", "array"])
+            || self.at_words(&["create", "object"])
+        {
             // General Bots' empty map and list.
             let object = self.peek_n(1).is_word("object");
             self.advance();

@@ -65,9 +65,9 @@ impl Token {
 /// Longest first: the tokenizer takes the first that matches. The two-character Rhai
 /// operators (`== != && || ?? ?.`), `!`, `?` and `%` are part of the dialect as General
 /// Bots scripts write it (it passes Rhai forms through).
-const SYMBOLS: [&str; 31] = [
+const SYMBOLS: [&str; 32] = [
     "<>", "<=", ">=", "==", "!=", "&&", "||", "??", "?.", "+", "-", "*", "/", "\\", "^", "&", "=",
-    "<", ">", "(", ")", "[", "]", "{", "}", ",", ".", ":", "!", "?", "%",
+    "<", ">", "(", ")", "[", "]", "{", "}", ",", ".", ":", "!", "?", "%", "@",
 ];
 
 /// Text blocks: `BEGIN TALK … END TALK` and the like. Their lines are prose, never code:
@@ -159,7 +159,16 @@ impl Lexer<'_> {
     }
 
     fn newline(&mut self, span: Span) {
-        // A line ending in `,` continues on the next line; blank lines collapse.
+        // A line ending in `,` (or in `+`, `&`, AND, OR: an expression not finished)
+        // continues on the next line; blank lines collapse.
+        let unfinished = self
+            .out
+            .last()
+            .is_some_and(|t| t.is_word("and") || t.is_word("or") || t.is_sym("+") || t.is_sym("&"));
+        // Not at the end of the file: there, the missing operand is the error to report.
+        if unfinished && self.chars[self.pos..].iter().any(|c| !c.is_whitespace()) {
+            return;
+        }
         match self.out.last() {
             Some(Token {
                 tok: Tok::Sym(","), ..
@@ -201,6 +210,15 @@ impl Lexer<'_> {
                 }
                 ' ' | '\t' | '\r' | '\u{feff}' => {
                     self.bump();
+                }
+                // `'"'`: a one-character string in Rhai's quotes, as General Bots scripts
+                // pass through; any other `'` starts a comment.
+                '\'' if self.single_quoted_string().is_some() => {
+                    let n = self.single_quoted_string().unwrap_or(0);
+                    self.bump();
+                    let text: String = (0..n).filter_map(|_| self.bump()).collect();
+                    self.bump();
+                    self.push(Tok::Str(vec![StrPart::Text(text)]), span);
                 }
                 '\'' => self.skip_to_eol(),
                 '/' if self.peek_at(1) == Some('/') => self.skip_to_eol(),
@@ -483,6 +501,7 @@ impl Lexer<'_> {
             match c {
                 '\n' if close == '`' => text.push('\n'),
                 '\r' if close == '`' && self.peek() == Some('\n') => {}
+                '\n' if self.string_goes_on(close) => text.push('\n'),
                 '\n' => return Err(Diagnostic::error(start, "unterminated string")),
                 '"' if close == '"' && self.peek() == Some('"') => {
                     self.bump();
@@ -523,6 +542,82 @@ impl Lexer<'_> {
             parts.push(StrPart::Text(text));
         }
         Ok(parts)
+    }
+
+    /// At a `'`: the length of a single-quoted string starting here, when it is one. A
+    /// `'` starts a comment, except where a value must come (after an operator, `(`, `,`,
+    /// `=`, or a keyword such as TALK or DEFAULT) and a closing `'` is on the same line:
+    /// then it is a string in single quotes (`TALK '"' + q + '"'`, `DEFAULT 'new'`), as
+    /// General Bots scripts pass them through.
+    fn single_quoted_string(&self) -> Option<usize> {
+        let after_value = match self.out.last().map(|t| &t.tok) {
+            None | Some(Tok::Newline) => return None,
+            Some(Tok::Sym(s)) => matches!(*s, ")" | "]" | "}"),
+            Some(Tok::Ident(w)) => !matches!(
+                w.to_ascii_lowercase().as_str(),
+                "talk"
+                    | "print"
+                    | "default"
+                    | "return"
+                    | "then"
+                    | "else"
+                    | "and"
+                    | "or"
+                    | "not"
+                    | "as"
+                    | "to"
+                    | "with"
+                    | "like"
+            ),
+            Some(_) => true,
+        };
+        if after_value {
+            return None;
+        }
+        let rest = &self.chars[self.pos + 1..];
+        let n = rest.iter().position(|c| *c == '\'' || *c == '\n')?;
+        (rest.get(n) == Some(&'\'')).then_some(n)
+    }
+
+    /// At a line break inside a `"…"` string: true when the string goes on over the
+    /// lines below (a prompt or mail body written over several lines). That is so when a
+    /// closing quote further down ends its line or is followed by what can follow a value
+    /// (`,` `)` `+` `&` …); otherwise the string was left open by mistake and the error
+    /// names its first line.
+    fn string_goes_on(&self, close: char) -> bool {
+        if close != '"' {
+            return false;
+        }
+        let mut i = self.pos;
+        while let Some(&c) = self.chars.get(i) {
+            match c {
+                '"' if self.chars.get(i + 1) == Some(&'"') => i += 2,
+                '"' => {
+                    let mut j = i + 1;
+                    while matches!(self.chars.get(j), Some(' ' | '\t' | '\r')) {
+                        j += 1;
+                    }
+                    return match self.chars.get(j) {
+                        None | Some('\n' | ',' | ')' | ']' | '}' | '+' | '&' | ';' | '\'') => true,
+                        Some(c) if c.is_alphabetic() => {
+                            // A clause word after the value (`… " THEN`, `… " AS x`).
+                            let word: String = self.chars[j..]
+                                .iter()
+                                .take_while(|c| c.is_alphanumeric() || **c == '_')
+                                .collect();
+                            matches!(
+                                word.to_ascii_lowercase().as_str(),
+                                "then" | "as" | "with" | "to" | "else" | "and" | "or"
+                            )
+                        }
+                        _ => false,
+                    };
+                }
+                '\\' => i += 2,
+                _ => i += 1,
+            }
+        }
+        false
     }
 
     /// The expression of a `${…}` (after `${`, up to its `}` on the same line).

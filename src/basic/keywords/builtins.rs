@@ -20,6 +20,9 @@ const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
     ("random", 0, 2, random),
     ("uuid", 0, 0, uuid),
     ("len", 1, 1, len),
+    ("length", 1, 1, len),
+    ("rnd", 0, 0, |a| random(a)),
+    ("slice", 2, 3, slice),
     ("ucase", 1, 1, |a| {
         Ok(Dynamic::from(display(&a[0]).to_uppercase()))
     }),
@@ -68,6 +71,107 @@ const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
     ("min", 2, 2, |a| pick(a, std::cmp::Ordering::Less)),
     ("max", 2, 2, |a| pick(a, std::cmp::Ordering::Greater)),
     ("contains", 2, 2, contains),
+    ("upper", 1, 1, |a| {
+        Ok(Dynamic::from(display(&a[0]).to_uppercase()))
+    }),
+    ("lower", 1, 1, |a| {
+        Ok(Dynamic::from(display(&a[0]).to_lowercase()))
+    }),
+    ("ltrim", 1, 1, |a| {
+        Ok(Dynamic::from(display(&a[0]).trim_start().to_string()))
+    }),
+    ("rtrim", 1, 1, |a| {
+        Ok(Dynamic::from(display(&a[0]).trim_end().to_string()))
+    }),
+    ("nvl", 2, 2, coalesce),
+    ("coalesce", 2, 2, coalesce),
+    ("ifnull", 2, 2, coalesce),
+    ("cint", 1, 1, |a| to_number(&a[0], "CINT", true)),
+    ("cdbl", 1, 1, |a| to_number(&a[0], "CDBL", false)),
+    ("to_number", 1, 1, |a| to_number(&a[0], "TO_NUMBER", false)),
+    ("parseint", 1, 1, |a| to_number(&a[0], "PARSEINT", true)),
+    ("parsefloat", 1, 1, |a| {
+        to_number(&a[0], "PARSEFLOAT", false)
+    }),
+    ("floor", 1, 1, |a| {
+        Ok(value::float_result(num(&a[0], "FLOOR")?.as_f64().floor()))
+    }),
+    ("ceil", 1, 1, |a| {
+        Ok(value::float_result(num(&a[0], "CEIL")?.as_f64().ceil()))
+    }),
+    ("ceiling", 1, 1, |a| {
+        Ok(value::float_result(num(&a[0], "CEILING")?.as_f64().ceil()))
+    }),
+    ("sgn", 1, 1, |a| {
+        let x = num(&a[0], "SGN")?.as_f64();
+        Ok(Dynamic::from_int(if x > 0.0 {
+            1
+        } else if x < 0.0 {
+            -1
+        } else {
+            0
+        }))
+    }),
+    ("pow", 2, 2, pow),
+    ("power", 2, 2, pow),
+    ("avg", 1, 5, avg),
+    ("average", 1, 5, avg),
+    ("year", 1, 1, |a| date_part(&a[0], "YEAR")),
+    ("month", 1, 1, |a| date_part(&a[0], "MONTH")),
+    ("day", 1, 1, |a| date_part(&a[0], "DAY")),
+    ("hour", 1, 1, |a| date_part(&a[0], "HOUR")),
+    ("minute", 1, 1, |a| date_part(&a[0], "MINUTE")),
+    ("second", 1, 1, |a| date_part(&a[0], "SECOND")),
+    ("weekday", 1, 1, |a| date_part(&a[0], "WEEKDAY")),
+    ("isdate", 1, 1, |a| {
+        Ok(Dynamic::from_bool(
+            parse_datetime(&display(&a[0])).is_some(),
+        ))
+    }),
+    ("format_time", 1, 2, |a| match a.get(1) {
+        Some(p) => format(&[a[0].clone(), p.clone()]),
+        None => format(&[a[0].clone(), Dynamic::from("HH:mm")]),
+    }),
+    ("typeof", 1, 1, |a| {
+        Ok(Dynamic::from(value::type_name(&a[0])))
+    }),
+    ("isarray", 1, 1, |a| Ok(Dynamic::from_bool(a[0].is_array()))),
+    ("isstring", 1, 1, |a| {
+        Ok(Dynamic::from_bool(a[0].is_string()))
+    }),
+    ("reverse", 1, 1, |a| {
+        if a[0].is_string() {
+            return Ok(Dynamic::from(
+                display(&a[0]).chars().rev().collect::<String>(),
+            ));
+        }
+        let mut items = value::items(&a[0])?;
+        items.reverse();
+        Ok(Dynamic::from_array(items))
+    }),
+    ("unique", 1, 1, |a| {
+        let mut out: Array = Vec::new();
+        for x in value::items(&a[0])? {
+            if !out.iter().any(|y| value::equals(y, &x)) {
+                out.push(x);
+            }
+        }
+        Ok(Dynamic::from_array(out))
+    }),
+    ("init", 1, 1, |a| {
+        let mut items = value::items(&a[0]).unwrap_or_default();
+        items.pop();
+        Ok(Dynamic::from_array(items))
+    }),
+    ("choose", 2, 5, |a| {
+        let i = int_arg(&a[0], "CHOOSE")?;
+        Ok(usize::try_from(i)
+            .ok()
+            .and_then(|i| a.get(i))
+            .filter(|_| i >= 1)
+            .cloned()
+            .unwrap_or(Dynamic::UNIT))
+    }),
     ("ubound", 1, 1, |a| {
         Ok(Dynamic::from_int(count(&a[0]) as i64 - 1))
     }),
@@ -101,16 +205,31 @@ const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
         None => format(&[a[0].clone(), Dynamic::from("yyyy-MM-dd")]),
     }),
     ("dateadd", 3, 3, dateadd),
-    ("datediff", 3, 3, datediff),
+    ("add_days", 2, 2, |a| {
+        dateadd(&[a[0].clone(), a[1].clone(), Dynamic::from("day")])
+    }),
+    ("days_between", 2, 2, |a| {
+        datediff(&[a[0].clone(), a[1].clone(), Dynamic::from("day")])
+    }),
+    ("hours_between", 2, 2, |a| {
+        datediff(&[a[0].clone(), a[1].clone(), Dynamic::from("hour")])
+    }),
+    ("datevalue", 1, 1, |a| {
+        let (d, with_time) = date_arg(&a[0], "DATEVALUE")?;
+        Ok(show_date(d, with_time))
+    }),
+    ("datediff", 2, 3, datediff),
     ("push", 2, 2, |a| {
         let mut items = value::items(&a[0]).unwrap_or_default();
         items.push(a[1].clone());
         Ok(Dynamic::from_array(items))
     }),
     ("pop", 1, 1, |a| {
-        let mut items = value::items(&a[0]).unwrap_or_default();
-        items.pop();
-        Ok(Dynamic::from_array(items))
+        // The last item, as General Bots' POP gives it (the list is not changed).
+        Ok(value::items(&a[0])
+            .ok()
+            .and_then(|mut items| items.pop())
+            .unwrap_or(Dynamic::UNIT))
     }),
     ("values", 1, 1, |a| {
         Ok(match a[0].read_lock::<Map>() {
@@ -156,19 +275,32 @@ const METHODS: &[(&str, &str)] = &[
     ("add", "push"),
     ("append", "push"),
     ("pop", "pop"),
+    ("to_number", "to_number"),
+    ("reverse", "reverse"),
 ];
 
-/// Methods that change the list they are called on (`list.push(x)` as a statement).
-const UPDATING_METHODS: &[&str] = &["push", "add", "append", "pop"];
+/// Methods that change the list they are called on, used as statements, and the
+/// built-in that gives the changed list: `list.push(x)` is `list = PUSH(list, x)`,
+/// `list.pop()` is `list = INIT(list)`.
+const UPDATING_METHODS: &[(&str, &str)] = &[
+    ("push", "push"),
+    ("add", "push"),
+    ("append", "push"),
+    ("pop", "init"),
+];
 
 /// The built-in a method name stands for.
 pub fn method(name: &str) -> Option<&'static str> {
     METHODS.iter().find(|(m, _)| *m == name).map(|(_, b)| *b)
 }
 
-/// True when the method, used as a statement, stores its result back into its object.
-pub fn method_updates(name: &str) -> bool {
-    UPDATING_METHODS.contains(&name)
+/// For a method that, used as a statement, changes its object: the built-in that gives
+/// the changed value.
+pub fn updating_method(name: &str) -> Option<&'static str> {
+    UPDATING_METHODS
+        .iter()
+        .find(|(m, _)| *m == name)
+        .map(|(_, b)| *b)
 }
 
 /// The number of arguments a built-in takes, or `None` when there is no such built-in.
@@ -474,6 +606,98 @@ fn contains(a: &[Dynamic]) -> Result<Dynamic, String> {
     Ok(Dynamic::from_bool(display(&a[0]).contains(&display(&a[1]))))
 }
 
+/// `SLICE(list, start[, end])`: items from `start` to before `end`, 0-based; a negative
+/// position counts from the end (`SLICE(l, -3)` is the last three).
+fn slice(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let items = value::items(&a[0])?;
+    let n = items.len() as i64;
+    let at = |v: &Dynamic| -> Result<usize, String> {
+        let i = int_arg(v, "SLICE")?;
+        Ok((if i < 0 { n + i } else { i }).clamp(0, n) as usize)
+    };
+    let from = at(&a[1])?;
+    let to = match a.get(2) {
+        Some(e) => at(e)?,
+        None => n as usize,
+    };
+    Ok(Dynamic::from_array(if from < to {
+        items[from..to].to_vec()
+    } else {
+        Vec::new()
+    }))
+}
+
+/// NVL/COALESCE/IFNULL: the value, or the default when it is NULL or empty text.
+fn coalesce(a: &[Dynamic]) -> Result<Dynamic, String> {
+    Ok(
+        if a[0].is_unit() || (a[0].is_string() && display(&a[0]).is_empty()) {
+            a[1].clone()
+        } else {
+            a[0].clone()
+        },
+    )
+}
+
+/// A number from text (`"42"`, `" 3.5 "`, `"3,5"`) or a number; whole with `int`
+/// (rounded half away from zero, as CINT does).
+fn to_number(v: &Dynamic, what: &str, int: bool) -> Result<Dynamic, String> {
+    let n = match value::as_num(v).filter(|_| !v.is_unit() && !v.is_string()) {
+        Some(n) => n,
+        None => {
+            let text = display(v);
+            value::parse_num(text.trim())
+                .or_else(|| value::parse_num(&text.trim().replace(',', ".")))
+                .ok_or_else(|| format!("{what}: '{text}' is not a number"))?
+        }
+    };
+    Ok(if int {
+        Dynamic::from_int(n.as_f64().round() as i64)
+    } else {
+        n.into_dynamic()
+    })
+}
+
+fn pow(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let x = num(&a[0], "POW")?.as_f64();
+    let y = num(&a[1], "POW")?.as_f64();
+    Ok(value::float_result(x.powf(y)))
+}
+
+/// AVG(list) or AVG(a, b, …): the mean of the numbers (NULL items left out; none → 0).
+fn avg(a: &[Dynamic]) -> Result<Dynamic, String> {
+    let items = if a.len() == 1 {
+        value::items(&a[0]).unwrap_or_else(|_| vec![a[0].clone()])
+    } else {
+        a.to_vec()
+    };
+    let nums: Vec<f64> = items
+        .iter()
+        .filter(|x| !x.is_unit())
+        .map(|x| num(x, "AVG").map(Num::as_f64))
+        .collect::<Result<_, _>>()?;
+    if nums.is_empty() {
+        return Ok(Dynamic::from_int(0));
+    }
+    Ok(value::float_result(
+        nums.iter().sum::<f64>() / nums.len() as f64,
+    ))
+}
+
+/// YEAR, MONTH, DAY, HOUR, MINUTE, SECOND of a date; WEEKDAY is 1 (Sunday) to 7.
+fn date_part(v: &Dynamic, what: &str) -> Result<Dynamic, String> {
+    use chrono::{Datelike, Timelike};
+    let (d, _) = date_arg(v, what)?;
+    Ok(Dynamic::from_int(match what {
+        "YEAR" => d.year() as i64,
+        "MONTH" => d.month() as i64,
+        "DAY" => d.day() as i64,
+        "HOUR" => d.hour() as i64,
+        "MINUTE" => d.minute() as i64,
+        "SECOND" => d.second() as i64,
+        _ => d.weekday().num_days_from_sunday() as i64 + 1,
+    }))
+}
+
 /// The number of items of a list or map; a string or other value counts as one, NULL as
 /// none.
 fn count(v: &Dynamic) -> usize {
@@ -588,14 +812,17 @@ fn show_date(d: chrono::NaiveDateTime, with_time: bool) -> Dynamic {
     })
 }
 
-/// `DATEADD(date, amount, unit)`, or in VB's order `DATEADD(unit, amount, date)`: the
-/// unit is recognised wherever it is. The result has a time of day when the date had one
+/// `DATEADD(date, amount, unit)`, in VB's order `DATEADD(unit, amount, date)`, or in
+/// older General Bots' `DATEADD(date, unit, amount)`: the unit is recognised wherever it
+/// is. The result has a time of day when the date had one
 /// or the unit is smaller than a day.
 fn dateadd(a: &[Dynamic]) -> Result<Dynamic, String> {
-    let (unit, amount, date) = match (date_unit(&a[0]), date_unit(&a[2])) {
-        (Some(u), _) => (u, &a[1], &a[2]),
-        (None, Some(u)) => (gb_unit(u, &a[2]), &a[1], &a[0]),
-        (None, None) => {
+    let (unit, amount, date) = match (date_unit(&a[0]), date_unit(&a[2]), date_unit(&a[1])) {
+        (Some(u), ..) => (u, &a[1], &a[2]),
+        (None, Some(u), _) => (gb_unit(u, &a[2]), &a[1], &a[0]),
+        // The older General Bots order: `DATEADD date, "days", 3`.
+        (None, None, Some(u)) => (gb_unit(u, &a[1]), &a[2], &a[0]),
+        (None, None, None) => {
             return Err(format!(
                 "DATEADD needs a unit such as \"day\", \"month\" or \"hour\", got '{}' and '{}'",
                 display(&a[0]),
@@ -647,6 +874,10 @@ fn dateadd(a: &[Dynamic]) -> Result<Dynamic, String> {
 /// weeks, hours, minutes and seconds count whole units elapsed (negative when `end` is
 /// earlier).
 fn datediff(a: &[Dynamic]) -> Result<Dynamic, String> {
+    if a.len() == 2 {
+        // Two dates: the days between them.
+        return datediff(&[a[0].clone(), a[1].clone(), Dynamic::from("day")]);
+    }
     let (unit, from, to) = match (date_unit(&a[0]), date_unit(&a[2])) {
         (Some(u), _) => (u, &a[1], &a[2]),
         (None, Some(u)) => (gb_unit(u, &a[2]), &a[0], &a[1]),

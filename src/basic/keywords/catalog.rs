@@ -48,6 +48,9 @@ pub struct Keyword {
     pub example: &'static str,
     /// Clause words that continue the statement on the next line (`WITH` after `LLM`).
     pub clauses: &'static [&'static str],
+    /// For a keyword that opens a block (`ON FORM SUBMIT "f"` … `END ON`): the words of
+    /// the line that closes it. The block's statements are parsed and checked.
+    pub block_end: &'static [&'static str],
 }
 
 const fn kw(
@@ -64,6 +67,7 @@ const fn kw(
         provided,
         example,
         clauses: &[],
+        block_end: &[],
     }
 }
 
@@ -81,6 +85,24 @@ const fn kwc(
         provided: false,
         example,
         clauses,
+        block_end: &[],
+    }
+}
+
+const fn kwb(
+    words: &'static str,
+    family: &'static str,
+    example: &'static str,
+    block_end: &'static [&'static str],
+) -> Keyword {
+    Keyword {
+        words,
+        form: Form::Statement,
+        family,
+        provided: false,
+        example,
+        clauses: &[],
+        block_end,
     }
 }
 
@@ -196,6 +218,40 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("WEATHER", Both, "conversation", false, "\"Lisbon\""),
     kw("FORECAST", Both, "conversation", false, "\"Lisbon\", 3"),
     kw("SET THEME", S, "conversation", false, "\"dark\""),
+    kw("SET ANSWER MODE", S, "conversation", false, "\"document\""),
+    kw("SET PAGE MODE", S, "conversation", false, "\"none\""),
+    kw("SET LANGUAGE", S, "conversation", false, "\"pt\""),
+    kw("SESSION ID", V, "conversation", false, ""),
+    kw("BOT ID", V, "conversation", false, ""),
+    kw("SEND MESSAGE", S, "conversation", false, "\"Hello\""),
+    kw("ANSWER", V, "ai", false, "\"Latest orders\""),
+    kw("IMAGE", V, "ai", false, "\"A red bicycle\""),
+    kw("GENERATE CODE", V, "misc", false, "6"),
+    kw(
+        "GENERATE SECURE LINK",
+        V,
+        "files",
+        false,
+        "\"/reports/a.pdf\" EXPIRES 7 DAYS",
+    ),
+    kw(
+        "LOG ACTIVITY",
+        S,
+        "crm",
+        false,
+        "id, \"Account\", \"Created\"",
+    ),
+    kw(
+        "RECORD METRIC",
+        S,
+        "misc",
+        false,
+        "\"visits\" WITH count = 1",
+    ),
+    kw("RESET REPORT", S, "misc", false, ""),
+    kw("NOTIFY AGENT", S, "crm", false, "agent WITH \"New case\""),
+    kw("ALLOW ROLE", S, "conversation", false, "\"admin\""),
+    kw("PUBLISH", S, "social", false, "post"),
     kw("INPUT", S, "conversation", false, "\"Name?\"; name"),
     // ----- data and tables -----
     kw(
@@ -242,7 +298,37 @@ pub const KEYWORDS: &[Keyword] = &[
     ),
     kw("SCAN BARCODE", Both, "data", false, "image"),
     kw("QUERY", Both, "data", false, "\"SELECT * FROM orders\""),
-    kw("SELECT", V, "data", false, "name FROM customers"),
+    kw(
+        "SET",
+        S,
+        "data",
+        false,
+        "\"orders\", \"id=1\", \"status=done\"",
+    ),
+    kwc(
+        "JOIN",
+        S,
+        "data",
+        "customers ON orders.customer = customers.id",
+        &["where", "join", "group", "order"],
+    ),
+    kw("SORT", V, "data", false, "rows BY \"total\" DESC"),
+    kw("DIR", Both, "files", false, "\"reports\""),
+    kw("JSON PARSE", V, "data", false, "text"),
+    kw("CACHE GET", V, "data", false, "\"key\""),
+    kw("CACHE SET", S, "data", false, "\"key\", value"),
+    kw("PRODUCT", V, "data", false, "product_id"),
+    kw("PRODUCTS", V, "data", false, ""),
+    kw("SEE", V, "ai", false, "image"),
+    kwc(
+        "SELECT",
+        V,
+        "data",
+        "name FROM customers",
+        &[
+            "from", "join", "where", "group", "order", "having", "inner", "left",
+        ],
+    ),
     kw("TABLE", S, "data", false, "orders"),
     // ----- HTTP and web -----
     kw(
@@ -393,7 +479,12 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("SEND FILE", S, "mail", false, "file"),
     kw("SEND TO", S, "mail", false, "\"whatsapp:+5511999\", \"Hi\""),
     kw("BROADCAST", S, "mail", false, "\"Hi\" TO contacts"),
-    kw("ON EMAIL", S, "mail", false, "\"support@example.com\""),
+    kwb(
+        "ON EMAIL",
+        "mail",
+        "\"support@example.com\"",
+        &["end", "on"],
+    ),
     kw(
         "ADD MEMBER",
         Both,
@@ -425,7 +516,12 @@ pub const KEYWORDS: &[Keyword] = &[
     ),
     // ----- scheduling, triggers, tasks -----
     kw("SET SCHEDULE", S, "scheduling", false, "\"0 9 * * *\""),
-    kw("ON FORM SUBMIT", S, "scheduling", false, "\"contact\""),
+    kwb(
+        "ON FORM SUBMIT",
+        "scheduling",
+        "\"contact\"",
+        &["end", "on"],
+    ),
     kw(
         "ON CHANGE",
         S,
@@ -458,6 +554,11 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("CLEAR KB", S, "ai", false, "\"docs\""),
     kw("THINK KB", Both, "ai", false, "question"),
     kw("KB STATISTICS", Both, "ai", false, ""),
+    kw("KB LIST COLLECTIONS", Both, "ai", false, ""),
+    kw("KB COLLECTION STATS", Both, "ai", false, "\"docs\""),
+    kw("KB DOCUMENTS COUNT", Both, "ai", false, "\"docs\""),
+    kw("KB DOCUMENTS ADDED SINCE", Both, "ai", false, "\"docs\", 7"),
+    kw("KB STORAGE SIZE", Both, "ai", false, ""),
     kwc(
         "USE WEBSITE",
         S,
@@ -470,6 +571,8 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("USE TOOL", S, "ai", false, "\"lookup.bas\""),
     kw("ADD TOOL", S, "ai", false, "\"lookup\""),
     kw("CLEAR TOOLS", S, "ai", false, ""),
+    kw("REMOVE TOOL", S, "ai", false, "\"lookup.bas\""),
+    kw("REFRESH", S, "ai", false, "\"llm\""),
     kw("LIST TOOLS", Both, "ai", false, ""),
     kw("USE MODEL", S, "ai", false, "\"auto\""),
     kw("SET MODEL ROUTING", S, "ai", false, "\"cost\""),
@@ -532,6 +635,26 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("TAG CONVERSATION", Both, "crm", false, "id WITH \"vip\""),
     kw("ADD NOTE", Both, "crm", false, "\"called back\" TO id"),
     kw("SCORE LEAD", Both, "crm", false, "lead"),
+    kw("AI SCORE LEAD", Both, "crm", false, "lead"),
+    kw(
+        "ANALYZE SENTIMENT",
+        Both,
+        "crm",
+        false,
+        "session_id, message",
+    ),
+    kw(
+        "NOTIFY ATTENDANT",
+        S,
+        "crm",
+        false,
+        "agent, \"New customer\"",
+    ),
+    kw("GET TIPS", Both, "crm", false, "session_id, message"),
+    kw("POLISH MESSAGE", Both, "crm", false, "message"),
+    kw("GET SMART REPLIES", Both, "crm", false, "session_id"),
+    kw("GET SUMMARY", Both, "crm", false, "session_id"),
+    kw("GET CUSTOMER HISTORY", Both, "crm", false, "customer_id"),
     kw("QUALIFY LEAD", Both, "crm", false, "lead"),
     // ----- errors and calls -----
     kw("ON ERROR RESUME NEXT", S, "errors", false, ""),
@@ -613,18 +736,40 @@ impl Parser {
         for _ in 0..n {
             self.advance();
         }
-        self.keyword_args(k);
+        self.keyword_args(k.clauses);
+        if !k.block_end.is_empty() && self.block_end_ahead(k.block_end) {
+            // The block's statements are checked like any others; the whole block fails
+            // when run, as its keyword does.
+            let _ = self.block(&[k.block_end])?;
+            for _ in k.block_end {
+                self.advance();
+            }
+        }
         Ok(Some(StmtKind::Unavailable(k.words.to_string())))
+    }
+
+    /// True when a later line starts with these words.
+    fn block_end_ahead(&self, words: &[&str]) -> bool {
+        self.toks[self.pos..].windows(words.len() + 1).any(|w| {
+            matches!(w[0].tok, Tok::Newline) && w[1..].iter().zip(words).all(|(t, x)| t.is_word(x))
+        })
+    }
+
+    /// The arguments of a keyword form this server does not run (`TALK TO a, m`,
+    /// `HEAR f AS FILE`), after its words: parsed and dropped; the statement fails when run.
+    pub(crate) fn unavailable_args(&mut self, name: &str) -> StmtKind {
+        self.keyword_args(&[]);
+        StmtKind::Unavailable(name.to_string())
     }
 
     /// The arguments of an unavailable keyword: expressions separated by commas and glue
     /// words, up to the end of the statement (or `THEN`/`ELSE` of a one-line IF, or the
     /// bracket that closes the call it is in). Text that is no expression is skipped to
     /// the end of the line: the keyword fails when run, whatever its arguments.
-    fn keyword_args(&mut self, k: &Keyword) {
+    fn keyword_args(&mut self, clauses: &'static [&'static str]) {
         loop {
             if self.at_eol() {
-                if self.continue_clause(&clause_words(k.clauses)) {
+                if self.continue_clause(&clause_words(clauses)) {
                     continue;
                 }
                 return;
@@ -663,23 +808,39 @@ pub(crate) fn expr(p: &mut Parser, span: Span) -> PResult<Option<Expr>> {
     let Some((k, n)) = lookup(p).filter(|(k, _)| !k.provided && k.form != Form::Statement) else {
         return Ok(None);
     };
-    if n == 1 && p.names.contains(&k.words.to_ascii_lowercase()) {
-        // The script uses this word as a variable.
+    if n == 1 && super::builtins::arity(&k.words.to_ascii_lowercase()).is_some() {
+        // A built-in of this server by the same name (`JOIN(list, ",")`) is the built-in.
         return Ok(None);
     }
     let after = p.peek_n(n).clone();
-    let takes_no_args = k.example.is_empty();
     let with_args = match &after.tok {
-        Tok::Str(_) | Tok::Int(_) | Tok::Float(_) | Tok::Sym("(" | "[" | "{") => true,
+        // Not `[`: `list[0]` indexes a variable named like a keyword.
+        Tok::Str(_) | Tok::Int(_) | Tok::Float(_) | Tok::Sym("(") => true,
         // An identifier starts an argument unless it is a word of the statement around
         // (`IN list DO`, `IF find THEN`, `FOR i = 1 TO count STEP 2`).
         Tok::Ident(w) => !matches!(
             w.to_ascii_lowercase().as_str(),
-            "then" | "else" | "do" | "to" | "step" | "and" | "or" | "mod" | "not" | "as" | "is"
+            "then"
+                | "else"
+                | "do"
+                | "to"
+                | "step"
+                | "and"
+                | "or"
+                | "mod"
+                | "not"
+                | "as"
+                | "is"
+                | "in"
+                | "contains"
+                | "starts"
+                | "ends"
+                | "like"
         ),
         _ => false,
     };
-    if !(with_args || takes_no_args && n > 1) {
+    // A phrase of several words is the keyword even without arguments (`KB STATISTICS`).
+    if !(with_args || n > 1) {
         return Ok(None);
     }
     // A one-word keyword followed by an identifier is a value only when the identifier
@@ -691,7 +852,7 @@ pub(crate) fn expr(p: &mut Parser, span: Span) -> PResult<Option<Expr>> {
         p.advance();
         p.args(")")?;
     } else {
-        p.keyword_args(k);
+        p.keyword_args(k.clauses);
     }
     Ok(Some(Expr::new(
         ExprKind::Unavailable(k.words.to_string()),
@@ -699,12 +860,14 @@ pub(crate) fn expr(p: &mut Parser, span: Span) -> PResult<Option<Expr>> {
     )))
 }
 
-/// True when `name` (a function called with parentheses, lower-case) is a catalog
-/// keyword that this server does not provide.
-pub fn is_unavailable_function(name: &str) -> bool {
+/// True when `name` (called with parentheses, lower-case) is a catalog keyword that this
+/// server does not provide: as a value (`FIND("t", "f")`), or as a statement too when the
+/// call is one (`USE_WEBSITE("https://…")`).
+pub fn is_unavailable_function(name: &str, as_statement: bool) -> bool {
     index().get(name).is_some_and(|list| {
-        list.iter()
-            .any(|(k, w)| w.len() == 1 && !k.provided && k.form != Form::Statement)
+        list.iter().any(|(k, w)| {
+            w.len() == 1 && !k.provided && (as_statement || k.form != Form::Statement)
+        })
     })
 }
 

@@ -17,8 +17,14 @@ impl Parser {
     pub(crate) fn conversation_statement(&mut self, w: &str) -> PResult<Option<StmtKind>> {
         self.advance();
         let kind = match w {
+            "talk" if self.at_word("to") && self.talk_to_follows() => {
+                // TALK TO address, message: another channel (the catalog's TALK TO).
+                self.advance();
+                return Ok(Some(self.unavailable_args("TALK TO")));
+            }
             "talk" => StmtKind::Talk(self.expr()?),
-            "print" => StmtKind::Print(self.expr()?),
+            // DEBUG (older scripts) is PRINT.
+            "print" | "debug" => StmtKind::Print(self.expr()?),
             "wait" | "delay" => {
                 if self.at_eol() {
                     return Err(
@@ -29,6 +35,7 @@ impl Parser {
             }
             "hear" => {
                 let target = self.target()?;
+                self.names.insert(target.var.clone());
                 self.hear_rest(target)?
             }
             // PARAM name AS type [LIKE "ex"] [DESCRIPTION "d"] [OPTIONAL] — the rest of the
@@ -42,8 +49,13 @@ impl Parser {
                 StmtKind::Declaration
             }
             _ => {
-                // DESCRIPTION "text"
-                self.expr()?;
+                // DESCRIPTION "text", or the text unquoted to the end of the line.
+                if matches!(self.peek().tok, Tok::Str(_)) {
+                    self.expr()?;
+                }
+                while !self.at_eol() {
+                    self.advance();
+                }
                 StmtKind::Declaration
             }
         };
@@ -89,8 +101,13 @@ impl Parser {
     /// What follows `HEAR target` (or `target = HEAR`): `AS type`, or `AS "a", "b", …`
     /// (a menu: the answer must be one of the options).
     pub(crate) fn hear_rest(&mut self, target: Target) -> PResult<StmtKind> {
-        if self.at_word("as") && matches!(self.peek_n(1).tok, Tok::Str(_)) {
+        let menu = self.at_words(&["as", "menu"]) && matches!(self.peek_n(2).tok, Tok::Str(_));
+        if menu || self.at_word("as") && matches!(self.peek_n(1).tok, Tok::Str(_)) {
+            // `AS "a", "b"`, also written `AS MENU "a", "b"`.
             self.advance();
+            if menu {
+                self.advance();
+            }
             let mut options = vec![self.concat()?];
             while self.eat_sym(",") {
                 options.push(self.concat()?);
@@ -99,6 +116,8 @@ impl Parser {
                 target,
                 kind: HearKind::String,
                 options,
+                prompt: None,
+                default: None,
             });
         }
         let kind = if self.eat_word("as") {
@@ -107,12 +126,20 @@ impl Parser {
                 Tok::Ident(s) => s.clone(),
                 _ => return Err(self.unexpected("expected a type after AS")),
             };
-            let kind = hear_kind(&written.to_ascii_lowercase()).ok_or_else(|| {
+            let lower = written.to_ascii_lowercase();
+            if ATTACHMENT_TYPES.contains(&lower.as_str()) {
+                // An attachment (a file, a picture, a scanned code): channels this server
+                // does not have.
+                self.advance();
+                return Ok(self.unavailable_args(&format!("HEAR … AS {}", written.to_uppercase())));
+            }
+            let kind = hear_kind(&lower).ok_or_else(|| {
                 crate::basic::diagnostics::Diagnostic::error(
                     t.span,
                     format!(
                         "unknown HEAR type '{written}'; expected STRING, INTEGER, NUMBER, \
-                         BOOLEAN, DATE or EMAIL"
+                         BOOLEAN, DATE, EMAIL, HOUR, MOBILE, ZIPCODE, URL, UUID, COLOR, \
+                         CREDITCARD, CPF, CNPJ or a list of options"
                     ),
                 )
             })?;
@@ -121,25 +148,133 @@ impl Parser {
         } else {
             HearKind::String
         };
+        // `WITH "question"` and `DEFAULT value`, in either order.
+        let (mut prompt, mut default) = (None, None);
+        loop {
+            if self.eat_word("with") {
+                prompt = Some(self.concat()?);
+            } else if self.eat_word("default") {
+                default = Some(self.concat()?);
+            } else {
+                break;
+            }
+        }
         Ok(StmtKind::Hear {
             target,
             kind,
             options: Vec::new(),
+            prompt,
+            default,
         })
+    }
+
+    /// After `TALK`, at `TO`: true when an address follows (`TALK TO row.mobile, "Hi"`),
+    /// false when `to` is a variable being said (`TALK to`, `TALK to & "!"`).
+    fn talk_to_follows(&self) -> bool {
+        match &self.peek_n(1).tok {
+            Tok::Str(_) | Tok::Int(_) => true,
+            Tok::Ident(w) => !matches!(
+                w.to_ascii_lowercase().as_str(),
+                "and" | "or" | "mod" | "then" | "else" | "is"
+            ),
+            _ => false,
+        }
     }
 }
 
-/// The input type a `HEAR … AS` word names.
+/// `HEAR … AS` types that are attachments or logins, which need channels this server
+/// does not have.
+const ATTACHMENT_TYPES: &[&str] = &[
+    "file", "image", "photo", "picture", "audio", "voice", "sound", "video", "document", "doc",
+    "pdf", "qrcode", "qr", "login", "auth",
+];
+
+/// The input type a `HEAR … AS` word names (General Bots' spellings).
 fn hear_kind(name: &str) -> Option<HearKind> {
     Some(match name {
-        "string" | "text" | "name" => HearKind::String,
+        "string" | "text" | "name" | "password" | "pass" | "secret" | "language" | "lang" => {
+            HearKind::String
+        }
         "integer" | "int" | "long" => HearKind::Integer,
-        "number" | "money" | "float" | "double" | "decimal" => HearKind::Number,
+        "number" | "money" | "currency" | "amount" | "float" | "double" | "decimal" => {
+            HearKind::Number
+        }
         "boolean" | "bool" => HearKind::Boolean,
         "date" => HearKind::Date,
         "email" => HearKind::Email,
+        "hour" | "time" => HearKind::Hour,
+        "mobile" | "phone" | "telephone" => HearKind::Mobile,
+        "zipcode" | "zip" | "cep" | "postalcode" => HearKind::Zipcode,
+        "url" | "link" => HearKind::Url,
+        "uuid" | "guid" => HearKind::Uuid,
+        "color" | "colour" => HearKind::Color,
+        "creditcard" | "card" => HearKind::CreditCard,
+        "cpf" => HearKind::Cpf,
+        "cnpj" => HearKind::Cnpj,
         _ => return None,
     })
+}
+
+/// True when the digits pass the check-digit rule of a CPF (11 digits) or CNPJ (14).
+fn brazil_id_ok(digits: &[u32]) -> bool {
+    let check = |body: &[u32], weights: &[u32]| -> u32 {
+        let sum: u32 = body.iter().zip(weights).map(|(d, w)| d * w).sum();
+        match sum % 11 {
+            0 | 1 => 0,
+            r => 11 - r,
+        }
+    };
+    match digits.len() {
+        11 if digits.iter().any(|d| *d != digits[0]) => {
+            let w1: Vec<u32> = (2..=10).rev().collect();
+            let w2: Vec<u32> = (2..=11).rev().collect();
+            check(&digits[..9], &w1) == digits[9] && check(&digits[..10], &w2) == digits[10]
+        }
+        14 => {
+            const W1: [u32; 12] = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2];
+            const W2: [u32; 13] = [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2];
+            check(&digits[..12], &W1) == digits[12] && check(&digits[..13], &W2) == digits[13]
+        }
+        _ => false,
+    }
+}
+
+/// The Luhn check of a card number.
+fn luhn_ok(digits: &[u32]) -> bool {
+    if !(12..=19).contains(&digits.len()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                *d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// The digits of an answer that may contain separators (`123.456.789-09`, `+55 11 9…`).
+fn digits_of(t: &str, allowed: &str) -> Option<Vec<u32>> {
+    let mut out = Vec::new();
+    for c in t.chars() {
+        if let Some(d) = c.to_digit(10) {
+            out.push(d);
+        } else if !allowed.contains(c) {
+            return None;
+        }
+    }
+    Some(out)
 }
 
 impl Codegen<'_> {
@@ -164,9 +299,20 @@ impl Codegen<'_> {
                 target,
                 kind,
                 options,
+                prompt,
+                default,
             } => {
                 let t = self.temp("heard");
-                if options.is_empty() {
+                if let Some(p) = prompt {
+                    self.w("k_talk(");
+                    self.expr(p);
+                    self.w(");\n");
+                }
+                if let Some(d) = default {
+                    self.w(&format!("let {t} = k_hear({}, ", quote(kind.name())));
+                    self.expr(d);
+                    self.w(");\n");
+                } else if options.is_empty() {
                     self.w(&format!("let {t} = k_hear({});\n", quote(kind.name())));
                 } else {
                     self.w(&format!("let {t} = k_hear_menu(["));
@@ -213,6 +359,65 @@ pub fn validate(kind: &str, text: &str) -> Result<Dynamic, &'static str> {
                 Err("Please enter a valid email address.")
             }
         }
+        "hour" => {
+            let ok = chrono::NaiveTime::parse_from_str(t, "%H:%M")
+                .or_else(|_| chrono::NaiveTime::parse_from_str(t, "%H:%M:%S"))
+                .or_else(|_| {
+                    chrono::NaiveTime::parse_from_str(&t.to_ascii_uppercase(), "%I:%M %p")
+                });
+            ok.map(|h| Dynamic::from(h.format("%H:%M").to_string()))
+                .map_err(|_| "Please enter a time (HH:MM).")
+        }
+        "mobile" => match digits_of(t, "+-() .") {
+            Some(d) if (8..=15).contains(&d.len()) && !t[1..].contains('+') => {
+                let plus = if t.starts_with('+') { "+" } else { "" };
+                let digits: String = d.iter().map(|x| char::from(b'0' + *x as u8)).collect();
+                Ok(Dynamic::from(format!("{plus}{digits}")))
+            }
+            _ => Err("Please enter a phone number."),
+        },
+        "zipcode" => match digits_of(t, "- ") {
+            Some(d) if (4..=10).contains(&d.len()) => Ok(Dynamic::from(t.to_string())),
+            _ => Err("Please enter a postal code."),
+        },
+        "url" => {
+            let lower = t.to_ascii_lowercase();
+            let ok = (lower.starts_with("http://") || lower.starts_with("https://"))
+                && t.len() > 8
+                && !t.contains(char::is_whitespace);
+            if ok {
+                Ok(Dynamic::from(t.to_string()))
+            } else {
+                Err("Please enter a web address (https://…).")
+            }
+        }
+        "uuid" => uuid::Uuid::parse_str(t)
+            .map(|u| Dynamic::from(u.to_string()))
+            .map_err(|_| "Please enter an identifier (UUID)."),
+        "color" => {
+            let hex = t.strip_prefix('#').unwrap_or("");
+            let ok = (hex.len() == 3 || hex.len() == 6)
+                && hex.chars().all(|c| c.is_ascii_hexdigit())
+                || (t.len() >= 3 && t.chars().all(|c| c.is_ascii_alphabetic()));
+            if ok {
+                Ok(Dynamic::from(t.to_ascii_lowercase()))
+            } else {
+                Err("Please enter a colour (#rrggbb or a name).")
+            }
+        }
+        "creditcard" => match digits_of(t, " -") {
+            Some(d) if luhn_ok(&d) => Ok(Dynamic::from(
+                d.iter().map(|x| x.to_string()).collect::<String>(),
+            )),
+            _ => Err("Please enter a valid card number."),
+        },
+        "cpf" | "cnpj" => match digits_of(t, ".-/ ") {
+            Some(d) if d.len() == if kind == "cpf" { 11 } else { 14 } && brazil_id_ok(&d) => Ok(
+                Dynamic::from(d.iter().map(|x| x.to_string()).collect::<String>()),
+            ),
+            _ if kind == "cpf" => Err("Please enter a valid CPF."),
+            _ => Err("Please enter a valid CNPJ."),
+        },
         _ => Ok(Dynamic::from(text.to_string())),
     }
 }
@@ -293,6 +498,24 @@ pub fn register(engine: &mut Engine) {
         Ok(Dynamic::UNIT)
     });
     engine.register_fn("k_hear", hear);
+    engine.register_fn(
+        "k_hear",
+        |kind: ImmutableString, default: Dynamic| -> RhaiResult {
+            // `HEAR x AS type DEFAULT d`: an empty answer is `d`.
+            loop {
+                let text = call_host(|h| h.hear()).map_err(host_err);
+                crate::basic::engine::run_clock_waited();
+                let text = text?;
+                if text.trim().is_empty() {
+                    return Ok(default);
+                }
+                match validate(kind.as_str(), &text) {
+                    Ok(v) => return Ok(v),
+                    Err(prompt) => call_host(|h| h.talk(prompt)).map_err(host_err)?,
+                }
+            }
+        },
+    );
     engine.register_fn("k_hear_menu", hear_menu);
 }
 

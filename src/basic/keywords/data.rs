@@ -11,6 +11,12 @@ use crate::basic::tokenizer::Tok;
 
 /// Column types General Bots table definitions use.
 const TYPES: &[&str] = &[
+    "varchar",
+    "char",
+    "smallint",
+    "real",
+    "numeric",
+    "jsonb",
     "string",
     "text",
     "number",
@@ -70,7 +76,8 @@ impl Parser {
                 break;
             }
             match self.column() {
-                Ok(c) => {
+                Ok(None) => {}
+                Ok(Some(c)) => {
                     if columns.iter().any(|o| o.name == c.name) {
                         self.errors.push(Diagnostic::error(
                             c.span,
@@ -109,8 +116,29 @@ impl Parser {
         Ok(name)
     }
 
-    fn column(&mut self) -> PResult<Column> {
+    fn column(&mut self) -> PResult<Option<Column>> {
         let span = self.span();
+        // A table-level constraint line (`(a, b)`, `PRIMARY KEY (a, b)`, `UNIQUE (a)`):
+        // kept for nothing here.
+        let constraint = self.at_sym("(")
+            || [
+                "primary",
+                "unique",
+                "foreign",
+                "constraint",
+                "check",
+                "index",
+            ]
+            .iter()
+            .any(|w| self.at_word(w) && !matches!(self.peek_n(1).tok, Tok::Ident(_)))
+            || self.at_words(&["primary", "key"])
+            || self.at_words(&["foreign", "key"]);
+        if constraint {
+            while !self.at_eol() {
+                self.advance();
+            }
+            return Ok(None);
+        }
         if self.at_word("field") && matches!(self.peek_n(1).tok, Tok::Ident(_)) {
             self.advance();
         }
@@ -163,6 +191,11 @@ impl Parser {
                 column.key = true;
             } else if self.eat_word("references") {
                 column.references = Some(self.table_word("a table after REFERENCES")?);
+                // `REFERENCES items(id)`: the column referred to.
+                if self.eat_sym("(") {
+                    self.table_word("a column in REFERENCES")?;
+                    self.expect_sym(")", "after the column of REFERENCES")?;
+                }
             } else if self.eat_word("default") {
                 column.default = Some(self.expr()?);
             } else if self.eat_words(&["not", "null"])
@@ -171,6 +204,11 @@ impl Parser {
                 || self.eat_word("index")
                 || self.eat_word("null")
             {
+            } else if self.eat_word("generated") {
+                // `GENERATED ALWAYS AS (…)`: a computed column, its formula kept for nothing.
+                while !self.at_eol() {
+                    self.advance();
+                }
             } else if self.at_words(&["read", "by"]) || self.at_words(&["write", "by"]) {
                 self.advance();
                 self.advance();
@@ -179,7 +217,7 @@ impl Parser {
                 return Err(self.unexpected("expected KEY, REFERENCES, DEFAULT or end of line"));
             }
         }
-        Ok(column)
+        Ok(Some(column))
     }
 }
 

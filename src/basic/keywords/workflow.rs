@@ -134,12 +134,23 @@ impl Parser {
                 self.eat_sym(":");
                 // ON TIMEOUT: APPROVE / REJECT decides the request when its time
                 // runs out (after any escalation), instead of reporting "timeout".
-                if self.eat_word("approve") {
-                    on_timeout = Some(true);
-                    continue;
-                }
-                if self.eat_word("reject") {
-                    on_timeout = Some(false);
+                if self.at_word("approve") || self.at_word("reject") {
+                    let approve = self.at_word("approve");
+                    self.advance();
+                    // Words after the decision (`APPROVE WITH WARNING`,
+                    // `REJECT ORDER`) describe it: they become its comment.
+                    let mut note = Vec::new();
+                    while let Tok::Ident(w) = &self.peek().tok {
+                        if APPROVAL_CLAUSES
+                            .iter()
+                            .any(|c| c[0].eq_ignore_ascii_case(w))
+                        {
+                            break;
+                        }
+                        note.push(w.to_lowercase());
+                        self.advance();
+                    }
+                    on_timeout = Some((approve, note.join(" ")));
                     continue;
                 }
                 if !self.at_word("escalate") {
@@ -466,9 +477,15 @@ impl Codegen<'_> {
                 self.w(");\n");
                 if let Some(approve) = on_timeout {
                     // The request timed out: decided as the script said, by "timeout".
+                    let (approve, note) = approve;
                     let status = if *approve { "approved" } else { "rejected" };
+                    let comment = if note.is_empty() {
+                        "()".to_string()
+                    } else {
+                        quote(note)
+                    };
                     self.w(&format!(
-                        "if op_eq(op_index({t}, \"status\"), \"timeout\") {{ {t} = op_set_path({t}, [\"status\"], \"{status}\"); {t} = op_set_path({t}, [\"by\"], \"timeout\"); }}\n"
+                        "if op_eq(op_index({t}, \"status\"), \"timeout\") {{ {t} = op_set_path({t}, [\"status\"], \"{status}\"); {t} = op_set_path({t}, [\"by\"], \"timeout\"); {t} = op_set_path({t}, [\"comment\"], {comment}); }}\n"
                     ));
                 }
                 self.var("approval");
