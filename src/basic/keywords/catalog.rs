@@ -659,6 +659,7 @@ pub const KEYWORDS: &[Keyword] = &[
     // ----- errors and calls -----
     kw("ON ERROR RESUME NEXT", S, "errors", false, ""),
     kw("ON ERROR GOTO", S, "errors", false, "0"),
+    kw("ON ERROR", S, "errors", false, ""),
     kw("CLEAR ERROR", S, "errors", false, ""),
     kw("ERROR MESSAGE", V, "errors", false, ""),
     kw("THROW", S, "errors", false, "\"bad input\""),

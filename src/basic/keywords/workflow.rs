@@ -93,13 +93,25 @@ impl Parser {
         let retry = if self.at_word("retry") || self.continue_clause(&[&["retry"]]) {
             let rspan = self.span();
             self.advance();
-            let tries = if self.at_eol() || self.at_word("backoff") {
+            // Spellings: `RETRY`, `RETRY 3`, `RETRY 3 TIMES`, `RETRY 3 BACKOFF 2`,
+            // `RETRY 3 TIMES WITH BACKOFF 2 SECONDS`, `RETRY 3 DELAY 2`.
+            let at_backoff = |p: &Self| {
+                p.at_word("backoff") || p.at_word("delay") || p.at_words(&["with", "backoff"])
+            };
+            let tries = if self.at_eol() || at_backoff(self) {
                 Expr::new(ExprKind::Int(3), rspan)
             } else {
                 self.concat()?
             };
-            let backoff = if self.eat_word("backoff") {
-                Some(self.concat()?)
+            self.eat_word("times");
+            let backoff = if at_backoff(self) {
+                self.eat_word("with");
+                self.advance();
+                let secs = self.concat()?;
+                if !self.eat_word("seconds") && !self.eat_word("secs") {
+                    self.eat_word("s");
+                }
+                Some(secs)
             } else {
                 None
             };
