@@ -252,7 +252,7 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("NOTIFY AGENT", S, "crm", false, "agent WITH \"New case\""),
     kw("ALLOW ROLE", S, "conversation", false, "\"admin\""),
     kw("PUBLISH", S, "social", false, "post"),
-    kw("INPUT", S, "conversation", false, "\"Name?\"; name"),
+    kw("INPUT", S, "conversation", false, "\"Name?\", name"),
     // ----- data and tables -----
     kw(
         "SAVE FROM UNSTRUCTURED",
@@ -620,7 +620,7 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("SET BOT REFLECTION", S, "workflow", false, "TRUE"),
     kw("REFLECT ON", Both, "workflow", false, "\"quality\""),
     kw("GET QUEUE", Both, "crm", false, ""),
-    kw("NEXT IN QUEUE", Both, "crm", false, ""),
+    kw("NEXT IN QUEUE", V, "crm", false, ""),
     kw("ASSIGN CONVERSATION", Both, "crm", false, "id TO \"agent\""),
     kw("RESOLVE CONVERSATION", Both, "crm", false, "id"),
     kw("SET PRIORITY", S, "crm", false, "id TO 1"),

@@ -311,7 +311,11 @@ impl Parser {
 
     /// `BOT bot task` (also with a comma between) as an expression.
     pub(crate) fn delegate_expr(&mut self, w: &str, span: Span) -> PResult<Option<Expr>> {
+        // `BOT ID` alone (or called) is the catalog's value, not a delegation to `id`.
+        let bot_id = self.at_words(&["bot", "id"])
+            && matches!(self.peek_n(2).tok, Tok::Newline | Tok::Eof | Tok::Sym("("));
         if w != "bot"
+            || bot_id
             || self.at_words(&["bot", "share"])
             || self.at_words(&["bot", "sync"])
             || !{
