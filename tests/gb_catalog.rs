@@ -109,7 +109,7 @@ fn unprovided_programs(k: &Keyword) -> Vec<String> {
         if k.form != Form::Statement {
             // `x = SESSION_ID` or `x = PRODUCTS` with nothing after it reads a variable
             // (as in General Bots); only a phrase of words or a call is the keyword.
-            if !(k.example.is_empty() && !sp.contains(' ')) {
+            if !k.example.is_empty() || sp.contains(' ') {
                 out.push(format!("x = {sp} {}\nTALK x\n", k.example));
             }
             if plain && !k.example.starts_with('(') {
