@@ -294,3 +294,22 @@ proptest! {
         assert_unavailable(k, &source, &seen, true);
     }
 }
+
+/// docs/language.md lists every keyword of the catalog, marked as the catalog marks it.
+#[test]
+fn the_language_doc_lists_every_catalog_keyword() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md")).unwrap();
+    for k in KEYWORDS {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} |", k.words)))
+            .unwrap_or_else(|| panic!("docs/language.md has no row for {}", k.words));
+        let provided = row.contains("| **yes** |");
+        assert_eq!(
+            provided, k.provided,
+            "docs/language.md marks {} wrongly: {row}",
+            k.words
+        );
+    }
+}
