@@ -308,6 +308,13 @@ pub enum StmtKind {
     SyncMemory {
         from: Option<Expr>,
     },
+    /// `TRY … [CATCH [name] …] END TRY`: a runtime error in the body runs the handler
+    /// (with the error's text in `name`, default `err`) instead of failing the run.
+    Try {
+        body: Vec<Stmt>,
+        var: String,
+        handler: Vec<Stmt>,
+    },
     /// `TABLE name … END TABLE`: a table definition of the bot's package.
     Table(TableDef),
     Unavailable(String),

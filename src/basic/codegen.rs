@@ -474,6 +474,18 @@ impl Codegen<'_> {
                 }
             }
             StmtKind::Declaration => {}
+            StmtKind::Try { body, var, handler } => {
+                // A suspend ends the run with an error no `catch` can take, so a wait inside
+                // TRY still suspends; only failures reach the handler.
+                let e = self.temp("e");
+                self.w("try {\n");
+                self.block(body);
+                self.w(&format!("}} catch ({e}) {{\n"));
+                self.var(var);
+                self.w(&format!(" = op_concat_all([{e}]);\n"));
+                self.block(handler);
+                self.w("}\n");
+            }
             _ => self.keyword_stmt(s),
         }
     }

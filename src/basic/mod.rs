@@ -164,6 +164,10 @@ fn collect_delegations(body: &[Stmt], out: &mut Vec<(String, Span)>) {
                     collect_delegations(&b.body, out);
                 }
             }
+            StmtKind::Try { body, handler, .. } => {
+                collect_delegations(body, out);
+                collect_delegations(handler, out);
+            }
             _ => {}
         }
     }

@@ -134,6 +134,7 @@ fn stray_closer(p: &Parser, w: &str) -> String {
                 "workflow" => "ORCHESTRATE WORKFLOW",
                 "parallel" => "PARALLEL",
                 "switch" => "SWITCH",
+                "try" => "TRY",
                 "for" => "FOR",
                 _ => return "'END' without a matching opening statement".to_string(),
             };
@@ -470,6 +471,7 @@ impl Parser {
             "switch" => self.select_stmt(true)?,
             "sub" | "function" => self.procedure()?,
             "with" => self.with_stmt()?,
+            "try" if self.at_eol_after(1) => self.try_stmt()?,
             "break" if self.peek_n(1).is_word("for") || self.at_eol_after(1) => {
                 // Rhai's `break`: leaves the innermost loop, as bare EXIT does.
                 self.advance();
@@ -480,11 +482,12 @@ impl Parser {
                     None => return Err(Diagnostic::error(span, "BREAK outside a loop")),
                 }
             }
-            "push"
+            "push" | "append"
                 if matches!(self.peek_n(1).tok, Tok::Ident(_))
                     && (self.peek_n(2).is_sym(",") || self.peek_n(2).is_sym(".")) =>
             {
-                // `PUSH list, value`: appends to the list (`list = PUSH(list, value)`).
+                // `PUSH list, value` / `APPEND list, value`: appends to the list
+                // (`list = PUSH(list, value)`). `APPEND "file", text` is the file keyword.
                 self.advance();
                 let target = self.target()?;
                 self.expect_sym(",", "between the list and the value of PUSH")?;
@@ -997,6 +1000,26 @@ impl Parser {
             body,
             is_function,
         })
+    }
+
+    /// `TRY` / … / `CATCH [name]` / … / `END TRY`.
+    fn try_stmt(&mut self) -> PResult<StmtKind> {
+        let opener = self.span();
+        self.advance();
+        const ENDS: &[Terminator] = &[&["catch"], &["end", "try"]];
+        let (body, which) = self.block_until(ENDS, opener, "TRY")?;
+        let mut var = "err".to_string();
+        let mut handler = Vec::new();
+        if which == 0 {
+            self.advance();
+            if let Tok::Ident(_) = self.peek().tok {
+                var = self.ident("a name after CATCH")?.0;
+            }
+            self.names.insert(var.clone());
+            handler = self.block_until(&[&["end", "try"]], opener, "TRY")?.0;
+        }
+        self.eat_words(&["end", "try"]);
+        Ok(StmtKind::Try { body, var, handler })
     }
 
     fn with_stmt(&mut self) -> PResult<StmtKind> {

@@ -372,6 +372,10 @@ pub fn check_step_labels(body: &[Stmt], errors: &mut Vec<Diagnostic>) {
                 | StmtKind::For { body, .. }
                 | StmtKind::While { body, .. }
                 | StmtKind::DoLoop { body, .. } => walk(body, seen, errors),
+                StmtKind::Try { body, handler, .. } => {
+                    walk(body, seen, errors);
+                    walk(handler, seen, errors);
+                }
                 StmtKind::Select {
                     cases, otherwise, ..
                 } => {
