@@ -8,5 +8,6 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod http;
 pub mod server;
 pub mod workflow;
