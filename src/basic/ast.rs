@@ -76,6 +76,12 @@ pub enum ExprKind {
         bot: Box<Expr>,
         task: Box<Expr>,
     },
+    /// `GET url`, `POST url, body`, … — an HTTP request.
+    Http {
+        method: &'static str,
+        url: Box<Expr>,
+        body: Option<Box<Expr>>,
+    },
     /// A keyword of the wider General Bots dialect that this server does not provide.
     Unavailable(String),
 }
@@ -315,6 +321,12 @@ pub enum StmtKind {
         var: String,
         handler: Vec<Stmt>,
     },
+    /// `SET HEADER name, value`: a header of the HTTP requests that follow.
+    SetHeader {
+        name: Expr,
+        value: Expr,
+    },
+    ClearHeaders,
     /// `TABLE name … END TABLE`: a table definition of the bot's package.
     Table(TableDef),
     Unavailable(String),

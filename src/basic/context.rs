@@ -51,6 +51,16 @@ pub struct EventWait {
     pub escalate: Option<String>,
 }
 
+/// An HTTP request of a script (`x = GET url`, `POST url, body`, …), with the headers
+/// set by `SET HEADER` so far in this run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpCall {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Json>,
+}
+
 /// A `STEP` as the script enters it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepSpec {
@@ -112,6 +122,13 @@ pub trait Host {
         _vars: Json,
     ) -> HostResult<Json> {
         needs_server("PARALLEL")
+    }
+    /// An HTTP request; the answer's body (JSON as values, anything else as text).
+    fn http(&mut self, call: &HttpCall) -> HostResult<Json> {
+        Err(HostError::Fail(format!(
+            "{} is not available on this server",
+            call.method
+        )))
     }
     fn publish(&mut self, _name: &str, _payload: Json) -> HostResult<()> {
         needs_server("PUBLISH EVENT")
@@ -197,6 +214,13 @@ impl<R: BufRead, W: Write> TerminalHost<R, W> {
 }
 
 impl<R: BufRead, W: Write> Host for TerminalHost<R, W> {
+    fn http(&mut self, call: &HttpCall) -> HostResult<Json> {
+        // `botserver run` makes the request for real, under the server's allow-list.
+        let policy = crate::http::policy_from_env().map_err(HostError::Fail)?;
+        let key = uuid::Uuid::new_v4().to_string();
+        crate::http::call(&policy, call, &key).map_err(HostError::Fail)
+    }
+
     fn talk(&mut self, text: &str) -> HostResult<()> {
         writeln!(self.output, "{text}")
             .and_then(|_| self.output.flush())

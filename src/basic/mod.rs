@@ -258,6 +258,7 @@ pub fn run_entry(
     let mut scope = Scope::new();
     let v = value::from_json(vars).try_cast::<Map>().unwrap_or_default();
     scope.push("V", v);
+    keywords::http::reset_headers();
     let result = context::with_host(host, || engine.run_ast_with_scope(&mut scope, &e.ast));
     let vars_after = scope
         .get_value::<Map>("V")

@@ -1554,6 +1554,14 @@ impl Parser {
                 self.memory_statement()?
             }
             "set" | "set_context" if self.at_context_statement() => self.memory_statement()?,
+            "set" | "set_header" | "clear" | "clear_headers" if self.at_header_statement() => {
+                self.header_statement()?
+            }
+            "get" | "post" | "put" | "patch" | "delete" | "delete_http"
+                if !self.at_words(&["get", "bot", "memory"]) =>
+            {
+                self.http_expr(span)?.map(StmtKind::Expr)
+            }
             "begin" => self.begin_block(span)?,
             "table" => self.table_statement(span)?,
             "orchestrate" | "step" | "human" | "parallel" | "branch" | "retry" => {
@@ -1572,6 +1580,9 @@ impl Parser {
             return Ok(Some(e));
         }
         if let Some(e) = self.delegate_expr(w, span)? {
+            return Ok(Some(e));
+        }
+        if let Some(e) = self.http_expr(span)? {
             return Ok(Some(e));
         }
         if self.at_words(&["new", "object"])

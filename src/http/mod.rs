@@ -21,6 +21,50 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
+/// The environment variable with the server's allow-list.
+pub const ALLOW_ENV: &str = "BOTSERVER_HTTP_ALLOW";
+
+/// The server's policy from its environment: `BOTSERVER_HTTP_ALLOW` (default `*`: any
+/// public host; set it empty to allow nothing), `BOTSERVER_HTTP_TIMEOUT_SECS` (default 30)
+/// and `BOTSERVER_HTTP_MAX_BYTES` (default 1 MiB).
+pub fn policy_from_env() -> Result<Policy, String> {
+    let list = std::env::var(ALLOW_ENV).unwrap_or_else(|_| "*".to_string());
+    let mut p = Policy::parse(&list).map_err(|e| format!("{ALLOW_ENV}: {e}"))?;
+    if let Ok(t) = std::env::var("BOTSERVER_HTTP_TIMEOUT_SECS") {
+        let secs: f64 = t
+            .parse()
+            .ok()
+            .filter(|s: &f64| *s > 0.0 && *s <= 3600.0)
+            .ok_or_else(|| format!("BOTSERVER_HTTP_TIMEOUT_SECS: '{t}' is not 0–3600 seconds"))?;
+        p.timeout = Duration::from_secs_f64(secs);
+    }
+    if let Ok(m) = std::env::var("BOTSERVER_HTTP_MAX_BYTES") {
+        p.max_response_bytes = m
+            .parse()
+            .map_err(|_| format!("BOTSERVER_HTTP_MAX_BYTES: '{m}' is not a number of bytes"))?;
+    }
+    Ok(p)
+}
+
+/// A script's call under a policy, with its idempotency key: the answer's body, or the
+/// error's message (which names the method and URL).
+pub fn call(
+    policy: &Policy,
+    call: &crate::basic::context::HttpCall,
+    idempotency_key: &str,
+) -> Result<Json, String> {
+    let req = Request {
+        method: call.method.clone(),
+        url: call.url.clone(),
+        headers: call.headers.clone(),
+        body: call.body.clone(),
+        idempotency_key: idempotency_key.to_string(),
+    };
+    send(policy, &req)
+        .map(|r| r.body)
+        .map_err(|e| e.to_string())
+}
+
 /// How many redirects a request follows, each checked against the policy.
 const MAX_REDIRECTS: usize = 5;
 
@@ -228,11 +272,17 @@ impl ureq::Resolver for VettedResolver {
             .filter(|a| admit == Admit::Listed || is_public(a.ip()))
             .collect();
         if vetted.is_empty() {
+            let what = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+                Ok(_) => format!("{host} is"),
+                Err(_) => format!(
+                    "{host} resolves to {}, which is",
+                    addrs
+                        .first()
+                        .map_or_else(|| "nothing".to_string(), |a| a.ip().to_string())
+                ),
+            };
             return Err(std::io::Error::other(format!(
-                "{host} resolves to {}, a private or local address; list it in the allow-list to reach it",
-                addrs
-                    .first()
-                    .map_or_else(|| "nothing".to_string(), |a| a.ip().to_string())
+                "{what} a private or local address; list it in the allow-list to reach it"
             )));
         }
         Ok(vetted)

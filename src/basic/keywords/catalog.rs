@@ -108,8 +108,8 @@ const fn kwb(
 
 use Form::{Both, Statement as S, Value as V};
 
-/// Every keyword. Provided ones first, then by family. Spellings are matched longest
-/// first, so `DELETE FILE` wins over `DELETE`.
+/// Every keyword, by family. Spellings are matched longest first, so `DELETE FILE` wins
+/// over `DELETE`.
 pub const KEYWORDS: &[Keyword] = &[
     // ----- provided: conversation -----
     kw("TALK", S, "conversation", true, "\"Hello\""),
@@ -297,7 +297,7 @@ pub const KEYWORDS: &[Keyword] = &[
         "DELETE HTTP",
         Both,
         "http",
-        false,
+        true,
         "\"https://api.example.com/x\"",
     ),
     kw("DELETE POST", Both, "social", false, "post_id"),
@@ -363,7 +363,7 @@ pub const KEYWORDS: &[Keyword] = &[
         "GET",
         Both,
         "http",
-        false,
+        true,
         "\"https://api.example.com/items\"",
     ),
     kw("POST TO", Both, "social", false, "\"instagram\", image"),
@@ -371,31 +371,31 @@ pub const KEYWORDS: &[Keyword] = &[
         "POST",
         Both,
         "http",
-        false,
+        true,
         "\"https://api.example.com/items\", item",
     ),
     kw(
         "PUT",
         Both,
         "http",
-        false,
+        true,
         "\"https://api.example.com/items/1\", item",
     ),
     kw(
         "PATCH",
         Both,
         "http",
-        false,
+        true,
         "\"https://api.example.com/items/1\", item",
     ),
     kw(
         "SET HEADER",
         S,
         "http",
-        false,
+        true,
         "\"Authorization\", \"Bearer x\"",
     ),
-    kw("CLEAR HEADERS", S, "http", false, ""),
+    kw("CLEAR HEADERS", S, "http", true, ""),
     kw("GRAPHQL", Both, "http", false, "endpoint, query, vars"),
     kw("SOAP", Both, "http", false, "wsdl, \"op\", params"),
     kw("WEBHOOK", S, "http", false, "\"order-received\""),

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod conversation;
 pub mod data;
 pub mod events;
+pub mod http;
 pub mod memory;
 pub mod workflow;
 
@@ -47,6 +48,7 @@ pub fn register(engine: &mut rhai::Engine) {
     memory::register(engine);
     workflow::register(engine);
     events::register(engine);
+    http::register(engine);
     catalog::register(engine);
 }
 
@@ -69,6 +71,7 @@ impl Codegen<'_> {
                 self.event_stmt(s)
             }
             StmtKind::Table { .. } => self.data_stmt(s),
+            StmtKind::SetHeader { .. } | StmtKind::ClearHeaders => self.http_stmt(s),
             StmtKind::Unavailable(name) => {
                 self.unavailable(name, s.span);
                 self.w(";\n");
@@ -83,6 +86,7 @@ impl Codegen<'_> {
         match &e.kind {
             ExprKind::BotMemory(_) | ExprKind::SyncMemory(_) => self.memory_expr_code(e),
             ExprKind::Delegate { .. } => self.delegate_code(e),
+            ExprKind::Http { .. } => self.http_expr_code(e),
             ExprKind::Unavailable(name) => self.unavailable(name, e.span),
             _ => self.w("()"),
         }
