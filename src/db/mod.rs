@@ -9,6 +9,7 @@ pub mod local;
 pub mod memory;
 pub mod scripts;
 pub mod sql;
+pub mod states;
 
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};

@@ -5,6 +5,7 @@
 
 pub mod group;
 pub mod host;
+pub mod journal;
 pub mod ops;
 pub mod runner;
 pub mod scheduler;

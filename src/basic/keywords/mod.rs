@@ -4,6 +4,7 @@
 
 pub mod builtins;
 pub mod conversation;
+pub mod effects;
 pub mod events;
 pub mod memory;
 pub mod unavailable;
