@@ -16,8 +16,10 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::http::Http;
+use crate::db::states::{ExecKind, ExecStatus};
 use crate::db::{self, executions};
 use crate::server::{self, AppState, ServerConfig};
+use crate::workflow::journal::{Journal, Op, Timer};
 use crate::workflow::{scheduler, Runtime, RuntimeConfig};
 
 /// What `bench` was asked to do.
@@ -259,30 +261,21 @@ fn run_inline(rt: &Runtime, script: &str) -> Result<Duration, String> {
         .current_script(&mut conn, "bench", script)
         .map_err(|e| e.to_string())?;
     let id = Uuid::now_v7();
-    executions::create(
-        &mut conn,
-        &executions::NewExecution {
-            id,
-            kind: "workflow",
-            bot: "bench".into(),
-            script: name,
-            script_hash: hash,
-            entry: 0,
-            name: None,
-            input: json!({ "workflow_id": id }),
-            parent_id: None,
-            parent_key: None,
-            conversation_id: None,
-            owner: Some(rt.owner.clone()),
-        },
-        rt.config.lease_secs,
+    let new = executions::NewExecution::top(
+        id,
+        ExecKind::Workflow,
+        "bench",
+        (name, hash),
+        None,
+        json!({ "workflow_id": id }),
     )
-    .map_err(|e| e.to_string())?;
+    .owned_by(Some(rt.owner.clone()));
+    executions::create(&mut conn, &new, rt.config.lease_secs).map_err(|e| e.to_string())?;
     drop(conn);
     let t = Instant::now();
     let report = rt.run_owned(id).map_err(|e| e.to_string())?;
     let took = t.elapsed();
-    if report.status != "completed" {
+    if report.status != ExecStatus::Completed {
         return Err(format!("{script} ended {}", report.status));
     }
     Ok(took)
@@ -341,7 +334,7 @@ async fn event_wake(
             })
             .await
             .map_err(|e| e.to_string())?;
-            if status.as_deref() == Some("waiting") {
+            if status == Some(ExecStatus::Waiting) {
                 break;
             }
             if waiting_since.elapsed() > Duration::from_secs(10) {
@@ -449,10 +442,18 @@ async fn recovery(url: &str, bots: &Path, n: i64, extra: &mut Extra) -> Result<f
         .bind::<diesel::sql_types::BigInt, _>(n)
         .execute(&mut conn)
         .map_err(|e| e.to_string())?;
+        // The entry of their `WAIT 1`, long due.
+        let key = Journal::new(Default::default(), usize::MAX).op_key(None, Op::Sleep);
+        let due = serde_json::to_value(Timer {
+            until: chrono::DateTime::UNIX_EPOCH,
+        })
+        .map_err(|e| e.to_string())?;
         diesel::sql_query(
-            "INSERT INTO journal (execution_id, key, value) SELECT id, 'sleep#1', '{\"until\": \"2000-01-01T00:00:00+00:00\"}' \
+            "INSERT INTO journal (execution_id, key, value) SELECT id, $1, $2 \
              FROM workflow_executions WHERE name = 'recovery'",
         )
+        .bind::<diesel::sql_types::Text, _>(key.as_str())
+        .bind::<diesel::sql_types::Jsonb, _>(due)
         .execute(&mut conn)
         .map_err(|e| e.to_string())?;
     }

@@ -6,6 +6,7 @@ use diesel::sql_types::{Double, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlU
 use serde_json::Value as Json;
 use uuid::Uuid;
 
+use crate::db::states::ApprovalStatus;
 use crate::error::Result;
 
 #[derive(QueryableByName, Debug, Clone, serde::Serialize)]
@@ -26,7 +27,7 @@ pub struct ApprovalRow {
     #[diesel(sql_type = Nullable<Text>)]
     pub message: Option<String>,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: ApprovalStatus,
     #[diesel(sql_type = Nullable<Double>)]
     pub timeout_secs: Option<f64>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
@@ -112,7 +113,7 @@ pub fn list(
 pub fn decide(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: ApprovalStatus,
     by: Option<&str>,
     comment: Option<&str>,
 ) -> Result<bool> {
@@ -121,7 +122,7 @@ pub fn decide(
          WHERE id = $1 AND status = 'pending'",
     )
     .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(status)
+    .bind::<Text, _>(status.as_str())
     .bind::<Nullable<Text>, _>(by)
     .bind::<Nullable<Text>, _>(comment)
     .execute(conn)?;

@@ -17,13 +17,14 @@ use diesel::sql_types::{
 use serde_json::Value as Json;
 use uuid::Uuid;
 
+use crate::db::states::{Direction, ExecKind, ExecStatus, StepKind, StepStatus};
 use crate::error::Result;
 
 /// A new execution to insert.
 #[derive(Debug, Clone)]
 pub struct NewExecution {
     pub id: Uuid,
-    pub kind: &'static str,
+    pub kind: ExecKind,
     pub bot: String,
     pub script: String,
     pub script_hash: String,
@@ -38,18 +39,157 @@ pub struct NewExecution {
 }
 
 impl NewExecution {
+    /// A conversation or a workflow started from outside (entry 0, no parent), left
+    /// for the scheduler unless [`NewExecution::owned_by`] says otherwise.
+    pub fn top(
+        id: Uuid,
+        kind: ExecKind,
+        bot: &str,
+        (script, script_hash): (String, String),
+        name: Option<String>,
+        input: Json,
+    ) -> NewExecution {
+        NewExecution {
+            id,
+            kind,
+            bot: bot.to_string(),
+            script,
+            script_hash,
+            entry: 0,
+            name,
+            input,
+            parent_id: None,
+            parent_key: None,
+            conversation_id: None,
+            owner: None,
+        }
+    }
+
+    /// A workflow an execution starts with `ORCHESTRATE WORKFLOW`: an entry of the same
+    /// script version, in the same conversation, nobody's child.
+    pub fn orchestrated(
+        id: Uuid,
+        starter: &ExecRow,
+        name: &str,
+        entry: usize,
+        input: Json,
+    ) -> NewExecution {
+        NewExecution {
+            id,
+            kind: ExecKind::Workflow,
+            bot: starter.bot.clone(),
+            script: starter.script.clone(),
+            script_hash: starter.script_hash.clone(),
+            entry: entry as i32,
+            name: Some(name.to_string()),
+            input,
+            parent_id: None,
+            parent_key: None,
+            conversation_id: starter.conversation(),
+            owner: None,
+        }
+    }
+
+    /// A task delegated by `parent` with `BOT` to `bot`'s `script` (name, hash); its
+    /// result goes into the parent's journal under `parent_key`.
+    pub fn task(
+        id: Uuid,
+        parent: &ExecRow,
+        parent_key: &str,
+        bot: &str,
+        (script, script_hash): (String, String),
+        task: &str,
+        input: serde_json::Map<String, Json>,
+    ) -> NewExecution {
+        NewExecution {
+            id,
+            kind: ExecKind::Task,
+            bot: bot.to_string(),
+            script,
+            script_hash,
+            entry: 0,
+            name: Some(task.to_string()),
+            input: Json::Object(input),
+            parent_id: Some(parent.id),
+            parent_key: Some(parent_key.to_string()),
+            conversation_id: parent.conversation_id,
+            owner: None,
+        }
+    }
+
+    /// A branch `label` of a `PARALLEL` in `parent`: an entry of the parent's script
+    /// version, whose result goes into the parent's journal under `parent_key`.
+    pub fn branch(
+        id: Uuid,
+        parent: &ExecRow,
+        parent_key: &impl std::fmt::Display,
+        label: &str,
+        entry: usize,
+        input: serde_json::Map<String, Json>,
+    ) -> NewExecution {
+        NewExecution {
+            id,
+            kind: ExecKind::Branch,
+            bot: parent.bot.clone(),
+            script: parent.script.clone(),
+            script_hash: parent.script_hash.clone(),
+            entry: entry as i32,
+            name: Some(label.to_string()),
+            input: Json::Object(input),
+            parent_id: Some(parent.id),
+            parent_key: Some(parent_key.to_string()),
+            conversation_id: parent.conversation_id,
+            owner: None,
+        }
+    }
+
+    /// The run of an `ON EVENT` handler (an entry of a stored script version) for the
+    /// event `event` (its script value).
+    #[allow(clippy::too_many_arguments)]
+    pub fn handler(
+        id: Uuid,
+        bot: String,
+        script: String,
+        script_hash: String,
+        entry: i32,
+        name: &str,
+        event: Json,
+        conversation_id: Option<Uuid>,
+    ) -> NewExecution {
+        NewExecution {
+            id,
+            kind: ExecKind::Handler,
+            bot,
+            script,
+            script_hash,
+            entry,
+            name: Some(name.to_string()),
+            input: serde_json::json!({ "event": event }),
+            parent_id: None,
+            parent_key: None,
+            conversation_id,
+            owner: None,
+        }
+    }
+
+    /// Claimed by `owner` at its insert (the caller runs it now), or left for any
+    /// instance's scheduler (`None`).
+    pub fn owned_by(self, owner: Option<String>) -> NewExecution {
+        NewExecution { owner, ..self }
+    }
+
     /// The row this insert makes, as a run sees it (without reading it back).
     pub fn as_row(&self, owner: &str) -> ExecRow {
         let now = Utc::now();
         ExecRow {
             id: self.id,
-            kind: self.kind.to_string(),
+            kind: self.kind,
             bot: self.bot.clone(),
             script: self.script.clone(),
             script_hash: self.script_hash.clone(),
             entry: self.entry,
             name: self.name.clone(),
-            status: "running".to_string(),
+            status: ExecStatus::Running,
             waiting_for: None,
             input: self.input.clone(),
             variables: self.input.clone(),
@@ -76,7 +216,7 @@ pub fn create(conn: &mut PgConnection, e: &NewExecution, lease_secs: f64) -> Res
           CASE WHEN $12::text IS NULL THEN 0 ELSE 1 END)",
     )
     .bind::<SqlUuid, _>(e.id)
-    .bind::<Text, _>(e.kind)
+    .bind::<Text, _>(e.kind.as_str())
     .bind::<Text, _>(&e.bot)
     .bind::<Text, _>(&e.script)
     .bind::<Text, _>(&e.script_hash)
@@ -98,7 +238,7 @@ pub struct ExecRow {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
     #[diesel(sql_type = Text)]
-    pub kind: String,
+    pub kind: ExecKind,
     #[diesel(sql_type = Text)]
     pub bot: String,
     #[diesel(sql_type = Text)]
@@ -110,7 +250,7 @@ pub struct ExecRow {
     #[diesel(sql_type = Nullable<Text>)]
     pub name: Option<String>,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: ExecStatus,
     #[diesel(sql_type = Nullable<Jsonb>)]
     pub waiting_for: Option<Json>,
     #[diesel(sql_type = Jsonb)]
@@ -137,6 +277,20 @@ pub struct ExecRow {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+impl ExecRow {
+    /// The conversation a TALK of this execution goes to (its own id when it has none,
+    /// so that its output is still kept and shown).
+    pub fn talk_target(&self) -> Uuid {
+        self.conversation_id.unwrap_or(self.id)
+    }
+
+    /// The conversation this execution belongs to: its own when it is one.
+    pub fn conversation(&self) -> Option<Uuid> {
+        self.conversation_id
+            .or((self.kind == ExecKind::Conversation).then_some(self.id))
+    }
+}
+
 const COLUMNS: &str = "id, kind, bot, script, script_hash, entry, name, status, waiting_for, input, variables, \
     result, error, parent_id, parent_key, conversation_id, owner, created_at, updated_at, finished_at";
 
@@ -152,13 +306,13 @@ pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ExecRow>> {
 /// Executions of a kind, filtered, newest first.
 pub fn list(
     conn: &mut PgConnection,
-    kinds: &[&str],
+    kinds: &[ExecKind],
     status: Option<&str>,
     bot: Option<&str>,
     name: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ExecRow>> {
-    let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     Ok(diesel::sql_query(format!(
         "SELECT {COLUMNS} FROM workflow_executions WHERE kind = ANY($1) \
          AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR bot = $3) \
@@ -283,8 +437,8 @@ pub fn release_all(conn: &mut PgConnection, owner: &str) -> Result<usize> {
 
 /// How a run ends an execution (see [`finish_owned`]).
 pub struct Finish<'a> {
-    /// `completed` or `failed`.
-    pub status: &'a str,
+    /// `Completed` or `Failed`.
+    pub status: ExecStatus,
     pub result: Option<&'a Json>,
     pub error: Option<&'a str>,
     pub variables: &'a Json,
@@ -311,7 +465,7 @@ pub fn finish_owned(conn: &mut PgConnection, id: Uuid, owner: &str, end: &Finish
     )
     .bind::<SqlUuid, _>(id)
     .bind::<Text, _>(owner)
-    .bind::<Text, _>(end.status)
+    .bind::<Text, _>(end.status.as_str())
     .bind::<Nullable<Jsonb>, _>(end.result)
     .bind::<Nullable<Text>, _>(end.error)
     .bind::<Jsonb, _>(end.variables)
@@ -325,7 +479,7 @@ pub fn finish_owned(conn: &mut PgConnection, id: Uuid, owner: &str, end: &Finish
 #[derive(QueryableByName)]
 struct StatusOut {
     #[diesel(sql_type = Text)]
-    status: String,
+    status: ExecStatus,
 }
 
 /// Suspends an execution this owner runs, in one statement that reads `wake_pending`
@@ -340,7 +494,7 @@ pub fn suspend_owned(
     wake_at: Option<DateTime<Utc>>,
     variables: &Json,
     again: bool,
-) -> Result<Option<String>> {
+) -> Result<Option<ExecStatus>> {
     let rows: Vec<StatusOut> = crate::db::sql::sql(
         "UPDATE workflow_executions SET \
            status = CASE WHEN wake_pending OR $6 THEN 'running' ELSE 'waiting' END, \
@@ -364,11 +518,11 @@ pub fn suspend_owned(
 #[derive(QueryableByName)]
 struct StatusRow {
     #[diesel(sql_type = Text)]
-    status: String,
+    status: ExecStatus,
 }
 
 /// Locks an execution row and returns its status.
-pub fn lock_status(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>> {
+pub fn lock_status(conn: &mut PgConnection, id: Uuid) -> Result<Option<ExecStatus>> {
     let rows: Vec<StatusRow> =
         crate::db::sql::sql("SELECT status FROM workflow_executions WHERE id = $1 FOR UPDATE")
             .bind::<SqlUuid, _>(id)
@@ -378,7 +532,7 @@ pub fn lock_status(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>> 
 
 /// Makes a waiting execution runnable, or marks a running one to run again
 /// (see the module comment). Call with the row locked by [`lock_status`].
-pub fn wake_locked(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<()> {
+pub fn wake_locked(conn: &mut PgConnection, id: Uuid, status: ExecStatus) -> Result<()> {
     wake_locked_claiming(conn, id, status, None).map(|_| ())
 }
 
@@ -418,11 +572,11 @@ pub fn wake_if_waiting(
 pub fn wake_locked_claiming(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: ExecStatus,
     claim: Option<(&str, f64)>,
 ) -> Result<bool> {
     match status {
-        "waiting" => {
+        ExecStatus::Waiting => {
             let (owner, lease) = match claim {
                 Some((o, l)) => (Some(o), l),
                 None => (None, 0.0),
@@ -438,7 +592,7 @@ pub fn wake_locked_claiming(
             .execute(conn)?;
             Ok(owner.is_some())
         }
-        "running" => {
+        ExecStatus::Running => {
             crate::db::sql::sql("UPDATE workflow_executions SET wake_pending = TRUE WHERE id = $1")
                 .bind::<SqlUuid, _>(id)
                 .execute(conn)?;
@@ -471,7 +625,7 @@ pub fn resolve_wait(
     let Some(status) = lock_status(conn, id)? else {
         return Ok(Resolved::Nothing);
     };
-    if status != "waiting" && status != "running" {
+    if status.is_terminal() {
         return Ok(Resolved::Nothing);
     }
     let n = crate::db::sql::sql(
@@ -484,7 +638,7 @@ pub fn resolve_wait(
     if n == 0 {
         return Ok(Resolved::Nothing);
     }
-    Ok(if wake_locked_claiming(conn, id, &status, claim)? {
+    Ok(if wake_locked_claiming(conn, id, status, claim)? {
         Resolved::Claimed
     } else {
         Resolved::Woken
@@ -495,7 +649,7 @@ pub fn resolve_wait(
 pub fn set_status(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: ExecStatus,
     error: Option<&str>,
 ) -> Result<()> {
     crate::db::sql::sql(
@@ -505,7 +659,7 @@ pub fn set_status(
          updated_at = now() WHERE id = $1",
     )
     .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(status)
+    .bind::<Text, _>(status.as_str())
     .bind::<Nullable<Text>, _>(error)
     .execute(conn)?;
     Ok(())
@@ -531,9 +685,9 @@ pub struct StepRow {
     #[diesel(sql_type = Text)]
     pub label: String,
     #[diesel(sql_type = Text)]
-    pub kind: String,
+    pub kind: StepKind,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: StepStatus,
     #[diesel(sql_type = Nullable<Jsonb>)]
     pub result: Option<Json>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -568,8 +722,8 @@ pub fn upsert_steps(conn: &mut PgConnection, id: Uuid, rows: &[StepRow]) -> Resu
     .bind::<SqlUuid, _>(id)
     .bind::<Array<Text>, _>(col(|r| r.key.clone()))
     .bind::<Array<Text>, _>(col(|r| r.label.clone()))
-    .bind::<Array<Text>, _>(col(|r| r.kind.clone()))
-    .bind::<Array<Text>, _>(col(|r| r.status.clone()))
+    .bind::<Array<Text>, _>(col(|r| r.kind.as_str().to_string()))
+    .bind::<Array<Text>, _>(col(|r| r.status.as_str().to_string()))
     .bind::<Array<Nullable<Jsonb>>, _>(results)
     .bind::<Array<Nullable<Text>>, _>(errors)
     .bind::<Array<Int4>, _>(attempts)
@@ -594,7 +748,7 @@ pub fn add_messages(
     conn: &mut PgConnection,
     conversation: Uuid,
     execution: Uuid,
-    direction: &str,
+    direction: Direction,
     texts: &[String],
 ) -> Result<()> {
     if texts.is_empty() {
@@ -606,7 +760,7 @@ pub fn add_messages(
     )
     .bind::<SqlUuid, _>(conversation)
     .bind::<SqlUuid, _>(execution)
-    .bind::<Text, _>(direction)
+    .bind::<Text, _>(direction.as_str())
     .bind::<Array<Text>, _>(texts)
     .execute(conn)?;
     Ok(())
@@ -617,7 +771,7 @@ pub struct MessageRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub id: i64,
     #[diesel(sql_type = Text)]
-    pub direction: String,
+    pub direction: Direction,
     #[diesel(sql_type = Text)]
     pub text: String,
     #[diesel(sql_type = Timestamptz)]
@@ -679,11 +833,13 @@ pub fn reset_step(conn: &mut PgConnection, id: Uuid, key: &str) -> Result<()> {
     Ok(())
 }
 
-/// Forgets recorded child failures so that the children run again.
-pub fn forget_failures(conn: &mut PgConnection, id: Uuid) -> Result<usize> {
+/// Forgets recorded child failures (entries with the top-level key `marker`) so that
+/// the children run again.
+pub fn forget_failures(conn: &mut PgConnection, id: Uuid, marker: &str) -> Result<usize> {
     Ok(
-        crate::db::sql::sql("DELETE FROM journal WHERE execution_id = $1 AND value ? '__failed'")
+        crate::db::sql::sql("DELETE FROM journal WHERE execution_id = $1 AND value ? $2")
             .bind::<SqlUuid, _>(id)
+            .bind::<Text, _>(marker)
             .execute(conn)?,
     )
 }

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::extract::{parse_id, JsonBody};
 use super::AppState;
 use crate::db::executions;
+use crate::db::states::{ExecKind, ExecStatus, WaitingFor};
 use crate::error::Error;
 
 pub async fn start(
@@ -55,16 +56,11 @@ pub async fn get(
         .blocking(move |rt| {
             let mut conn = rt.conn()?;
             let exec = executions::get(&mut conn, id)?
-                .filter(|e| e.kind == "conversation")
+                .filter(|e| e.kind == ExecKind::Conversation)
                 .ok_or_else(|| Error::NotFound(format!("no conversation {id}")))?;
             let messages = executions::messages(&mut conn, id, 0)?;
-            let waiting = exec.status == "waiting"
-                && exec
-                    .waiting_for
-                    .as_ref()
-                    .and_then(|w| w.get("kind"))
-                    .and_then(|k| k.as_str())
-                    == Some("message");
+            let waiting = exec.status == ExecStatus::Waiting
+                && WaitingFor::is_message(exec.waiting_for.as_ref());
             Ok(Json(json!({
                 "id": exec.id, "bot": exec.bot, "status": exec.status, "waiting": waiting,
                 "waiting_for": exec.waiting_for, "error": exec.error,

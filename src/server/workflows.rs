@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::extract::{parse_id, JsonBody};
 use super::AppState;
 use crate::db::executions::{self, ExecRow};
+use crate::db::states::{Direction, ExecKind};
 use crate::error::Error;
 
 #[derive(Deserialize)]
@@ -59,7 +60,7 @@ pub async fn list(
         .blocking(move |rt| {
             let rows = executions::list(
                 &mut *rt.conn()?,
-                &["workflow"],
+                &[ExecKind::Workflow],
                 q.status.as_deref(),
                 q.bot.as_deref(),
                 q.name.as_deref(),
@@ -94,7 +95,7 @@ pub async fn detail(
                 .collect();
             let output: Vec<String> = executions::messages(&mut conn, id, 0)?
                 .into_iter()
-                .filter(|m| m.direction == "bot")
+                .filter(|m| m.direction == Direction::Bot)
                 .map(|m| m.text)
                 .collect();
             Ok(Json(json!({
@@ -111,10 +112,6 @@ pub async fn detail(
 #[derive(Deserialize)]
 pub struct ResultQuery {
     timeout: Option<f64>,
-}
-
-fn ended(status: &str) -> bool {
-    matches!(status, "completed" | "failed" | "cancelled")
 }
 
 /// Long poll: answers when the workflow ends or the timeout (default 30 s) passes.
@@ -140,7 +137,7 @@ pub async fn result(
             ));
         }
         let e = state.blocking(move |rt| load(rt, id)).await?;
-        if ended(&e.status) || tokio::time::Instant::now() >= deadline {
+        if e.status.is_terminal() || tokio::time::Instant::now() >= deadline {
             return Ok(Json(
                 json!({ "id": e.id, "status": e.status, "result": e.result, "error": e.error }),
             ));

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::basic::keywords::effects::Effect;
 use crate::basic::CompiledScript;
 use crate::db::executions::{ExecRow, StepRow};
+use crate::db::states::ExecStatus;
 use crate::db::PgPool;
 use crate::error::{Error, Result};
 
@@ -38,7 +39,7 @@ pub struct Outcome {
     /// is updated only while this instance still holds it, else the outcome is refused.
     pub existing: bool,
     pub row: ExecRow,
-    pub status: String,
+    pub status: ExecStatus,
     pub waiting_for: Option<Json>,
     pub wake_at: Option<DateTime<Utc>>,
     pub journal: Vec<(String, Json)>,
@@ -164,7 +165,7 @@ struct IdRow {
 fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> {
     conn.transaction::<_, Error, _>(|conn| {
         let now = Utc::now();
-        let ended = |o: &Outcome| matches!(o.status.as_str(), "completed" | "failed");
+        let ended = |o: &Outcome| o.status.is_terminal();
         // Claimed executions first: only those still held by this instance (and not
         // woken meanwhile, which needs a real run again) are updated.
         let existing: Vec<&Outcome> = batch.iter().map(|p| &p.outcome).filter(|o| o.existing).collect();
@@ -212,7 +213,7 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> 
 }
 
 fn insert_new(conn: &mut PgConnection, rows: &[&Outcome], now: DateTime<Utc>) -> Result<()> {
-    let ended = |o: &Outcome| matches!(o.status.as_str(), "completed" | "failed");
+    let ended = |o: &Outcome| o.status.is_terminal();
     {
         crate::db::sql::sql(
             "INSERT INTO workflow_executions (id, kind, bot, script, script_hash, entry, name, status, waiting_for, \

@@ -3,6 +3,7 @@
 //! (`host`), one run of an execution and its commit (`runner`), and the scheduler that
 //! claims runnable executions with leases and wakes due timers (`scheduler`).
 
+pub mod claims;
 pub mod group;
 pub mod host;
 pub mod journal;
@@ -172,10 +173,10 @@ impl Runtime {
 
     /// Claims for this instance what a publish wakes, while it has free run slots; none
     /// outside the async runtime, where nothing could start those runs.
-    pub fn claimer(&self) -> Option<db::events::Claimer<'_>> {
+    pub fn claimer(&self) -> Option<claims::Claimer<'_>> {
         tokio::runtime::Handle::try_current()
             .ok()
-            .map(|_| db::events::Claimer {
+            .map(|_| claims::Claimer {
                 owner: &self.owner,
                 lease_secs: self.config.lease_secs,
                 permits: &self.permits,
