@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::bots;
 use crate::db;
+use crate::db::leases;
 use crate::server::{self, AppState, ServerConfig};
 use crate::workflow::{scheduler, Runtime, RuntimeConfig};
 
@@ -112,7 +113,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         let _ = tokio::task::spawn_blocking(move || {
             rt.conn()
                 .ok()
-                .map(|mut c| db::executions::release_all(&mut c, &rt.owner))
+                .map(|mut c| leases::release_all(&mut c, &rt.owner))
         })
         .await;
     }

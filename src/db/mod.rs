@@ -5,11 +5,15 @@
 pub mod approvals;
 pub mod events;
 pub mod executions;
+pub mod journal;
+pub mod leases;
 pub mod local;
 pub mod memory;
+pub mod messages;
 pub mod scripts;
 pub mod sql;
 pub mod states;
+pub mod steps;
 
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};

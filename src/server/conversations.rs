@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::extract::{parse_id, JsonBody};
 use super::AppState;
 use crate::db::executions;
+use crate::db::messages;
 use crate::db::states::{ExecKind, ExecStatus, WaitingFor};
 use crate::error::Error;
 
@@ -58,7 +59,7 @@ pub async fn get(
             let exec = executions::get(&mut conn, id)?
                 .filter(|e| e.kind == ExecKind::Conversation)
                 .ok_or_else(|| Error::NotFound(format!("no conversation {id}")))?;
-            let messages = executions::messages(&mut conn, id, 0)?;
+            let messages = messages::messages(&mut conn, id, 0)?;
             let waiting = exec.status == ExecStatus::Waiting
                 && WaitingFor::is_message(exec.waiting_for.as_ref());
             Ok(Json(json!({

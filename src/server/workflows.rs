@@ -13,6 +13,7 @@ use super::extract::{parse_id, JsonBody};
 use super::AppState;
 use crate::db::executions::{self, ExecRow};
 use crate::db::states::{Direction, ExecKind};
+use crate::db::{messages, steps};
 use crate::error::Error;
 
 #[derive(Deserialize)]
@@ -87,13 +88,13 @@ pub async fn detail(
         .blocking(move |rt| {
             let mut conn = rt.conn()?;
             let e = executions::get(&mut conn, id)?.ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
-            let steps = executions::steps(&mut conn, id)?;
+            let steps = steps::steps(&mut conn, id)?;
             let children: Vec<Value> = executions::children(&mut conn, id)?
                 .iter()
                 .map(|c| json!({ "id": c.id, "kind": c.kind, "bot": c.bot, "name": c.name, "status": c.status,
                                  "result": c.result, "error": c.error }))
                 .collect();
-            let output: Vec<String> = executions::messages(&mut conn, id, 0)?
+            let output: Vec<String> = messages::messages(&mut conn, id, 0)?
                 .into_iter()
                 .filter(|m| m.direction == Direction::Bot)
                 .map(|m| m.text)

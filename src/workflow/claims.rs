@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::db::events;
 use crate::db::executions::{self, ExecRow, NewExecution};
+use crate::db::leases;
 use crate::db::states::ExecStatus;
 use crate::error::Result;
 use diesel::PgConnection;
@@ -80,7 +81,7 @@ pub fn publish(
     for id in stored.waiters {
         let slot = claimer.and_then(|c| c.slot());
         let claim = slot.as_ref().and(claimer).map(|c| (c.owner, c.lease_secs));
-        match executions::wake_if_waiting(conn, id, claim)? {
+        match leases::wake_if_waiting(conn, id, claim)? {
             Some(loaded) => {
                 match (slot, loaded) {
                     (Some(permit), Some(row)) => out.claimed.push(Claimed {
@@ -96,7 +97,7 @@ pub fn publish(
             // Not waiting (any more): a running one is told to run again.
             None => {
                 if let Some(status) = executions::lock_status(conn, id)? {
-                    executions::wake_locked(conn, id, status)?;
+                    leases::wake_locked(conn, id, status)?;
                     out.unclaimed |= status == ExecStatus::Waiting;
                     out.woken += 1;
                 }

@@ -19,8 +19,9 @@ use uuid::Uuid;
 
 use crate::basic::keywords::effects::Effect;
 use crate::basic::CompiledScript;
-use crate::db::executions::{ExecRow, StepRow};
+use crate::db::executions::ExecRow;
 use crate::db::states::ExecStatus;
+use crate::db::steps::StepRow;
 use crate::db::PgPool;
 use crate::error::{Error, Result};
 

@@ -13,6 +13,7 @@ use super::Runtime;
 use crate::db::executions::{self, NewExecution};
 use crate::db::states::{ApprovalStatus, Direction, ExecKind, ExecStatus, StepStatus, WaitingFor};
 use crate::db::{approvals, events};
+use crate::db::{leases, messages, steps};
 use crate::error::{Error, Result};
 
 /// The answer to a conversation call.
@@ -74,9 +75,9 @@ impl Runtime {
                         format!("conversation {id} is not waiting for a message (status: {status})")
                     })
                 })?;
-            executions::append_journal(conn, id, &[(key, Json::String(text.to_string()))])?;
-            executions::add_messages(conn, id, id, Direction::User, &[text.to_string()])?;
-            executions::take_over(conn, id, &self.owner, self.config.lease_secs)?;
+            crate::db::journal::append_journal(conn, id, &[(key, Json::String(text.to_string()))])?;
+            messages::add_messages(conn, id, id, Direction::User, &[text.to_string()])?;
+            leases::take_over(conn, id, &self.owner, self.config.lease_secs)?;
             Ok(())
         })?;
         drop(conn);
@@ -178,8 +179,8 @@ impl Runtime {
             let claimer = self.claimer();
             let slot = claimer.as_ref().and_then(|c| c.slot());
             let claim = slot.as_ref().map(|_| (self.owner.as_str(), self.config.lease_secs));
-            let resolved = executions::resolve_wait(conn, a.execution_id, &a.key, &value, claim)?;
-            if let (executions::Resolved::Claimed, Some(permit)) = (resolved, slot) {
+            let resolved = leases::resolve_wait(conn, a.execution_id, &a.key, &value, claim)?;
+            if let (leases::Resolved::Claimed, Some(permit)) = (resolved, slot) {
                 claimed.push(Claimed {
                     id: a.execution_id,
                     permit,
@@ -271,14 +272,14 @@ impl Runtime {
                 )));
             }
             let mut prefixes = Vec::new();
-            for step in executions::steps(conn, id)? {
+            for step in steps::steps(conn, id)? {
                 if step.status == StepStatus::Failed {
                     prefixes.extend(StepKey::retry_prefixes(&step.key));
-                    executions::reset_step(conn, id, &step.key)?;
+                    steps::reset_step(conn, id, &step.key)?;
                 }
             }
-            executions::forget_journal(conn, id, &prefixes)?;
-            executions::forget_failures(conn, id, FAILED)?;
+            crate::db::journal::forget_journal(conn, id, &prefixes)?;
+            crate::db::journal::forget_failures(conn, id, FAILED)?;
             executions::set_status(conn, id, ExecStatus::Running, None)?;
             executions::clear_error(conn, id)?;
             Ok(())

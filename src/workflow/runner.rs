@@ -20,6 +20,7 @@ use crate::basic::{run_entry, RunOutcome};
 use crate::db::executions::{ExecRow, NewExecution};
 use crate::db::states::{Direction, ExecStatus};
 use crate::db::{approvals, events, executions};
+use crate::db::{leases, messages, steps};
 use crate::error::{Error, Result};
 
 /// What a run (or a series of runs) of an execution produced.
@@ -357,10 +358,10 @@ impl Runtime {
         notify: &mut bool,
     ) -> Result<()> {
         let claim = Some((self.owner.as_str(), self.config.lease_secs));
-        match executions::resolve_wait(conn, parent, key, value, claim)? {
-            executions::Resolved::Claimed => run_next.push(parent),
-            executions::Resolved::Woken => *notify = true,
-            executions::Resolved::Nothing => {}
+        match leases::resolve_wait(conn, parent, key, value, claim)? {
+            leases::Resolved::Claimed => run_next.push(parent),
+            leases::Resolved::Woken => *notify = true,
+            leases::Resolved::Nothing => {}
         }
         Ok(())
     }
@@ -462,10 +463,10 @@ impl Runtime {
 
             // A run that ends the execution writes its journal with the end (one statement).
             if matches!(outcome, RunOutcome::Suspended) {
-                executions::append_journal(conn, id, new_entries)?;
+                crate::db::journal::append_journal(conn, id, new_entries)?;
             }
-            executions::upsert_steps(conn, id, &step_rows)?;
-            executions::add_messages(conn, talk_target, id, Direction::Bot, &new_talks)?;
+            steps::upsert_steps(conn, id, &step_rows)?;
+            messages::add_messages(conn, talk_target, id, Direction::Bot, &new_talks)?;
             // Work that any instance may pick up (a workflow it started): tell the
             // others at commit.
             let mut notify = unowned_spawned || journal.recorded(Op::Workflow);
@@ -473,7 +474,7 @@ impl Runtime {
             let (status, again, waiting_for) = match outcome {
                 RunOutcome::Completed => {
                     let result = result_or_talks(result, &all_talks);
-                    let end = executions::Finish {
+                    let end = leases::Finish {
                         status: ExecStatus::Completed,
                         result: Some(&result),
                         error: None,
@@ -481,7 +482,7 @@ impl Runtime {
                         journal: new_entries,
                         clear_wait: used_event_wait,
                     };
-                    if !executions::finish_owned(conn, id, &self.owner, &end)? {
+                    if !leases::finish_owned(conn, id, &self.owner, &end)? {
                         return Err(Error::Conflict(format!("execution {id} was taken over")));
                     }
                     if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
@@ -493,7 +494,7 @@ impl Runtime {
                 }
                 RunOutcome::Failed(e) => {
                     let msg = failure_message(&exec, &e);
-                    let end = executions::Finish {
+                    let end = leases::Finish {
                         status: ExecStatus::Failed,
                         result: None,
                         error: Some(&msg),
@@ -501,7 +502,7 @@ impl Runtime {
                         journal: new_entries,
                         clear_wait: true,
                     };
-                    if !executions::finish_owned(conn, id, &self.owner, &end)? {
+                    if !leases::finish_owned(conn, id, &self.owner, &end)? {
                         return Err(Error::Conflict(format!("execution {id} was taken over")));
                     }
                     approvals::cancel_for(conn, id)?;
@@ -523,7 +524,7 @@ impl Runtime {
                         again |= events::register_wait(conn, id, &ev.key, &ev.names, ev.cursor)?;
                     }
                     let waiting_for = wait.waiting_for.to_json();
-                    let Some(status) = executions::suspend_owned(
+                    let Some(status) = leases::suspend_owned(
                         conn,
                         id,
                         &self.owner,

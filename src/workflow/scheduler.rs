@@ -11,7 +11,8 @@ use serde_json::Value as Json;
 use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use super::Runtime;
-use crate::db::executions::{self, ExecRow};
+use crate::db::executions::ExecRow;
+use crate::db::leases;
 
 /// Runs the scheduler until `shutdown` turns true, then waits for the runs in progress
 /// and releases this instance's leases.
@@ -49,7 +50,7 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
             let rt2 = rt.clone();
             let claimed = tokio::task::spawn_blocking(move || {
                 let mut conn = rt2.conn()?;
-                executions::claim(&mut conn, &rt2.owner, rt2.config.lease_secs, want as i64)
+                leases::claim(&mut conn, &rt2.owner, rt2.config.lease_secs, want as i64)
             })
             .await;
             match claimed {
@@ -100,7 +101,7 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
     let rt2 = rt.clone();
     let _ = tokio::task::spawn_blocking(move || {
         if let Ok(mut conn) = rt2.conn() {
-            let _ = executions::release_all(&mut conn, &rt2.owner);
+            let _ = leases::release_all(&mut conn, &rt2.owner);
         }
     })
     .await;
@@ -138,9 +139,7 @@ async fn renew_leases(rt: Arc<Runtime>, shutdown: watch::Receiver<bool>) {
         let rt2 = rt.clone();
         let _ = tokio::task::spawn_blocking(move || {
             if let Ok(mut conn) = rt2.conn() {
-                if let Err(e) =
-                    executions::renew(&mut conn, &rt2.owner, &ids, rt2.config.lease_secs)
-                {
+                if let Err(e) = leases::renew(&mut conn, &rt2.owner, &ids, rt2.config.lease_secs) {
                     tracing::warn!("renewing leases failed: {e}");
                 }
             }

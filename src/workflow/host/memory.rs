@@ -6,7 +6,8 @@ use serde_json::Value as Json;
 
 use super::DurableHost;
 use crate::basic::context::{HostError, HostResult};
-use crate::db::{executions, memory};
+use crate::db::memory;
+use crate::db::messages;
 use crate::workflow::journal::{Journaled, Op};
 
 impl DurableHost<'_> {
@@ -27,7 +28,7 @@ impl DurableHost<'_> {
 
     pub(super) fn k_set_context(&mut self, key: &str, value: Json) -> HostResult<()> {
         self.journaled(Op::Context, |h| {
-            let r = executions::set_context(h.conn, h.exec.talk_target(), key, &value);
+            let r = messages::set_context(h.conn, h.exec.talk_target(), key, &value);
             h.db(r).map(|()| true)
         })
         .map(|_| ())

@@ -23,8 +23,9 @@ use uuid::Uuid;
 use super::journal::{Journal, Journaled, Key, NewEntries, Op, Stamp, StepKey};
 use super::Runtime;
 use crate::basic::context::{ApprovalRequest, EventWait, Host, HostError, HostResult, StepSpec};
-use crate::db::executions::{ExecRow, StepRow};
+use crate::db::executions::ExecRow;
 use crate::db::states::{StepKind, StepStatus, WaitingFor};
+use crate::db::steps::StepRow;
 use crate::error::Error;
 use crate::workflow::claims::Claimed;
 
