@@ -7,6 +7,7 @@ pub mod bots;
 pub mod cli;
 pub mod db;
 pub mod error;
-pub mod events;
+pub mod instance;
 pub mod server;
+pub mod wakeup;
 pub mod workflow;

@@ -23,7 +23,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Json_> {
         Ok(()) => "ok".to_string(),
         Err(e) => format!("error: {e}"),
     };
-    let redis = state.rt.redis.describe();
+    let redis = state.rt.bus.redis().as_str();
     let status = if database == "ok" { "ok" } else { "degraded" };
     Json(json!({ "status": status, "database": database, "redis": redis }))
 }

@@ -130,7 +130,7 @@ pub async fn result(
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(timeout);
     // Subscribe before the first look so that an end in between is not missed.
-    let mut finished = state.rt.finished.subscribe();
+    let mut finished = state.rt.bus.finished.subscribe();
     loop {
         if let Some(result) = state.rt.recent_result(id) {
             return Ok(Json(

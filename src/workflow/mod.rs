@@ -23,6 +23,7 @@ use crate::basic::{engine, CompiledScript, ScriptCache};
 use crate::bots::Package;
 use crate::db::{self, PgPool};
 use crate::error::{Error, Result};
+use crate::wakeup::WakeBus;
 
 /// Tunables of the runtime.
 #[derive(Debug, Clone)]
@@ -78,16 +79,11 @@ pub struct Runtime {
     stored: Mutex<HashSet<String>>,
     /// Executions this instance is running now (their leases are renewed).
     pub running: Mutex<HashSet<Uuid>>,
-    /// Wakes the scheduler early (new work, a wake-up, a notification).
-    pub wake: tokio::sync::Notify,
+    /// Wakes this instance's scheduler and the other instances; announces ends.
+    pub bus: WakeBus,
     /// Run slots: runs at work at once, shared by the scheduler, requests that run inline
     /// and what a publish claims. A run awaiting the group commit has given its slot back.
     pub permits: Arc<tokio::sync::Semaphore>,
-    /// Ids of executions that ended on this instance (long polls listen here).
-    pub finished: tokio::sync::broadcast::Sender<Uuid>,
-    /// Wakes other instances (Redis), set once the bus has started.
-    pub announcer: std::sync::OnceLock<crate::events::Announcer>,
-    pub redis: Arc<crate::events::RedisStatus>,
     /// Results of executions that completed here lately (a completed execution never
     /// changes again), so that awaiting a result usually needs no query.
     recent: Mutex<(
@@ -97,7 +93,7 @@ pub struct Runtime {
     /// Writes the first runs of new executions in shared transactions.
     pub group: group::GroupCommit,
     /// A weak handle on this runtime, so that a run can start others on new threads.
-    me: std::sync::OnceLock<std::sync::Weak<Runtime>>,
+    me: std::sync::Weak<Runtime>,
     pub metrics: Metrics,
 }
 
@@ -119,8 +115,10 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 }
 
 impl Runtime {
-    pub fn new(pool: PgPool, config: RuntimeConfig, owner: String) -> Arc<Runtime> {
-        let rt = Arc::new(Runtime {
+    /// The runtime of an instance named `owner` in leases, over `pool`, waking through
+    /// `bus`.
+    pub fn new(pool: PgPool, config: RuntimeConfig, owner: String, bus: WakeBus) -> Arc<Runtime> {
+        Arc::new_cyclic(|me| Runtime {
             pool: pool.clone(),
             engine: engine::new_engine(&config.limits),
             cache: ScriptCache::default(),
@@ -128,19 +126,14 @@ impl Runtime {
             bots: RwLock::new(BTreeMap::new()),
             stored: Mutex::new(HashSet::new()),
             running: Mutex::new(HashSet::new()),
-            wake: tokio::sync::Notify::new(),
+            bus,
             permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_runs)),
-            finished: tokio::sync::broadcast::channel(1024).0,
-            announcer: std::sync::OnceLock::new(),
-            redis: Arc::new(crate::events::RedisStatus::default()),
-            me: std::sync::OnceLock::new(),
+            me: me.clone(),
             recent: Mutex::new(Default::default()),
             group: group::GroupCommit::start(pool.clone()),
             metrics: Metrics::default(),
             config,
-        });
-        let _ = rt.me.set(Arc::downgrade(&rt));
-        rt
+        })
     }
 
     /// Remembers the result of an execution that completed on this instance.
@@ -166,9 +159,7 @@ impl Runtime {
 
     /// Tells other instances that there is new work (no-op without Redis).
     pub fn announce(&self) {
-        if let Some(a) = self.announcer.get() {
-            a.announce();
-        }
+        self.bus.announce();
     }
 
     /// Claims for this instance what a publish wakes, while it has free run slots; none
@@ -184,10 +175,10 @@ impl Runtime {
     }
 
     /// Tells the other instances that `id`, which ran here on behalf of an event or a
-    /// decision, has ended (see `events::DONE_CHANNEL`): through Redis when it is up,
+    /// decision, has ended (see `wakeup::DONE_CHANNEL`): through Redis when it is up,
     /// else with a NOTIFY.
     pub fn announce_done(&self, id: Uuid) {
-        if self.redis.describe() == "ok" && self.announcer.get().is_some_and(|a| a.done(id)) {
+        if self.bus.done(id) {
             return;
         }
         use diesel::RunQueryDsl;

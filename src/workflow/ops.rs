@@ -133,7 +133,7 @@ impl Runtime {
                 tracing::info!(execution = %id, "no room for a run here; stored for the scheduler");
                 executions::create(&mut conn, &new, self.config.lease_secs)?;
                 // No room here: whichever instance has room claims it.
-                self.wake.notify_one();
+                self.bus.wake.notify_one();
                 self.announce();
                 ExecStatus::Running
             }
@@ -205,7 +205,7 @@ impl Runtime {
             Ok(value)
         })?;
         self.start_beside(claimed);
-        self.wake.notify_one();
+        self.bus.wake.notify_one();
         self.announce();
         Ok(value)
     }
@@ -226,7 +226,7 @@ impl Runtime {
         })?;
         let id = p.id;
         if p.unclaimed {
-            self.wake.notify_one();
+            self.bus.wake.notify_one();
             self.announce();
         }
         self.start_beside(p.claimed);
@@ -284,7 +284,7 @@ impl Runtime {
             executions::clear_error(conn, id)?;
             Ok(())
         })?;
-        self.wake.notify_one();
+        self.bus.wake.notify_one();
         self.announce();
         Ok(())
     }

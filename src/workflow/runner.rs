@@ -239,7 +239,7 @@ impl Runtime {
         match status {
             ExecStatus::Completed => Metrics::inc(&self.metrics.completed),
             ExecStatus::Failed => Metrics::inc(&self.metrics.failed),
-            ExecStatus::Running => self.wake.notify_one(),
+            ExecStatus::Running => self.bus.wake.notify_one(),
             _ => Metrics::inc(&self.metrics.suspended),
         }
         let completed = (status == ExecStatus::Completed)
@@ -249,7 +249,7 @@ impl Runtime {
             self.remember_completed(exec.id, r.clone());
         }
         if status.is_terminal() {
-            let _ = self.finished.send(exec.id);
+            let _ = self.bus.finished.send(exec.id);
         }
         Ok(Some(RunReport {
             status,
@@ -372,7 +372,7 @@ impl Runtime {
         if beside.is_empty() {
             return;
         }
-        let Some(me) = self.me.get().and_then(|w| w.upgrade()) else {
+        let Some(me) = self.me.upgrade() else {
             // No handle on ourselves (not started as a server): the scheduler takes them
             // over when their leases lapse.
             return;
@@ -566,14 +566,14 @@ impl Runtime {
                 // Children, parents or handlers may have become runnable elsewhere than
                 // on this thread (what this run claimed for itself runs without a claim).
                 if *announce {
-                    self.wake.notify_one();
+                    self.bus.wake.notify_one();
                     self.announce();
                 }
                 if let Some(r) = &report.result {
                     self.remember_completed(id, r.clone());
                 }
                 if report.status.is_terminal() {
-                    let _ = self.finished.send(id);
+                    let _ = self.bus.finished.send(id);
                 }
             }
         })

@@ -13,6 +13,7 @@ use tokio::sync::{watch, OwnedSemaphorePermit};
 use super::Runtime;
 use crate::db::executions::ExecRow;
 use crate::db::leases;
+use crate::wakeup::RedisState;
 
 /// Runs the scheduler until `shutdown` turns true, then waits for the runs in progress
 /// and releases this instance's leases.
@@ -80,7 +81,7 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
                     start_run(&rt, exec, journal, permit);
                 }
             }
-            _ = rt.wake.notified() => { look = true; }
+            _ = rt.bus.wake.notified() => { look = true; }
             _ = poll.tick() => { look = true; }
             _ = shutdown.changed() => {}
         }
@@ -173,9 +174,7 @@ fn spawn_listener(
                 let mut woke = false;
                 for n in conn.notifications_iter() {
                     match n {
-                        Ok(n) if n.channel == "botserver_done" => {
-                            crate::events::forward_done(&rt, &n.payload)
-                        }
+                        Ok(n) if n.channel == "botserver_done" => rt.bus.forward_done(&n.payload),
                         Ok(_) => woke = true,
                         Err(_) => break 'poll,
                     }
@@ -184,8 +183,8 @@ fn spawn_listener(
                 if woke {
                     tracing::trace!("notification");
                 }
-                if woke && rt.redis.describe() != "ok" {
-                    rt.wake.notify_one();
+                if woke && rt.bus.redis() != RedisState::Ok {
+                    rt.bus.wake.notify_one();
                 }
                 std::thread::sleep(Duration::from_millis(2));
             }
