@@ -3,6 +3,8 @@
 //! [`Instance::stop`]. `botserver serve` runs one; `botserver bench` runs several in
 //! one process, talking only through PostgreSQL and Redis as separate servers would.
 
+#![warn(missing_docs)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,12 +18,15 @@ use crate::workflow::{scheduler, Runtime, RuntimeConfig};
 
 /// How to start an instance.
 pub struct InstanceOptions {
+    /// The migrated database.
     pub database_url: String,
+    /// Redis for waking the other instances (none: PostgreSQL only).
     pub redis_url: Option<String>,
     /// The folder whose `*.gbai` packages are loaded.
     pub bots: PathBuf,
     /// This instance's name in leases.
     pub owner: String,
+    /// The runtime's tunables.
     pub config: RuntimeConfig,
     /// Connections in the pool.
     pub pool_size: u32,
@@ -34,6 +39,7 @@ pub struct InstanceOptions {
 
 /// A started instance.
 pub struct Instance {
+    /// The instance's runtime.
     pub rt: Arc<Runtime>,
     /// Where the HTTP API listens, when it is served.
     pub addr: Option<SocketAddr>,

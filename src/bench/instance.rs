@@ -25,6 +25,7 @@ const BENCH: &[(&str, &str)] = &[
     ("sleeper", "WAIT 1\nRETURN 1\n"),
 ];
 
+/// Writes the bench's packages (`bench`, `worker`) under `dir`.
 pub fn write_bots(dir: &Path) -> std::io::Result<()> {
     let bench = dir.join("bench.gbai").join("bench.gbdialog");
     std::fs::create_dir_all(&bench)?;
@@ -93,6 +94,7 @@ pub async fn start(
     Ok(inst)
 }
 
+/// Runs a `SELECT count(*) AS n …` on the bench database.
 pub async fn count(rt: &Arc<Runtime>, sql: &'static str) -> Result<i64, String> {
     #[derive(diesel::QueryableByName)]
     struct N {
@@ -131,6 +133,7 @@ pub fn create_database(url: &str) -> Result<(String, String), String> {
     Ok((name, bench_url))
 }
 
+/// Drops a database made by [`create_database`].
 pub fn drop_database(url: &str, name: &str) {
     if let Ok(mut admin) = db::connect(url) {
         let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

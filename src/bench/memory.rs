@@ -8,6 +8,7 @@ use super::instance::count;
 use super::report::Extra;
 use crate::instance::Instance;
 
+/// A number field of `/proc/self/status` (`VmRSS:` in KiB, `Threads:`).
 pub fn proc_status(field: &str) -> Option<usize> {
     let text = std::fs::read_to_string("/proc/self/status").ok()?;
     text.lines()

@@ -2,6 +2,8 @@
 //! other module measures one figure and returns it as plain numbers; `report` prints
 //! them beside their targets.
 
+#![warn(missing_docs)]
+
 pub mod compile;
 pub mod http;
 pub mod instance;

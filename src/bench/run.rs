@@ -13,7 +13,9 @@ use super::{memory, recovery, steps, throughput, wake};
 /// What `bench` was asked to do.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
+    /// The server whose `postgres` database creates the bench database.
     pub database_url: String,
+    /// Redis, for the wake-up across instances through it (skipped without).
     pub redis_url: Option<String>,
     /// Seconds each throughput figure is measured over.
     pub seconds: f64,

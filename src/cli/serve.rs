@@ -12,12 +12,19 @@ use crate::workflow::RuntimeConfig;
 /// Settings of `serve` (environment variables, overridden by flags).
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
+    /// `DATABASE_URL`: none means the zero-config cluster under `data_dir`.
     pub database_url: Option<String>,
+    /// `REDIS_URL`: none means waking through PostgreSQL only.
     pub redis_url: Option<String>,
+    /// The address to serve HTTP on.
     pub bind: String,
+    /// The folder with the `*.gbai` packages.
     pub bots: PathBuf,
+    /// `BOTSERVER_ADMIN_TOKEN`: none means development mode (loopback only).
     pub admin_token: Option<String>,
+    /// This instance's name in leases (default random).
     pub instance: Option<String>,
+    /// Where the zero-config cluster lives.
     pub data_dir: PathBuf,
 }
 

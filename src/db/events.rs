@@ -17,16 +17,22 @@ use crate::error::Result;
 #[derive(QueryableByName, Debug, Clone, serde::Serialize)]
 pub struct EventRow {
     #[diesel(sql_type = BigInt)]
+    /// The event's id (events are ordered by it).
     pub id: i64,
     #[diesel(sql_type = Text)]
+    /// Its name.
     pub name: String,
     #[diesel(sql_type = Jsonb)]
+    /// Its payload.
     pub payload: Json,
     #[diesel(sql_type = Nullable<Text>)]
+    /// The bot that published it, if a script did.
     pub source_bot: Option<String>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
+    /// The execution that published it, if any.
     pub source_execution: Option<Uuid>,
     #[diesel(sql_type = Timestamptz)]
+    /// When it was published.
     pub created_at: DateTime<Utc>,
 }
 
@@ -61,9 +67,13 @@ pub fn lock_names(conn: &mut PgConnection, names: &[String]) -> Result<()> {
 /// An `ON EVENT` handler registered for an event's name.
 #[derive(serde::Deserialize, Debug, Clone)]
 pub struct Handler {
+    /// The handler's bot.
     pub bot: String,
+    /// The script with the `ON EVENT` block.
     pub script: String,
+    /// The block's entry point in that script.
     pub entry: i32,
+    /// The script version the handler runs.
     pub script_hash: String,
 }
 
@@ -80,9 +90,11 @@ struct StoredRow {
 
 /// What storing an event found: whom it wakes and which handlers it starts.
 pub struct Stored {
+    /// The stored event.
     pub event: EventRow,
     /// The executions whose registered waits it ended, in id order.
     pub waiters: Vec<Uuid>,
+    /// The handlers of its name, to start once each.
     pub handlers: Vec<Handler>,
 }
 
@@ -232,6 +244,7 @@ pub fn register_wait(
     Ok(!after(conn, names, cursor, 1)?.is_empty())
 }
 
+/// Removes an execution's registered event wait.
 pub fn clear_wait(conn: &mut PgConnection, execution: Uuid) -> Result<()> {
     crate::db::sql::sql("DELETE FROM event_waits WHERE execution_id = $1")
         .bind::<SqlUuid, _>(execution)

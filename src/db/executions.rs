@@ -13,16 +13,27 @@ use crate::error::Result;
 
 /// A new execution to insert.#[derive(Debug, Clone)]
 pub struct NewExecution {
+    /// The execution's id (UUID v7, so ids sort by creation).
     pub id: Uuid,
+    /// What it is.
     pub kind: ExecKind,
+    /// The bot whose script it runs.
     pub bot: String,
+    /// The script's name.
     pub script: String,
+    /// The script version it is pinned to.
     pub script_hash: String,
+    /// The entry point of the script it runs (0 is the whole file).
     pub entry: i32,
+    /// Its name (workflow, task, branch label, event).
     pub name: Option<String>,
+    /// What it starts with (its first variables).
     pub input: Json,
+    /// The execution waiting for its result, if any.
     pub parent_id: Option<Uuid>,
+    /// The parent's journal key its result goes to.
     pub parent_key: Option<String>,
+    /// The conversation it belongs to.
     pub conversation_id: Option<Uuid>,
     /// Claimed by this owner at once (the caller runs it now), or left for the scheduler.
     pub owner: Option<String>,
@@ -196,6 +207,7 @@ impl NewExecution {
     }
 }
 
+/// Inserts a new execution, claimed for its owner with a lease of `lease_secs` when it has one.
 pub fn create(conn: &mut PgConnection, e: &NewExecution, lease_secs: f64) -> Result<()> {
     crate::db::sql::sql(
         "INSERT INTO workflow_executions \
@@ -226,44 +238,64 @@ pub fn create(conn: &mut PgConnection, e: &NewExecution, lease_secs: f64) -> Res
 #[derive(QueryableByName, Debug, Clone)]
 pub struct ExecRow {
     #[diesel(sql_type = SqlUuid)]
+    /// The execution's id.
     pub id: Uuid,
     #[diesel(sql_type = Text)]
+    /// What it is.
     pub kind: ExecKind,
     #[diesel(sql_type = Text)]
+    /// The bot whose script it runs.
     pub bot: String,
     #[diesel(sql_type = Text)]
+    /// The script's name.
     pub script: String,
     #[diesel(sql_type = Text)]
+    /// The script version it is pinned to.
     pub script_hash: String,
     #[diesel(sql_type = Int4)]
+    /// The entry point it runs.
     pub entry: i32,
     #[diesel(sql_type = Nullable<Text>)]
+    /// Its name (workflow, task, branch label, event).
     pub name: Option<String>,
     #[diesel(sql_type = Text)]
+    /// Where it is.
     pub status: ExecStatus,
     #[diesel(sql_type = Nullable<Jsonb>)]
+    /// What it waits for (a [`WaitingFor`](crate::db::states::WaitingFor)) while waiting.
     pub waiting_for: Option<Json>,
     #[diesel(sql_type = Jsonb)]
+    /// What it started with.
     pub input: Json,
     #[diesel(sql_type = Jsonb)]
+    /// Its variables after its last run.
     pub variables: Json,
     #[diesel(sql_type = Nullable<Jsonb>)]
+    /// Its result, once completed.
     pub result: Option<Json>,
     #[diesel(sql_type = Nullable<Text>)]
+    /// Its error (`bot/script.bas:line:col: message`), once failed.
     pub error: Option<String>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
+    /// The execution waiting for its result, if any.
     pub parent_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<Text>)]
+    /// The parent's journal key its result goes to.
     pub parent_key: Option<String>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
+    /// The conversation it belongs to.
     pub conversation_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<Text>)]
+    /// The instance holding its lease, while it runs.
     pub owner: Option<String>,
     #[diesel(sql_type = Timestamptz)]
+    /// When it was created.
     pub created_at: DateTime<Utc>,
     #[diesel(sql_type = Timestamptz)]
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
 }
 
@@ -281,9 +313,11 @@ impl ExecRow {
     }
 }
 
+/// The columns of [`ExecRow`], in its order.
 pub(crate) const COLUMNS: &str = "id, kind, bot, script, script_hash, entry, name, status, waiting_for, input, variables, \
     result, error, parent_id, parent_key, conversation_id, owner, created_at, updated_at, finished_at";
 
+/// One execution by id.
 pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ExecRow>> {
     let rows: Vec<ExecRow> = crate::db::sql::sql(format!(
         "SELECT {COLUMNS} FROM workflow_executions WHERE id = $1"
@@ -316,6 +350,7 @@ pub fn list(
     .load(conn)?)
 }
 
+/// The executions it started (children, branches), oldest first.
 pub fn children(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ExecRow>> {
     Ok(crate::db::sql::sql(format!(
         "SELECT {COLUMNS} FROM workflow_executions WHERE parent_id = $1 ORDER BY created_at"
@@ -324,6 +359,7 @@ pub fn children(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ExecRow>> {
     .load(conn)?)
 }
 
+/// An execution with its whole journal (a JSON object), as the claims read them.
 #[derive(QueryableByName)]
 pub(crate) struct ExecWithJournal {
     #[diesel(embed)]
@@ -378,6 +414,7 @@ pub fn set_status(
     Ok(())
 }
 
+/// Forgets an execution's error and end (operator retry).
 pub fn clear_error(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     crate::db::sql::sql(
         "UPDATE workflow_executions SET error = NULL, finished_at = NULL WHERE id = $1",

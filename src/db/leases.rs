@@ -88,8 +88,11 @@ pub fn release_all(conn: &mut PgConnection, owner: &str) -> Result<usize> {
 pub struct Finish<'a> {
     /// `Completed` or `Failed`.
     pub status: ExecStatus,
+    /// The result, when completed.
     pub result: Option<&'a Json>,
+    /// The error, when failed.
     pub error: Option<&'a str>,
+    /// The variables after the run.
     pub variables: &'a Json,
     /// The run's new journal entries, written by the same statement.
     pub journal: &'a [(String, Json)],

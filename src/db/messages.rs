@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::db::states::Direction;
 use crate::error::Result;
 
+/// Appends lines to a conversation's transcript, in order.
 pub fn add_messages(
     conn: &mut PgConnection,
     conversation: Uuid,
@@ -32,17 +33,23 @@ pub fn add_messages(
 }
 
 #[derive(QueryableByName, Debug, Clone, serde::Serialize)]
+/// A line of a transcript.
 pub struct MessageRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
+    /// Its id (lines are ordered by it).
     pub id: i64,
     #[diesel(sql_type = Text)]
+    /// Who wrote it.
     pub direction: Direction,
     #[diesel(sql_type = Text)]
+    /// The text.
     pub text: String,
     #[diesel(sql_type = Timestamptz)]
+    /// When it was written.
     pub created_at: DateTime<Utc>,
 }
 
+/// A conversation's transcript after the line `after`.
 pub fn messages(
     conn: &mut PgConnection,
     conversation: Uuid,
@@ -56,6 +63,7 @@ pub fn messages(
     .load(conn)?)
 }
 
+/// Sets a key of a conversation's context (`SET CONTEXT`).
 pub fn set_context(
     conn: &mut PgConnection,
     conversation: Uuid,

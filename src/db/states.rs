@@ -124,7 +124,9 @@ text_enum! {
         Running = "running",
         /// Suspended until what `waiting_for` says arrives (or `wake_at`).
         Waiting = "waiting",
+        /// Ended with a result.
         Completed = "completed",
+        /// Ended with an error (an operator may retry or cancel it).
         Failed = "failed",
         /// Stopped by an operator.
         Cancelled = "cancelled",
@@ -145,11 +147,15 @@ impl ExecStatus {
 text_enum! {
     /// Where a step is (`workflow_steps.status`).
     StepStatus ("step status") {
+        /// Begun and not ended.
         Running = "running",
+        /// Its execution waits inside it.
         Waiting = "waiting",
         /// An attempt failed and another one follows after the backoff.
         Retrying = "retrying",
+        /// Ended with its result.
         Completed = "completed",
+        /// Its tries are spent.
         Failed = "failed",
     }
 }
@@ -165,11 +171,17 @@ text_enum! {
     /// What a step mostly does, for the workflow views (`workflow_steps.kind`): the
     /// first waiting keyword in it, else `task`.
     StepKind ("step kind") {
+        /// Computation and non-waiting keywords only.
         Task = "task",
+        /// A `WAIT`.
         Delay = "delay",
+        /// A `BOT` delegation.
         Bot = "bot",
+        /// A `HUMAN APPROVAL`.
         Approval = "approval",
+        /// A `PARALLEL`.
         Parallel = "parallel",
+        /// A `WAIT FOR EVENT`.
         Event = "event",
     }
 }
@@ -177,8 +189,11 @@ text_enum! {
 text_enum! {
     /// Where an approval request is (`approvals.status`).
     ApprovalStatus ("approval status") {
+        /// Asked and not decided.
         Pending = "pending",
+        /// Approved by the approver (or the admin).
         Approved = "approved",
+        /// Rejected by the approver (or the admin).
         Rejected = "rejected",
         /// Its timeout passed with nobody left to escalate to.
         Timeout = "timeout",
@@ -192,7 +207,9 @@ text_enum! {
 text_enum! {
     /// Who wrote a transcript line (`messages.direction`).
     Direction ("message direction") {
+        /// The user's message.
         User = "user",
+        /// A `TALK`.
         Bot = "bot",
     }
 }
@@ -203,29 +220,50 @@ text_enum! {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum WaitingFor {
     /// The user's next message (`HEAR`).
-    Message { key: String },
+    Message {
+        /// The `HEAR`'s key.
+        key: String,
+    },
     /// A timer (`WAIT`, a step's backoff).
     Timer {
+        /// The timer's key.
         key: String,
+        /// When it is due.
         #[serde(with = "rfc3339")]
         until: DateTime<Utc>,
     },
     /// A delegated child (`BOT`).
     Bot {
+        /// The `BOT`'s key (where the child's result goes).
         key: String,
+        /// The child's bot.
         bot: String,
+        /// The child's id.
         child: Json,
     },
     /// A decision (`HUMAN APPROVAL`).
     Approval {
+        /// The approval's key (where the decision goes).
         key: String,
+        /// The pending request.
         approval_id: Option<Uuid>,
+        /// Who is asked.
         approver: Option<String>,
     },
     /// The branches of a `PARALLEL` that have not ended.
-    Parallel { key: String, pending: Vec<String> },
+    Parallel {
+        /// The `PARALLEL`'s key.
+        key: String,
+        /// The labels of the branches still running.
+        pending: Vec<String>,
+    },
     /// An event of one of these names (`WAIT FOR EVENT`).
-    Event { key: String, names: Vec<String> },
+    Event {
+        /// The wait's key.
+        key: String,
+        /// The names it waits for.
+        names: Vec<String>,
+    },
 }
 
 impl WaitingFor {

@@ -13,22 +13,31 @@ use crate::error::Result;
 #[derive(QueryableByName, Debug, Clone, serde::Serialize)]
 pub struct StepRow {
     #[diesel(sql_type = Text)]
+    /// The step's key (`3`, `3#2` in a loop).
     pub key: String,
     #[diesel(sql_type = Text)]
+    /// Its label.
     pub label: String,
     #[diesel(sql_type = Text)]
+    /// What it mostly does.
     pub kind: StepKind,
     #[diesel(sql_type = Text)]
+    /// Where it is.
     pub status: StepStatus,
     #[diesel(sql_type = Nullable<Jsonb>)]
+    /// Its result, once completed.
     pub result: Option<Json>,
     #[diesel(sql_type = Nullable<Text>)]
+    /// The error of its last failed attempt.
     pub error: Option<String>,
     #[diesel(sql_type = Int4)]
+    /// Attempts so far.
     pub attempts: i32,
     #[diesel(sql_type = Timestamptz)]
+    /// When it began.
     pub started_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
 }
 
@@ -65,6 +74,7 @@ pub fn upsert_steps(conn: &mut PgConnection, id: Uuid, rows: &[StepRow]) -> Resu
     Ok(())
 }
 
+/// The steps of an execution, in the order they began.
 pub fn steps(conn: &mut PgConnection, id: Uuid) -> Result<Vec<StepRow>> {
     Ok(crate::db::sql::sql(
         "SELECT key, label, kind, status, result, error, attempts, started_at, finished_at FROM workflow_steps \

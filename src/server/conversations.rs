@@ -13,6 +13,7 @@ use crate::db::messages;
 use crate::db::states::{ExecKind, ExecStatus, WaitingFor};
 use crate::error::Error;
 
+/// `POST /api/bots/{bot}/conversations`: starts `start.bas` and runs it to its first wait.
 pub async fn start(
     State(state): State<AppState>,
     Path(bot): Path<String>,
@@ -23,12 +24,14 @@ pub async fn start(
     Ok((StatusCode::CREATED, Json(json!(reply))))
 }
 
+/// The body of a message.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
     text: String,
 }
 
+/// `POST /api/conversations/{id}/messages` `{text}`: answers the conversation's `HEAR` and runs it on.
 pub async fn message(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -48,6 +51,7 @@ pub async fn message(
     Ok(Json(json!(reply)))
 }
 
+/// `GET /api/conversations/{id}`: the transcript and the status.
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,

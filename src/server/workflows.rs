@@ -16,6 +16,7 @@ use crate::db::states::{Direction, ExecKind};
 use crate::db::{messages, steps};
 use crate::error::Error;
 
+/// The body of `POST /api/workflows`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
@@ -25,6 +26,7 @@ pub struct StartBody {
     input: Value,
 }
 
+/// `POST /api/workflows` `{bot, script, input}`: starts a workflow (its first run before the answer when there is room).
 pub async fn start(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<StartBody>,
@@ -38,6 +40,7 @@ pub async fn start(
     ))
 }
 
+/// `GET /api/workflows` filters.
 #[derive(Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
@@ -53,6 +56,7 @@ fn summary(e: &ExecRow) -> Value {
     })
 }
 
+/// `GET /api/workflows[?status=&bot=&name=]`: workflows, newest first.
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -79,6 +83,7 @@ fn load(rt: &crate::workflow::Runtime, id: Uuid) -> Result<ExecRow, Error> {
         .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))
 }
 
+/// `GET /api/workflows/{id}`: status, waiting_for, variables, steps, children, output, error.
 pub async fn detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -110,6 +115,7 @@ pub async fn detail(
         .await
 }
 
+/// `GET /api/workflows/{id}/result` options.
 #[derive(Deserialize)]
 pub struct ResultQuery {
     timeout: Option<f64>,
@@ -162,6 +168,7 @@ pub async fn result(
     }
 }
 
+/// `POST /api/workflows/{id}/cancel`: cancels it and everything it started.
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -171,6 +178,7 @@ pub async fn cancel(
     Ok(Json(json!({ "id": id, "status": "cancelled" })))
 }
 
+/// `POST /api/workflows/{id}/retry`: runs a failed workflow again from its failed step.
 pub async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -10,6 +10,8 @@
 //! Redis goes away the server says so once (log and `/health`), keeps working from
 //! PostgreSQL, and reconnects.
 
+#![warn(missing_docs)]
+
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
@@ -35,7 +37,9 @@ enum Note {
 pub enum RedisState {
     /// Never started: no `REDIS_URL`.
     Off,
+    /// Connecting or reconnecting.
     Connecting,
+    /// Subscribed: instances wake each other through it.
     Ok,
     /// Unreachable: instances wake each other through PostgreSQL until it is back.
     Down,

@@ -19,8 +19,11 @@ use diesel::PgConnection;
 /// their row and journal, read by the claim, so their run starts without a query.
 #[derive(Debug)]
 pub struct Claimed {
+    /// The claimed execution.
     pub id: Uuid,
+    /// The run slot it holds.
     pub permit: OwnedSemaphorePermit,
+    /// Its row and journal as the claim read them, when the claim read them.
     pub loaded: Option<Box<(ExecRow, Json)>>,
     /// Its end is announced to the other instances (it was woken or started by an event
     /// or a decision, and someone may await its result elsewhere).
@@ -30,8 +33,11 @@ pub struct Claimed {
 /// What publishing did: the event, and executions to wake or start.
 #[derive(Debug, Default)]
 pub struct Published {
+    /// The event's id.
     pub id: i64,
+    /// Executions it woke.
     pub woken: usize,
+    /// Handler executions it started.
     pub handlers: usize,
     /// Woken executions and new handler executions claimed for the publisher, each with
     /// its run slot: the publisher runs them right after its commit.
@@ -47,6 +53,7 @@ pub struct Published {
 pub struct Claimer<'a> {
     /// This instance's name in leases.
     pub owner: &'a str,
+    /// How long a claim lasts without renewal.
     pub lease_secs: f64,
     /// The instance's run slots.
     pub permits: &'a std::sync::Arc<Semaphore>,

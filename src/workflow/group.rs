@@ -39,12 +39,19 @@ pub struct Outcome {
     /// True for an execution already in the table (claimed by this instance): its row
     /// is updated only while this instance still holds it, else the outcome is refused.
     pub existing: bool,
+    /// The row as the run leaves it (variables, result, error).
     pub row: ExecRow,
+    /// The status the run ends in.
     pub status: ExecStatus,
+    /// What it waits for, when waiting.
     pub waiting_for: Option<Json>,
+    /// When its timer is due, when waiting on one.
     pub wake_at: Option<DateTime<Utc>>,
+    /// The run's new journal entries.
     pub journal: Vec<(String, Json)>,
+    /// The steps it changed.
     pub steps: Vec<StepRow>,
+    /// Its new TALKs.
     pub talks: Vec<String>,
 }
 
@@ -63,6 +70,7 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
+    /// Starts the committer thread over `pool`.
     pub fn start(pool: PgPool) -> GroupCommit {
         let (tx, rx) = mpsc::channel::<Pending>();
         std::thread::spawn(move || committer(pool, rx));

@@ -45,22 +45,39 @@ pub fn failure_of(value: &Json) -> Option<String> {
 /// A journaled operation: the `op` of `scope/op#n`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    /// `TALK`.
     Talk,
+    /// `HEAR`.
     Hear,
+    /// `WAIT`.
     Sleep,
+    /// `NOW()`, `TODAY()`.
     Now,
+    /// `RANDOM()`.
     Random,
+    /// `UUID()`.
     Uuid,
+    /// `GET BOT MEMORY`.
     MemoryGet,
+    /// `SET BOT MEMORY`.
     MemorySet,
+    /// `SET CONTEXT`.
     Context,
+    /// `BOT SHARE MEMORY`.
     Share,
+    /// `BOT SYNC MEMORY`.
     Sync,
+    /// `ORCHESTRATE WORKFLOW`.
     Workflow,
+    /// `BOT` delegation.
     Bot,
+    /// `HUMAN APPROVAL`.
     Approval,
+    /// `PARALLEL`.
     Parallel,
+    /// `PUBLISH EVENT`.
     Publish,
+    /// `WAIT FOR EVENT`.
     Event,
 }
 
@@ -269,6 +286,7 @@ pub struct Stamp(#[serde(with = "rfc3339")] pub DateTime<Utc>);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timer {
     #[serde(with = "rfc3339")]
+    /// When it is due.
     pub until: DateTime<Utc>,
 }
 
@@ -276,7 +294,9 @@ pub struct Timer {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Failure {
+    /// The attempt's error.
     pub error: String,
+    /// True when another attempt follows.
     pub retry: bool,
 }
 
@@ -284,9 +304,12 @@ pub struct Failure {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Request {
+    /// The approval row.
     pub id: Option<Uuid>,
+    /// Who was asked.
     pub approver: Option<String>,
     #[serde(with = "rfc3339::option")]
+    /// When this request times out.
     pub deadline: Option<DateTime<Utc>>,
 }
 
@@ -294,8 +317,10 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Cursor {
+    /// The newest event id of the names when the wait began.
     pub cursor: i64,
     #[serde(with = "rfc3339::option")]
+    /// When the wait times out.
     pub deadline: Option<DateTime<Utc>>,
 }
 

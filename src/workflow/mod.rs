@@ -3,6 +3,8 @@
 //! (`host`), one run of an execution and its commit (`runner`), and the scheduler that
 //! claims runnable executions with leases and wakes due timers (`scheduler`).
 
+#![warn(missing_docs)]
+
 pub mod claims;
 pub mod group;
 pub mod host;
@@ -34,7 +36,9 @@ pub struct RuntimeConfig {
     pub poll_interval: std::time::Duration,
     /// Runs in progress at once on this instance.
     pub max_concurrent_runs: usize,
+    /// The largest journal value (bytes).
     pub max_journal_value_bytes: usize,
+    /// The limits of each run (operations, time, sizes).
     pub limits: engine::Limits,
 }
 
@@ -53,14 +57,20 @@ impl Default for RuntimeConfig {
 /// Counters for `/metrics`.
 #[derive(Default)]
 pub struct Metrics {
+    /// Runs started.
     pub runs: AtomicU64,
+    /// Executions completed.
     pub completed: AtomicU64,
+    /// Executions failed.
     pub failed: AtomicU64,
+    /// Runs that suspended.
     pub suspended: AtomicU64,
+    /// Runs abandoned (retried or given up).
     pub aborted: AtomicU64,
 }
 
 impl Metrics {
+    /// Adds one to a counter.
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -68,9 +78,13 @@ impl Metrics {
 
 /// The durable runtime of one server instance.
 pub struct Runtime {
+    /// The database.
     pub pool: PgPool,
+    /// The Rhai engine with every host function registered.
     pub engine: Engine,
+    /// Compiled scripts by hash.
     pub cache: ScriptCache,
+    /// The runtime's tunables.
     pub config: RuntimeConfig,
     /// This instance's name in leases (`owner`).
     pub owner: String,
@@ -94,6 +108,7 @@ pub struct Runtime {
     pub group: group::GroupCommit,
     /// A weak handle on this runtime, so that a run can start others on new threads.
     me: std::sync::Weak<Runtime>,
+    /// Counters for `/metrics`.
     pub metrics: Metrics,
 }
 
@@ -189,6 +204,7 @@ impl Runtime {
         }
     }
 
+    /// A connection from the pool.
     pub fn conn(&self) -> Result<db::PgConn> {
         Ok(self.pool.get()?)
     }
@@ -229,6 +245,7 @@ impl Runtime {
         Ok(problems)
     }
 
+    /// True when the bot is loaded.
     pub fn has_bot(&self, name: &str) -> bool {
         self.bots
             .read()

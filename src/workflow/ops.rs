@@ -19,10 +19,13 @@ use crate::error::{Error, Result};
 /// The answer to a conversation call.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ConversationReply {
+    /// The conversation's id.
     pub id: Uuid,
+    /// The bot's new messages.
     pub messages: Vec<String>,
     /// True when the bot waits for the user's next message.
     pub waiting: bool,
+    /// The conversation's status.
     pub status: ExecStatus,
 }
 

@@ -30,6 +30,7 @@ pub struct RunReport {
     pub status: ExecStatus,
     /// TALKs delivered by these runs, in order.
     pub talks: Vec<String>,
+    /// What it waits for, when waiting.
     pub waiting_for: Option<Json>,
     /// The result, when the execution completed.
     pub result: Option<Json>,

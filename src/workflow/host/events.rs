@@ -42,11 +42,15 @@ impl DurableHost<'_> {
         Ok(())
     }
 
+    /// `PUBLISH EVENT`: published once.
     pub(super) fn k_publish(&mut self, name: &str, payload: Json) -> HostResult<()> {
         self.journaled(Op::Publish, |h| h.publish_now(name, payload).map(|()| true))
             .map(|_| ())
     }
 
+    /// `WAIT FOR EVENT`: the first event of its names published after the wait began
+    /// that passes `filter`; else a registered wait (with its timeout as a timer); at
+    /// the timeout, NULL, a `timeout_occurred` event and the escalation, if any.
     pub(super) fn k_wait_event(
         &mut self,
         wait: &EventWait,

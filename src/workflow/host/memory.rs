@@ -11,6 +11,7 @@ use crate::db::messages;
 use crate::workflow::journal::{Journaled, Op};
 
 impl DurableHost<'_> {
+    /// `GET BOT MEMORY`: read once; a replay sees the value the first run read.
     pub(super) fn k_memory_get(&mut self, key: &str) -> HostResult<Json> {
         self.journaled(Op::MemoryGet, |h| {
             let r = memory::get(h.conn, &h.exec.bot, key);
@@ -18,6 +19,7 @@ impl DurableHost<'_> {
         })
     }
 
+    /// `SET BOT MEMORY`: written once.
     pub(super) fn k_memory_set(&mut self, key: &str, value: Json) -> HostResult<()> {
         self.journaled(Op::MemorySet, |h| {
             let r = memory::set(h.conn, &h.exec.bot, key, &value);
@@ -26,6 +28,7 @@ impl DurableHost<'_> {
         .map(|_| ())
     }
 
+    /// `SET CONTEXT`: written once, into the conversation's context.
     pub(super) fn k_set_context(&mut self, key: &str, value: Json) -> HostResult<()> {
         self.journaled(Op::Context, |h| {
             let r = messages::set_context(h.conn, h.exec.talk_target(), key, &value);
@@ -34,6 +37,7 @@ impl DurableHost<'_> {
         .map(|_| ())
     }
 
+    /// `BOT SHARE MEMORY`: shared once.
     pub(super) fn k_share_memory(&mut self, key: &str, target: Option<&str>) -> HostResult<()> {
         self.journaled(Op::Share, |h| {
             if let Some(t) = target {
@@ -56,6 +60,7 @@ impl DurableHost<'_> {
         .map(|_| ())
     }
 
+    /// `BOT SYNC MEMORY`: synced once; the number of keys changed.
     pub(super) fn k_sync_memory(&mut self, from: Option<&str>) -> HostResult<i64> {
         self.journaled(Op::Sync, |h| {
             if let Some(f) = from {

@@ -32,7 +32,9 @@ use crate::workflow::claims::Claimed;
 /// What a suspended run waits for.
 #[derive(Debug, Clone)]
 pub struct Wait {
+    /// What for.
     pub waiting_for: WaitingFor,
+    /// When a timer (or a timeout) ends the wait.
     pub wake_at: Option<DateTime<Utc>>,
     /// A `WAIT FOR EVENT` to register at the commit.
     pub event: Option<EventRegistration>,
@@ -42,8 +44,11 @@ pub struct Wait {
 /// read up to.
 #[derive(Debug, Clone)]
 pub struct EventRegistration {
+    /// The wait's journal key.
     pub key: String,
+    /// The event names it waits for.
     pub names: Vec<String>,
+    /// The newest event id it has read.
     pub cursor: i64,
 }
 

@@ -19,8 +19,11 @@ use crate::workflow::journal::{
 /// The value a decided (or timed-out) approval gives the script.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Decision {
+    /// Approved, rejected or timeout.
     pub status: ApprovalStatus,
+    /// Who decided (none on a timeout).
     pub by: Option<String>,
+    /// The decider's comment.
     pub comment: Option<String>,
     /// When it was decided (RFC 3339).
     pub at: String,
@@ -60,6 +63,7 @@ impl DurableHost<'_> {
         }
     }
 
+    /// `ORCHESTRATE WORKFLOW` (run from outside a workflow): starts the workflow once, for any instance to run.
     pub(super) fn k_start_workflow(
         &mut self,
         name: &str,
@@ -79,6 +83,7 @@ impl DurableHost<'_> {
         })
     }
 
+    /// `STEP`: enters a step (its key counts loops), journaling nothing until it waits or fails.
     pub(super) fn k_step_begin(&mut self, spec: &StepSpec) -> HostResult<()> {
         let key = self.journal.step_key(&spec.label);
         let begun = self.journal.get::<Stamp>(&key.begin()).map(|s| s.0);
@@ -139,6 +144,7 @@ impl DurableHost<'_> {
         Ok(())
     }
 
+    /// The end of a `STEP`: its result, journaled once.
     pub(super) fn k_step_end(&mut self, result: &Json) -> HostResult<()> {
         let Some(s) = self.steps.last() else {
             return Ok(());
