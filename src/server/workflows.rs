@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::extract::{parse_id, JsonBody};
 use super::AppState;
 use crate::db::executions::{self, ExecRow};
-use crate::db::states::{Direction, ExecKind};
+use crate::db::states::{Direction, ExecKind, ExecStatus};
 use crate::db::{messages, steps};
 use crate::error::Error;
 
@@ -140,7 +140,7 @@ pub async fn result(
     loop {
         if let Some(result) = state.rt.recent_result(id) {
             return Ok(Json(
-                json!({ "id": id, "status": "completed", "result": result, "error": null }),
+                json!({ "id": id, "status": ExecStatus::Completed, "result": result, "error": null }),
             ));
         }
         let e = state.blocking(move |rt| load(rt, id)).await?;
@@ -175,7 +175,7 @@ pub async fn cancel(
 ) -> Result<Json<Value>, Error> {
     let id = parse_id(&id, "workflow")?;
     state.blocking(move |rt| rt.cancel(id)).await?;
-    Ok(Json(json!({ "id": id, "status": "cancelled" })))
+    Ok(Json(json!({ "id": id, "status": ExecStatus::Cancelled })))
 }
 
 /// `POST /api/workflows/{id}/retry`: runs a failed workflow again from its failed step.
@@ -185,5 +185,5 @@ pub async fn retry(
 ) -> Result<Json<Value>, Error> {
     let id = parse_id(&id, "workflow")?;
     state.blocking(move |rt| rt.retry(id)).await?;
-    Ok(Json(json!({ "id": id, "status": "running" })))
+    Ok(Json(json!({ "id": id, "status": ExecStatus::Running })))
 }
