@@ -182,7 +182,7 @@ fn main() -> ExitCode {
                 });
             match result {
                 Ok((figures, extra)) => {
-                    print!("{}", botserver::bench::run::table(&figures, &extra));
+                    print!("{}", botserver::bench::report::table(&figures, &extra));
                     if json {
                         println!("{}", serde_json::json!(figures));
                     }

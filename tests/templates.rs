@@ -191,12 +191,7 @@ impl Host for SimHost {
         self.world.approvals.borrow_mut().push(req.clone());
         Ok(json!({ "status": self.world.decision, "by": req.who, "comment": "", "at": "" }))
     }
-    fn parallel(
-        &mut self,
-        _label: &str,
-        branches: &[(String, usize)],
-        vars: Json,
-    ) -> HostResult<Json> {
+    fn parallel(&mut self, branches: &[(String, usize)], vars: Json) -> HostResult<Json> {
         let mut out = serde_json::Map::new();
         for (label, entry) in branches {
             let mut branch = SimHost {

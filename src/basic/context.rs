@@ -102,11 +102,11 @@ pub trait Host {
     }
     /// A failed attempt of the current step: `Ok` to try again (after the backoff),
     /// `Err` when the tries are spent.
-    fn step_failed(&mut self, step: &StepSpec, error: &str) -> HostResult<()> {
-        let _ = step;
+    fn step_failed(&mut self, error: &str) -> HostResult<()> {
         Err(HostError::Fail(error.to_string()))
     }
-    fn step_end(&mut self, _label: &str, _result: &Json) -> HostResult<()> {
+    /// The current step ended with this result.
+    fn step_end(&mut self, _result: &Json) -> HostResult<()> {
         Ok(())
     }
     fn delegate(&mut self, _bot: &str, _task: &str, _vars: Json) -> HostResult<Json> {
@@ -115,12 +115,8 @@ pub trait Host {
     fn approval(&mut self, _req: &ApprovalRequest) -> HostResult<Json> {
         needs_server("HUMAN APPROVAL")
     }
-    fn parallel(
-        &mut self,
-        _label: &str,
-        _branches: &[(String, usize)],
-        _vars: Json,
-    ) -> HostResult<Json> {
+    /// `PARALLEL`: the branches' labels and entry points, and the variables they start with.
+    fn parallel(&mut self, _branches: &[(String, usize)], _vars: Json) -> HostResult<Json> {
         needs_server("PARALLEL")
     }
     /// An HTTP request; the answer's body (JSON as values, anything else as text).

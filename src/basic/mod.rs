@@ -31,6 +31,8 @@ use diagnostics::{Diagnostic, Diagnostics, Span};
 pub struct CompiledEntry {
     pub generated: GeneratedEntry,
     pub ast: rhai::AST,
+    /// What the entry's calls touch (see `keywords::effects`).
+    pub effects: keywords::effects::EntryEffects,
 }
 
 /// A compiled `.bas` script: its entry points (index 0 is the whole file), its
@@ -88,7 +90,11 @@ pub fn compile(
     let mut entries = Vec::with_capacity(generated.len());
     for g in generated {
         match engine.compile(&g.code) {
-            Ok(ast) => entries.push(CompiledEntry { generated: g, ast }),
+            Ok(ast) => entries.push(CompiledEntry {
+                effects: keywords::effects::EntryEffects::of(&ast),
+                generated: g,
+                ast,
+            }),
             Err(e) => {
                 let p = e.position();
                 let span = g

@@ -15,8 +15,11 @@ use crate::basic::engine::{new_engine, Limits};
 /// Timings of repeated fresh compilations of one script, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CompileFigures {
+    /// The median compile time.
     pub median_ms: f64,
+    /// The 99th percentile compile time.
     pub p99_ms: f64,
+    /// How many compiles were measured.
     pub runs: usize,
 }
 

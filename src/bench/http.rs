@@ -13,6 +13,7 @@ pub struct Http {
 }
 
 impl Http {
+    /// Opens a keep-alive connection to `addr`.
     pub async fn connect(addr: SocketAddr) -> std::io::Result<Http> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;

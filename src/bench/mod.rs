@@ -1,6 +1,16 @@
-//! Benchmarks behind `botserver bench` (DESIGN §6). Each module measures one figure and
-//! returns it as plain numbers; the command prints them beside their targets.
+//! Benchmarks behind `botserver bench` (DESIGN §6). `run` runs the parts in order; each
+//! other module measures one figure and returns it as plain numbers; `report` prints
+//! them beside their targets.
+
+#![warn(missing_docs)]
 
 pub mod compile;
 pub mod http;
+pub mod instance;
+pub mod memory;
+pub mod recovery;
+pub mod report;
 pub mod run;
+pub mod steps;
+pub mod throughput;
+pub mod wake;

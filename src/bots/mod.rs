@@ -1,6 +1,8 @@
 //! Bot packages: `NAME.gbai/` folders holding `NAME.gbdialog/*.bas` and optionally
 //! `NAME.gbot/config.csv` (DESIGN §1).
 
+#![warn(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -8,14 +10,21 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
     #[error("cannot read {path}: {source}")]
+    /// A file or folder could not be read.
     Io {
+        /// What could not be read.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
     #[error("{path}:{line}: {message}")]
+    /// A `config.csv` line is malformed.
     Config {
+        /// The file.
         path: PathBuf,
+        /// Its line (1-based).
         line: usize,
+        /// What is wrong with it.
         message: String,
     },
 }
@@ -32,16 +41,22 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
 pub struct ScriptFile {
     /// File stem, lower-cased (`start`, `analyze-complaint`).
     pub name: String,
+    /// The `.bas` file.
     pub path: PathBuf,
+    /// Its text when loaded.
     pub source: String,
 }
 
 /// A loaded bot package.
 #[derive(Debug, Clone)]
 pub struct Package {
+    /// The bot's name (the package folder without `.gbai`).
     pub name: String,
+    /// The package folder.
     pub dir: PathBuf,
+    /// Its scripts by lower-cased name.
     pub scripts: BTreeMap<String, ScriptFile>,
+    /// `config.csv` as name/value pairs, in order.
     pub config: Vec<(String, String)>,
 }
 
@@ -93,6 +108,7 @@ impl Package {
         })
     }
 
+    /// The value of `key` in `config.csv` (names compared case-insensitively).
     pub fn config_value(&self, key: &str) -> Option<&str> {
         self.config
             .iter()
@@ -166,6 +182,7 @@ pub fn load_packages(dir: &Path) -> Result<Vec<Package>, PackageError> {
     Ok(out)
 }
 
+/// True for a `*.gbai` folder.
 pub fn is_package(path: &Path) -> bool {
     path.is_dir() && path.extension().and_then(|e| e.to_str()) == Some("gbai")
 }

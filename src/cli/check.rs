@@ -12,8 +12,11 @@ use crate::bots;
 /// Totals of a check run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Summary {
+    /// Files checked.
     pub files: usize,
+    /// Errors found.
     pub errors: usize,
+    /// Warnings found.
     pub warnings: usize,
 }
 

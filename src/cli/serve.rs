@@ -3,22 +3,28 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use crate::bots;
 use crate::db;
-use crate::server::{self, AppState, ServerConfig};
-use crate::workflow::{scheduler, Runtime, RuntimeConfig};
+use crate::instance::{Instance, InstanceOptions};
+use crate::server::ServerConfig;
+use crate::workflow::RuntimeConfig;
 
 /// Settings of `serve` (environment variables, overridden by flags).
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
+    /// `DATABASE_URL`: none means the zero-config cluster under `data_dir`.
     pub database_url: Option<String>,
+    /// `REDIS_URL`: none means waking through PostgreSQL only.
     pub redis_url: Option<String>,
+    /// The address to serve HTTP on.
     pub bind: String,
+    /// The folder with the `*.gbai` packages.
     pub bots: PathBuf,
+    /// `BOTSERVER_ADMIN_TOKEN`: none means development mode (loopback only).
     pub admin_token: Option<String>,
+    /// This instance's name in leases (default random).
     pub instance: Option<String>,
+    /// Where the zero-config cluster lives.
     pub data_dir: PathBuf,
 }
 
@@ -88,68 +94,38 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         // requests, but leaves workflows, woken executions and handlers to the others.
         config.max_concurrent_runs = n.min(1024);
     }
-    let pool = db::pool(&url, config.max_concurrent_runs as u32 + 8)?;
     let owner = opts
         .instance
         .clone()
         .unwrap_or_else(|| format!("botserver-{}", uuid::Uuid::now_v7()));
-    let rt = Runtime::new(pool, config, owner);
-    let packages = bots::load_packages(&opts.bots).map_err(|e| e.to_string())?;
-    {
-        let rt = rt.clone();
-        let problems = tokio::task::spawn_blocking(move || rt.load_packages(packages))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("loading packages failed: {e}"))?;
-        for p in problems {
-            tracing::warn!("script not loaded: {p}");
-        }
-    }
-    // Recovery: leases this instance name held before a restart are free at once;
-    // other lapsed leases and due timers are claimed by the scheduler's first pass.
-    {
-        let rt = rt.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            rt.conn()
-                .ok()
-                .map(|mut c| db::executions::release_all(&mut c, &rt.owner))
-        })
-        .await;
-    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot bind {addr}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let instance = Instance::start(InstanceOptions {
+        database_url: url,
+        redis_url: opts.redis_url.clone(),
+        bots: opts.bots.clone(),
+        owner,
+        pool_size: config.max_concurrent_runs as u32 + 8,
+        config,
+        schedule: true,
+        http: Some((
+            listener,
+            ServerConfig {
+                admin_token: opts.admin_token.clone(),
+                redis_url: opts.redis_url.clone(),
+                ..ServerConfig::default()
+            },
+        )),
+    })
+    .await?;
+    let local = instance.addr.ok_or("the HTTP server has no address")?;
     // Tests and scripts read this line to find the port when binding port 0.
     println!("botserver listening on http://{local}");
-    tracing::info!(bots = ?rt.bot_list().iter().map(|b| b.0.clone()).collect::<Vec<_>>(), "serving");
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let announcer = crate::events::start(
-        rt.clone(),
-        opts.redis_url.clone(),
-        rt.redis.clone(),
-        stop_rx.clone(),
-    );
-    let _ = rt.announcer.set(announcer);
-    let sched = tokio::spawn(scheduler::run(rt.clone(), stop_rx));
-    let state = AppState {
-        rt: rt.clone(),
-        config: Arc::new(ServerConfig {
-            admin_token: opts.admin_token.clone(),
-            redis_url: opts.redis_url.clone(),
-            ..ServerConfig::default()
-        }),
-    };
-    let shutdown = async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down: finishing runs in progress, releasing leases");
-        let _ = stop_tx.send(true);
-    };
-    server::serve(listener, state, shutdown)
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
-    let _ = sched.await;
-    Ok(())
+    tracing::info!(bots = ?instance.rt.bot_list().iter().map(|b| b.0.clone()).collect::<Vec<_>>(), "serving");
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing runs in progress, releasing leases");
+    instance.stop().await
 }
 
 async fn shutdown_signal() {

@@ -6,40 +6,57 @@ use diesel::sql_types::{Double, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlU
 use serde_json::Value as Json;
 use uuid::Uuid;
 
+use crate::db::states::ApprovalStatus;
 use crate::error::Result;
 
 #[derive(QueryableByName, Debug, Clone, serde::Serialize)]
+/// A human approval request as stored.
 pub struct ApprovalRow {
     #[diesel(sql_type = SqlUuid)]
+    /// The request's id.
     pub id: Uuid,
     #[diesel(sql_type = SqlUuid)]
+    /// The execution that waits for it.
     pub execution_id: Uuid,
     #[diesel(sql_type = Text)]
+    /// The journal key its decision is written under.
     pub key: String,
     #[diesel(sql_type = Nullable<Text>)]
+    /// The step it was asked in.
     pub step: Option<String>,
     #[diesel(sql_type = Text)]
+    /// Who is asked.
     pub approver: String,
     #[serde(skip)]
     #[diesel(sql_type = Text)]
+    /// The secret that lets the approver decide without the admin token.
     pub token: String,
     #[diesel(sql_type = Nullable<Text>)]
+    /// The message shown to the approver.
     pub message: Option<String>,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    /// Pending, or how it was decided.
+    pub status: ApprovalStatus,
     #[diesel(sql_type = Nullable<Double>)]
+    /// `TIMEOUT` in seconds, if any.
     pub timeout_secs: Option<f64>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    /// When it times out.
     pub deadline: Option<DateTime<Utc>>,
     #[diesel(sql_type = Jsonb)]
+    /// The approvers to escalate to, in order (a JSON list).
     pub escalate_to: Json,
     #[diesel(sql_type = Nullable<Text>)]
+    /// Who decided it.
     pub decided_by: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
+    /// The decider's comment.
     pub comment: Option<String>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    /// When it was decided.
     pub decided_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Timestamptz)]
+    /// When it was asked.
     pub created_at: DateTime<Utc>,
 }
 
@@ -50,18 +67,29 @@ const COLUMNS: &str =
 /// A new approval request.
 #[derive(Debug, Clone)]
 pub struct NewApproval {
+    /// The request's id.
     pub id: Uuid,
+    /// The execution that waits for it.
     pub execution_id: Uuid,
+    /// The journal key its decision is written under.
     pub key: String,
+    /// The step it is asked in.
     pub step: Option<String>,
+    /// Who is asked.
     pub approver: String,
+    /// The approver's secret (sent in the `approval_requested` event).
     pub token: String,
+    /// The message shown to the approver.
     pub message: Option<String>,
+    /// `TIMEOUT` in seconds, if any.
     pub timeout_secs: Option<f64>,
+    /// When it times out.
     pub deadline: Option<DateTime<Utc>>,
+    /// The approvers to escalate to, in order (a JSON list).
     pub escalate_to: Json,
 }
 
+/// Stores a new pending request.
 pub fn create(conn: &mut PgConnection, a: &NewApproval) -> Result<()> {
     crate::db::sql::sql(
         "INSERT INTO approvals (id, execution_id, key, step, approver, token, message, status, timeout_secs, deadline, escalate_to) \
@@ -81,6 +109,7 @@ pub fn create(conn: &mut PgConnection, a: &NewApproval) -> Result<()> {
     Ok(())
 }
 
+/// One request by id.
 pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ApprovalRow>> {
     let rows: Vec<ApprovalRow> =
         crate::db::sql::sql(format!("SELECT {COLUMNS} FROM approvals WHERE id = $1"))
@@ -89,6 +118,7 @@ pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ApprovalRow>> {
     Ok(rows.into_iter().next())
 }
 
+/// Requests for the API, filtered, newest first.
 pub fn list(
     conn: &mut PgConnection,
     approver: Option<&str>,
@@ -112,7 +142,7 @@ pub fn list(
 pub fn decide(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: ApprovalStatus,
     by: Option<&str>,
     comment: Option<&str>,
 ) -> Result<bool> {
@@ -121,7 +151,7 @@ pub fn decide(
          WHERE id = $1 AND status = 'pending'",
     )
     .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(status)
+    .bind::<Text, _>(status.as_str())
     .bind::<Nullable<Text>, _>(by)
     .bind::<Nullable<Text>, _>(comment)
     .execute(conn)?;

@@ -11,23 +11,28 @@ use diesel::sql_types::{Array, BigInt, Int4, Jsonb, Nullable, Text, Timestamptz,
 use serde_json::Value as Json;
 use uuid::Uuid;
 
-use super::executions::{self, NewExecution};
 use crate::error::Result;
 
 /// A stored event.
 #[derive(QueryableByName, Debug, Clone, serde::Serialize)]
 pub struct EventRow {
     #[diesel(sql_type = BigInt)]
+    /// The event's id (events are ordered by it).
     pub id: i64,
     #[diesel(sql_type = Text)]
+    /// Its name.
     pub name: String,
     #[diesel(sql_type = Jsonb)]
+    /// Its payload.
     pub payload: Json,
     #[diesel(sql_type = Nullable<Text>)]
+    /// The bot that published it, if a script did.
     pub source_bot: Option<String>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
+    /// The execution that published it, if any.
     pub source_execution: Option<Uuid>,
     #[diesel(sql_type = Timestamptz)]
+    /// When it was published.
     pub created_at: DateTime<Utc>,
 }
 
@@ -59,17 +64,22 @@ pub fn lock_names(conn: &mut PgConnection, names: &[String]) -> Result<()> {
     Ok(())
 }
 
-#[derive(serde::Deserialize)]
-struct Handler {
-    bot: String,
-    script: String,
-    entry: i32,
-    script_hash: String,
+/// An `ON EVENT` handler registered for an event's name.
+#[derive(serde::Deserialize, Debug, Clone)]
+pub struct Handler {
+    /// The handler's bot.
+    pub bot: String,
+    /// The script with the `ON EVENT` block.
+    pub script: String,
+    /// The block's entry point in that script.
+    pub entry: i32,
+    /// The script version the handler runs.
+    pub script_hash: String,
 }
 
 /// The stored event, the waits it ended and the handlers of its name (one statement).
 #[derive(QueryableByName)]
-struct Stored {
+struct StoredRow {
     #[diesel(embed)]
     event: EventRow,
     #[diesel(sql_type = Array<SqlUuid>)]
@@ -78,63 +88,29 @@ struct Stored {
     handlers: Json,
 }
 
-/// An execution claimed for this instance, with its run slot; woken executions come with
-/// their row and journal, read by the claim, so their run starts without a query.
-#[derive(Debug)]
-pub struct Claimed {
-    pub id: Uuid,
-    pub permit: tokio::sync::OwnedSemaphorePermit,
-    pub loaded: Option<Box<(executions::ExecRow, Json)>>,
-    /// Its end is announced to the other instances (it was woken or started by an event
-    /// or a decision, and someone may await its result elsewhere).
-    pub announce_end: bool,
+/// What storing an event found: whom it wakes and which handlers it starts.
+pub struct Stored {
+    /// The stored event.
+    pub event: EventRow,
+    /// The executions whose registered waits it ended, in id order.
+    pub waiters: Vec<Uuid>,
+    /// The handlers of its name, to start once each.
+    pub handlers: Vec<Handler>,
 }
 
-/// What publishing did: the event, and executions to wake or start.
-#[derive(Debug, Default)]
-pub struct Published {
-    pub id: i64,
-    pub woken: usize,
-    pub handlers: usize,
-    /// Woken executions and new handler executions claimed for the publisher, each with
-    /// its run slot: the publisher runs them right after its commit.
-    pub claimed: Vec<Claimed>,
-    /// Some execution became runnable without being claimed: other instances must hear.
-    pub unclaimed: bool,
-}
-
-/// Lets the publishing instance run what its event wakes, as far as it has free run
-/// slots: those executions are claimed in the publishing transaction, so they need no
-/// trip through another instance's scheduler (no claim transaction, no wake-up hop).
-/// What finds no free slot is left for any instance to claim, as before.
-pub struct Claimer<'a> {
-    pub owner: &'a str,
-    pub lease_secs: f64,
-    pub permits: &'a std::sync::Arc<tokio::sync::Semaphore>,
-}
-
-impl Claimer<'_> {
-    /// A free run slot, if there is one.
-    pub fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.permits.clone().try_acquire_owned().ok()
-    }
-}
-
-/// Stores an event, wakes the executions waiting for its name and starts one execution
-/// per `ON EVENT` handler of that name. Call inside a transaction.
-pub fn publish(
+/// Stores an event under its name's lock and, in the same statement, removes the waits
+/// it ends and reads the handlers of its name. Call inside a transaction.
+pub fn store(
     conn: &mut PgConnection,
     name: &str,
     payload: &Json,
     source_bot: Option<&str>,
     source_execution: Option<Uuid>,
-    conversation_id: Option<Uuid>,
-    claimer: Option<&Claimer>,
-) -> Result<Published> {
+) -> Result<Stored> {
     // The lock in a statement of its own: the next one reads (its snapshot is taken)
     // only once no other publish or wait of this name is in flight.
     lock_names(conn, &[name.to_string()])?;
-    let rows: Vec<Stored> = crate::db::sql::sql(
+    let rows: Vec<StoredRow> = crate::db::sql::sql(
         "WITH ev AS (INSERT INTO workflow_events (name, payload, source_bot, source_execution) \
            VALUES ($1, $2, $3, $4) RETURNING id, name, payload, source_bot, source_execution, created_at), \
          w AS (DELETE FROM event_waits WHERE names @> ARRAY[$1]::text[] AND cursor < (SELECT id FROM ev) \
@@ -150,7 +126,7 @@ pub fn publish(
     .bind::<Nullable<Text>, _>(source_bot)
     .bind::<Nullable<SqlUuid>, _>(source_execution)
     .load(conn)?;
-    let Some(Stored {
+    let Some(StoredRow {
         event,
         waiters,
         handlers,
@@ -162,90 +138,40 @@ pub fn publish(
     };
     let handlers: Vec<Handler> = serde_json::from_value(handlers)
         .map_err(|e| crate::error::Error::Internal(format!("event handlers: {e}")))?;
-    let mut out = Published {
-        id: event.id,
-        ..Default::default()
-    };
-    // Waiters in id order, so that publishers waking overlapping sets lock rows alike.
-    for id in waiters {
-        let slot = claimer.and_then(|c| c.slot());
-        let claim = slot.as_ref().and(claimer).map(|c| (c.owner, c.lease_secs));
-        match executions::wake_if_waiting(conn, id, claim)? {
-            Some(loaded) => {
-                match (slot, loaded) {
-                    (Some(permit), Some(row)) => out.claimed.push(Claimed {
-                        id,
-                        permit,
-                        loaded: Some(Box::new(row)),
-                        announce_end: true,
-                    }),
-                    _ => out.unclaimed = true,
-                }
-                out.woken += 1;
-            }
-            // Not waiting (any more): a running one is told to run again.
-            None => {
-                if let Some(status) = executions::lock_status(conn, id)? {
-                    executions::wake_locked(conn, id, &status)?;
-                    out.unclaimed |= status == "waiting";
-                    out.woken += 1;
-                }
-            }
-        }
-    }
-    for h in handlers {
-        let id = Uuid::now_v7();
-        let n = crate::db::sql::sql(
-            "INSERT INTO event_deliveries (event_id, bot, script, entry, execution_id) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind::<BigInt, _>(event.id)
-        .bind::<Text, _>(&h.bot)
-        .bind::<Text, _>(&h.script)
-        .bind::<Int4, _>(h.entry)
-        .bind::<SqlUuid, _>(id)
+    Ok(Stored {
+        event,
+        waiters,
+        handlers,
+    })
+}
+
+/// Records that `handler` runs for `event` as `execution`; false when it already has a
+/// delivery (one execution per event and handler).
+pub fn deliver(
+    conn: &mut PgConnection,
+    event: i64,
+    handler: &Handler,
+    execution: Uuid,
+) -> Result<bool> {
+    let n = crate::db::sql::sql(
+        "INSERT INTO event_deliveries (event_id, bot, script, entry, execution_id) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<BigInt, _>(event)
+    .bind::<Text, _>(&handler.bot)
+    .bind::<Text, _>(&handler.script)
+    .bind::<Int4, _>(handler.entry)
+    .bind::<SqlUuid, _>(execution)
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Tells the other instances, at commit, that work appeared (`NOTIFY botserver_wake`).
+pub fn notify_wake(conn: &mut PgConnection, payload: &str) -> Result<()> {
+    crate::db::sql::sql("SELECT pg_notify('botserver_wake', $1)")
+        .bind::<Text, _>(payload)
         .execute(conn)?;
-        if n == 0 {
-            continue;
-        }
-        let slot = claimer.and_then(|c| c.slot());
-        executions::create(
-            conn,
-            &NewExecution {
-                id,
-                kind: "handler",
-                bot: h.bot,
-                script: h.script,
-                script_hash: h.script_hash,
-                entry: h.entry,
-                name: Some(name.to_string()),
-                input: serde_json::json!({ "event": event.to_script_value() }),
-                parent_id: None,
-                parent_key: None,
-                conversation_id,
-                owner: slot.as_ref().and(claimer).map(|c| c.owner.to_string()),
-            },
-            claimer.map_or(0.0, |c| c.lease_secs),
-        )?;
-        match slot {
-            Some(permit) => out.claimed.push(Claimed {
-                id,
-                permit,
-                loaded: None,
-                announce_end: true,
-            }),
-            None => out.unclaimed = true,
-        }
-        out.handlers += 1;
-    }
-    // Other instances learn of new work through this notification (sent at commit); work
-    // the publisher claimed for itself needs nobody else.
-    if out.unclaimed {
-        crate::db::sql::sql("SELECT pg_notify('botserver_wake', $1)")
-            .bind::<Text, _>(name)
-            .execute(conn)?;
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// The newest event id among these names (the cursor of a new wait).
@@ -318,6 +244,7 @@ pub fn register_wait(
     Ok(!after(conn, names, cursor, 1)?.is_empty())
 }
 
+/// Removes an execution's registered event wait.
 pub fn clear_wait(conn: &mut PgConnection, execution: Uuid) -> Result<()> {
     crate::db::sql::sql("DELETE FROM event_waits WHERE execution_id = $1")
         .bind::<SqlUuid, _>(execution)

@@ -7,17 +7,23 @@ use serde_json::Value as Json;
 use crate::error::Result;
 
 #[derive(QueryableByName, Debug, Clone)]
+/// A bot's memory entry.
 pub struct MemoryRow {
     #[diesel(sql_type = Text)]
+    /// Its key.
     pub key: String,
     #[diesel(sql_type = Jsonb)]
+    /// Its value.
     pub value: Json,
     #[diesel(sql_type = BigInt)]
+    /// How often it was written.
     pub version: i64,
     #[diesel(sql_type = Timestamptz)]
+    /// When it was last written.
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// The value of a bot's key, if set.
 pub fn get(conn: &mut PgConnection, bot: &str, key: &str) -> Result<Option<Json>> {
     let rows: Vec<MemoryRow> = crate::db::sql::sql(
         "SELECT key, value, version, updated_at FROM bot_memories WHERE bot = $1 AND key = $2",
@@ -28,6 +34,7 @@ pub fn get(conn: &mut PgConnection, bot: &str, key: &str) -> Result<Option<Json>
     Ok(rows.into_iter().next().map(|r| r.value))
 }
 
+/// Sets a bot's key (a new version).
 pub fn set(conn: &mut PgConnection, bot: &str, key: &str, value: &Json) -> Result<()> {
     crate::db::sql::sql(
         "INSERT INTO bot_memories (bot, key, value, version) VALUES ($1, $2, $3, nextval('memory_versions')) \
@@ -99,18 +106,25 @@ pub fn sync(conn: &mut PgConnection, bot: &str, source: Option<&str>) -> Result<
 }
 
 #[derive(QueryableByName, Debug, Clone, serde::Serialize)]
+/// A shared memory entry.
 pub struct ShareRow {
     #[diesel(sql_type = Text)]
+    /// The bot that shared it.
     pub source_bot: String,
     #[diesel(sql_type = Text)]
+    /// Who may read it (`*` for every bot).
     pub target_bot: String,
     #[diesel(sql_type = Text)]
+    /// Its key.
     pub key: String,
     #[diesel(sql_type = Jsonb)]
+    /// The shared value.
     pub value: Json,
     #[diesel(sql_type = BigInt)]
+    /// The version shared.
     pub version: i64,
     #[diesel(sql_type = Timestamptz)]
+    /// When it was shared.
     pub shared_at: chrono::DateTime<chrono::Utc>,
 }
 

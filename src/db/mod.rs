@@ -2,13 +2,20 @@
 //! file per table family with its queries. Every query function takes a connection,
 //! so several compose inside one transaction.
 
+#![warn(missing_docs)]
+
 pub mod approvals;
 pub mod events;
 pub mod executions;
+pub mod journal;
+pub mod leases;
 pub mod local;
 pub mod memory;
+pub mod messages;
 pub mod scripts;
 pub mod sql;
+pub mod states;
+pub mod steps;
 
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
@@ -18,7 +25,9 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 /// The migrations under `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
+/// The connection pool.
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+/// A connection taken from the pool.
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 
 /// The URL with `sslmode=disable` added for a loopback server when the URL says nothing

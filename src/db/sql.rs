@@ -4,9 +4,13 @@
 //! [`Sql`] query is prepared once per connection and reused by its text (PostgreSQL then
 //! settles on a generic plan), with the same `.bind::<Type, _>(value)` interface.
 //!
-//! Use it for statements whose text is fixed; a statement built from varying parts
-//! (optional filters chosen at run time) stays with `diesel::sql_query`, so the cache
-//! of each connection stays small.
+//! Use it for the statements of the runtime's hot paths. The API's list queries
+//! (`executions::list`, `approvals::list`, `events::list`) stay with
+//! `diesel::sql_query` on purpose: their optional filters are written as
+//! `($n IS NULL OR column = $n)`, and a prepared statement soon runs on a generic plan
+//! that must serve every combination of given and missing filters (so it cannot use the
+//! index of the one filter given), while an unprepared query is planned afresh with its
+//! values, the missing filters folded away.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;

@@ -10,6 +10,7 @@ use super::AppState;
 use crate::db::approvals;
 use crate::error::Error;
 
+/// `GET /api/approvals` filters.
 #[derive(Deserialize)]
 pub struct ListQuery {
     approver: Option<String>,
@@ -18,6 +19,7 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
+/// `GET /api/approvals[?approver=&status=&workflow=]`: approval requests, newest first.
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -41,6 +43,7 @@ pub async fn list(
         .await
 }
 
+/// The body of a decision.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecideBody {
@@ -48,6 +51,7 @@ pub struct DecideBody {
     comment: Option<String>,
 }
 
+/// `POST /api/approvals/{id}` `{decision, comment}`: decides with the approval's token or the admin's; the workflow goes on at once where there is a free run slot.
 pub async fn decide(
     State(state): State<AppState>,
     Path(id): Path<String>,

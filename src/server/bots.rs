@@ -8,6 +8,7 @@ use super::AppState;
 use crate::db::memory;
 use crate::error::Error;
 
+/// `GET /api/bots`: the loaded bots and their scripts.
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     let bots: Vec<Value> = state
         .rt
@@ -26,6 +27,7 @@ fn known(state: &AppState, bot: &str) -> Result<(), Error> {
     }
 }
 
+/// `GET /api/bots/{bot}/memory`: a bot's memory.
 pub async fn memory(
     State(state): State<AppState>,
     Path(bot): Path<String>,
@@ -41,6 +43,7 @@ pub async fn memory(
         .await
 }
 
+/// `GET /api/bots/{bot}/memory/{key}`: one key of a bot's memory.
 pub async fn memory_key(
     State(state): State<AppState>,
     Path((bot, key)): Path<(String, String)>,
@@ -59,6 +62,7 @@ pub async fn memory_key(
         .await
 }
 
+/// `GET /api/bots/{bot}/memory/shared`: what a bot shares and what is shared with it.
 pub async fn shared(
     State(state): State<AppState>,
     Path(bot): Path<String>,

@@ -9,8 +9,11 @@ use serde_json::{json, Value};
 use super::extract::{parse_id, JsonBody};
 use super::AppState;
 use crate::db::executions;
+use crate::db::messages;
+use crate::db::states::{ExecKind, ExecStatus, WaitingFor};
 use crate::error::Error;
 
+/// `POST /api/bots/{bot}/conversations`: starts `start.bas` and runs it to its first wait.
 pub async fn start(
     State(state): State<AppState>,
     Path(bot): Path<String>,
@@ -21,12 +24,14 @@ pub async fn start(
     Ok((StatusCode::CREATED, Json(json!(reply))))
 }
 
+/// The body of a message.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
     text: String,
 }
 
+/// `POST /api/conversations/{id}/messages` `{text}`: answers the conversation's `HEAR` and runs it on.
 pub async fn message(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -46,6 +51,7 @@ pub async fn message(
     Ok(Json(json!(reply)))
 }
 
+/// `GET /api/conversations/{id}`: the transcript and the status.
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -55,16 +61,11 @@ pub async fn get(
         .blocking(move |rt| {
             let mut conn = rt.conn()?;
             let exec = executions::get(&mut conn, id)?
-                .filter(|e| e.kind == "conversation")
+                .filter(|e| e.kind == ExecKind::Conversation)
                 .ok_or_else(|| Error::NotFound(format!("no conversation {id}")))?;
-            let messages = executions::messages(&mut conn, id, 0)?;
-            let waiting = exec.status == "waiting"
-                && exec
-                    .waiting_for
-                    .as_ref()
-                    .and_then(|w| w.get("kind"))
-                    .and_then(|k| k.as_str())
-                    == Some("message");
+            let messages = messages::messages(&mut conn, id, 0)?;
+            let waiting = exec.status == ExecStatus::Waiting
+                && WaitingFor::is_message(exec.waiting_for.as_ref());
             Ok(Json(json!({
                 "id": exec.id, "bot": exec.bot, "status": exec.status, "waiting": waiting,
                 "waiting_for": exec.waiting_for, "error": exec.error,

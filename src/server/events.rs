@@ -12,6 +12,7 @@ use crate::basic::keywords::events::{event_name_error, valid_event_name};
 use crate::db::events;
 use crate::error::Error;
 
+/// The body of a publish.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishBody {
@@ -20,6 +21,7 @@ pub struct PublishBody {
     payload: Value,
 }
 
+/// `POST /api/events` `{name, payload}`: publishes an event (waits woken, handlers started).
 pub async fn publish(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<PublishBody>,
@@ -40,6 +42,7 @@ pub async fn publish(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
+/// `GET /api/events` filters.
 #[derive(Deserialize)]
 pub struct ListQuery {
     name: Option<String>,
@@ -47,6 +50,7 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
+/// `GET /api/events[?name=&after=&limit=]`: stored events, oldest first.
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,

@@ -10,6 +10,7 @@ use serde_json::{json, Value as Json_};
 
 use super::AppState;
 
+/// `GET /health`: `{status, database, redis}`.
 pub async fn health(State(state): State<AppState>) -> Json<Json_> {
     let db = state
         .blocking(|rt| {
@@ -23,11 +24,12 @@ pub async fn health(State(state): State<AppState>) -> Json<Json_> {
         Ok(()) => "ok".to_string(),
         Err(e) => format!("error: {e}"),
     };
-    let redis = state.rt.redis.describe();
+    let redis = state.rt.bus.redis().as_str();
     let status = if database == "ok" { "ok" } else { "degraded" };
     Json(json!({ "status": status, "database": database, "redis": redis }))
 }
 
+/// `GET /metrics`: the runtime's counters as Prometheus text.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let m = &state.rt.metrics;
     let mut out = String::new();

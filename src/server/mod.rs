@@ -1,6 +1,8 @@
 //! The HTTP API (DESIGN §5): one file per resource. [`serve`] takes a bound listener
 //! and a shutdown future, so tests run the real server on port 0 and stop it.
 
+#![warn(missing_docs)]
+
 mod approvals;
 mod bots;
 mod conversations;
@@ -28,8 +30,11 @@ use extract::Bearer;
 pub struct ServerConfig {
     /// Without it the server is in development mode (everything open, loopback only).
     pub admin_token: Option<String>,
+    /// The largest message to a conversation (bytes).
     pub max_message_bytes: usize,
+    /// The largest event payload (bytes).
     pub max_event_payload_bytes: usize,
+    /// Whether Redis is configured (`/health` says `off` without).
     pub redis_url: Option<String>,
 }
 
@@ -47,7 +52,9 @@ impl Default for ServerConfig {
 /// What every handler gets.
 #[derive(Clone)]
 pub struct AppState {
+    /// The runtime the handlers act on.
     pub rt: Arc<Runtime>,
+    /// The server's settings.
     pub config: Arc<ServerConfig>,
 }
 

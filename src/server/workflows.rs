@@ -12,8 +12,11 @@ use uuid::Uuid;
 use super::extract::{parse_id, JsonBody};
 use super::AppState;
 use crate::db::executions::{self, ExecRow};
+use crate::db::states::{Direction, ExecKind, ExecStatus};
+use crate::db::{messages, steps};
 use crate::error::Error;
 
+/// The body of `POST /api/workflows`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
@@ -23,6 +26,7 @@ pub struct StartBody {
     input: Value,
 }
 
+/// `POST /api/workflows` `{bot, script, input}`: starts a workflow (its first run before the answer when there is room).
 pub async fn start(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<StartBody>,
@@ -36,6 +40,7 @@ pub async fn start(
     ))
 }
 
+/// `GET /api/workflows` filters.
 #[derive(Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
@@ -51,6 +56,7 @@ fn summary(e: &ExecRow) -> Value {
     })
 }
 
+/// `GET /api/workflows[?status=&bot=&name=]`: workflows, newest first.
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -59,7 +65,7 @@ pub async fn list(
         .blocking(move |rt| {
             let rows = executions::list(
                 &mut *rt.conn()?,
-                &["workflow"],
+                &[ExecKind::Workflow],
                 q.status.as_deref(),
                 q.bot.as_deref(),
                 q.name.as_deref(),
@@ -77,6 +83,7 @@ fn load(rt: &crate::workflow::Runtime, id: Uuid) -> Result<ExecRow, Error> {
         .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))
 }
 
+/// `GET /api/workflows/{id}`: status, waiting_for, variables, steps, children, output, error.
 pub async fn detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -86,15 +93,15 @@ pub async fn detail(
         .blocking(move |rt| {
             let mut conn = rt.conn()?;
             let e = executions::get(&mut conn, id)?.ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
-            let steps = executions::steps(&mut conn, id)?;
+            let steps = steps::steps(&mut conn, id)?;
             let children: Vec<Value> = executions::children(&mut conn, id)?
                 .iter()
                 .map(|c| json!({ "id": c.id, "kind": c.kind, "bot": c.bot, "name": c.name, "status": c.status,
                                  "result": c.result, "error": c.error }))
                 .collect();
-            let output: Vec<String> = executions::messages(&mut conn, id, 0)?
+            let output: Vec<String> = messages::messages(&mut conn, id, 0)?
                 .into_iter()
-                .filter(|m| m.direction == "bot")
+                .filter(|m| m.direction == Direction::Bot)
                 .map(|m| m.text)
                 .collect();
             Ok(Json(json!({
@@ -108,13 +115,10 @@ pub async fn detail(
         .await
 }
 
+/// `GET /api/workflows/{id}/result` options.
 #[derive(Deserialize)]
 pub struct ResultQuery {
     timeout: Option<f64>,
-}
-
-fn ended(status: &str) -> bool {
-    matches!(status, "completed" | "failed" | "cancelled")
 }
 
 /// Long poll: answers when the workflow ends or the timeout (default 30 s) passes.
@@ -132,15 +136,15 @@ pub async fn result(
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(timeout);
     // Subscribe before the first look so that an end in between is not missed.
-    let mut finished = state.rt.finished.subscribe();
+    let mut finished = state.rt.bus.finished.subscribe();
     loop {
         if let Some(result) = state.rt.recent_result(id) {
             return Ok(Json(
-                json!({ "id": id, "status": "completed", "result": result, "error": null }),
+                json!({ "id": id, "status": ExecStatus::Completed, "result": result, "error": null }),
             ));
         }
         let e = state.blocking(move |rt| load(rt, id)).await?;
-        if ended(&e.status) || tokio::time::Instant::now() >= deadline {
+        if e.status.is_terminal() || tokio::time::Instant::now() >= deadline {
             return Ok(Json(
                 json!({ "id": e.id, "status": e.status, "result": e.result, "error": e.error }),
             ));
@@ -164,20 +168,22 @@ pub async fn result(
     }
 }
 
+/// `POST /api/workflows/{id}/cancel`: cancels it and everything it started.
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Error> {
     let id = parse_id(&id, "workflow")?;
     state.blocking(move |rt| rt.cancel(id)).await?;
-    Ok(Json(json!({ "id": id, "status": "cancelled" })))
+    Ok(Json(json!({ "id": id, "status": ExecStatus::Cancelled })))
 }
 
+/// `POST /api/workflows/{id}/retry`: runs a failed workflow again from its failed step.
 pub async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Error> {
     let id = parse_id(&id, "workflow")?;
     state.blocking(move |rt| rt.retry(id)).await?;
-    Ok(Json(json!({ "id": id, "status": "running" })))
+    Ok(Json(json!({ "id": id, "status": ExecStatus::Running })))
 }

@@ -17,32 +17,21 @@ use diesel::sql_types::{Array, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as
 use serde_json::Value as Json;
 use uuid::Uuid;
 
+use crate::basic::keywords::effects::Effect;
 use crate::basic::CompiledScript;
-use crate::db::executions::{ExecRow, StepRow};
+use crate::db::executions::ExecRow;
+use crate::db::states::ExecStatus;
+use crate::db::steps::StepRow;
 use crate::db::PgPool;
 use crate::error::{Error, Result};
 
-/// Keywords whose host functions use the database while the script runs.
-const DB_KEYWORDS: &[&str] = &[
-    "k_memory_get",
-    "k_memory_set",
-    "k_set_context",
-    "k_share",
-    "k_sync",
-    "k_bot",
-    "k_approval",
-    "k_parallel",
-    "k_publish",
-    "k_wait_event",
-    "k_start_workflow",
-];
-
-/// True when no entry of the script calls a keyword that needs the database mid-run.
+/// True when no entry of the script calls a host function that uses the database while
+/// the script runs (as the functions declare it, see `basic::keywords::effects`).
 pub fn commits_only(script: &CompiledScript) -> bool {
     script
         .entries
         .iter()
-        .all(|e| !DB_KEYWORDS.iter().any(|k| e.generated.code.contains(k)))
+        .all(|e| !e.effects.uses(Effect::Database))
 }
 
 /// The outcome of one run, to be written by the committer.
@@ -50,12 +39,19 @@ pub struct Outcome {
     /// True for an execution already in the table (claimed by this instance): its row
     /// is updated only while this instance still holds it, else the outcome is refused.
     pub existing: bool,
+    /// The row as the run leaves it (variables, result, error).
     pub row: ExecRow,
-    pub status: String,
+    /// The status the run ends in.
+    pub status: ExecStatus,
+    /// What it waits for, when waiting.
     pub waiting_for: Option<Json>,
+    /// When its timer is due, when waiting on one.
     pub wake_at: Option<DateTime<Utc>>,
+    /// The run's new journal entries.
     pub journal: Vec<(String, Json)>,
+    /// The steps it changed.
     pub steps: Vec<StepRow>,
+    /// Its new TALKs.
     pub talks: Vec<String>,
 }
 
@@ -74,6 +70,7 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
+    /// Starts the committer thread over `pool`.
     pub fn start(pool: PgPool) -> GroupCommit {
         let (tx, rx) = mpsc::channel::<Pending>();
         std::thread::spawn(move || committer(pool, rx));
@@ -177,7 +174,7 @@ struct IdRow {
 fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> {
     conn.transaction::<_, Error, _>(|conn| {
         let now = Utc::now();
-        let ended = |o: &Outcome| matches!(o.status.as_str(), "completed" | "failed");
+        let ended = |o: &Outcome| o.status.is_terminal();
         // Claimed executions first: only those still held by this instance (and not
         // woken meanwhile, which needs a real run again) are updated.
         let existing: Vec<&Outcome> = batch.iter().map(|p| &p.outcome).filter(|o| o.existing).collect();
@@ -225,7 +222,7 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> 
 }
 
 fn insert_new(conn: &mut PgConnection, rows: &[&Outcome], now: DateTime<Utc>) -> Result<()> {
-    let ended = |o: &Outcome| matches!(o.status.as_str(), "completed" | "failed");
+    let ended = |o: &Outcome| o.status.is_terminal();
     {
         crate::db::sql::sql(
             "INSERT INTO workflow_executions (id, kind, bot, script, script_hash, entry, name, status, waiting_for, \
@@ -319,4 +316,32 @@ fn write_children(conn: &mut PgConnection, rows: &[&Outcome]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::commits_only;
+    use crate::basic::engine::{new_engine, Limits};
+
+    fn eligible(source: &str) -> bool {
+        let engine = new_engine(&Limits::default());
+        match crate::basic::compile(&engine, source, &Limits::default()) {
+            Ok(script) => commits_only(&script),
+            Err(d) => panic!("does not compile: {d}"),
+        }
+    }
+
+    #[test]
+    fn only_scripts_without_mid_run_database_use_share_the_commit() {
+        assert!(eligible(
+            "STEP 1: x = x + 1\nSTEP 2: TALK NOW()\nWAIT 1\nRETURN x\n"
+        ));
+        assert!(!eligible("STEP 1: BOT \"worker\" \"noop\"\n"));
+        assert!(!eligible("x = GET BOT MEMORY \"k\"\n"));
+        assert!(!eligible("WAIT FOR EVENT \"e\"\n"));
+        // An entry other than the first (a handler) counts too.
+        assert!(!eligible(
+            "TALK 1\nON EVENT \"e\"\n  SET BOT MEMORY \"k\", 1\nEND ON\n"
+        ));
+    }
 }

@@ -3,8 +3,12 @@
 //! (`host`), one run of an execution and its commit (`runner`), and the scheduler that
 //! claims runnable executions with leases and wakes due timers (`scheduler`).
 
+#![warn(missing_docs)]
+
+pub mod claims;
 pub mod group;
 pub mod host;
+pub mod journal;
 pub mod ops;
 pub mod runner;
 pub mod scheduler;
@@ -21,6 +25,7 @@ use crate::basic::{engine, CompiledScript, ScriptCache};
 use crate::bots::Package;
 use crate::db::{self, PgPool};
 use crate::error::{Error, Result};
+use crate::wakeup::WakeBus;
 
 /// Tunables of the runtime.
 #[derive(Debug, Clone)]
@@ -31,7 +36,9 @@ pub struct RuntimeConfig {
     pub poll_interval: std::time::Duration,
     /// Runs in progress at once on this instance.
     pub max_concurrent_runs: usize,
+    /// The largest journal value (bytes).
     pub max_journal_value_bytes: usize,
+    /// The limits of each run (operations, time, sizes).
     pub limits: engine::Limits,
 }
 
@@ -50,14 +57,20 @@ impl Default for RuntimeConfig {
 /// Counters for `/metrics`.
 #[derive(Default)]
 pub struct Metrics {
+    /// Runs started.
     pub runs: AtomicU64,
+    /// Executions completed.
     pub completed: AtomicU64,
+    /// Executions failed.
     pub failed: AtomicU64,
+    /// Runs that suspended.
     pub suspended: AtomicU64,
+    /// Runs abandoned (retried or given up).
     pub aborted: AtomicU64,
 }
 
 impl Metrics {
+    /// Adds one to a counter.
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -65,9 +78,13 @@ impl Metrics {
 
 /// The durable runtime of one server instance.
 pub struct Runtime {
+    /// The database.
     pub pool: PgPool,
+    /// The Rhai engine with every host function registered.
     pub engine: Engine,
+    /// Compiled scripts by hash.
     pub cache: ScriptCache,
+    /// The runtime's tunables.
     pub config: RuntimeConfig,
     /// This instance's name in leases (`owner`).
     pub owner: String,
@@ -76,16 +93,11 @@ pub struct Runtime {
     stored: Mutex<HashSet<String>>,
     /// Executions this instance is running now (their leases are renewed).
     pub running: Mutex<HashSet<Uuid>>,
-    /// Wakes the scheduler early (new work, a wake-up, a notification).
-    pub wake: tokio::sync::Notify,
+    /// Wakes this instance's scheduler and the other instances; announces ends.
+    pub bus: WakeBus,
     /// Run slots: runs at work at once, shared by the scheduler, requests that run inline
     /// and what a publish claims. A run awaiting the group commit has given its slot back.
     pub permits: Arc<tokio::sync::Semaphore>,
-    /// Ids of executions that ended on this instance (long polls listen here).
-    pub finished: tokio::sync::broadcast::Sender<Uuid>,
-    /// Wakes other instances (Redis), set once the bus has started.
-    pub announcer: std::sync::OnceLock<crate::events::Announcer>,
-    pub redis: Arc<crate::events::RedisStatus>,
     /// Results of executions that completed here lately (a completed execution never
     /// changes again), so that awaiting a result usually needs no query.
     recent: Mutex<(
@@ -95,7 +107,8 @@ pub struct Runtime {
     /// Writes the first runs of new executions in shared transactions.
     pub group: group::GroupCommit,
     /// A weak handle on this runtime, so that a run can start others on new threads.
-    me: std::sync::OnceLock<std::sync::Weak<Runtime>>,
+    me: std::sync::Weak<Runtime>,
+    /// Counters for `/metrics`.
     pub metrics: Metrics,
 }
 
@@ -117,8 +130,10 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 }
 
 impl Runtime {
-    pub fn new(pool: PgPool, config: RuntimeConfig, owner: String) -> Arc<Runtime> {
-        let rt = Arc::new(Runtime {
+    /// The runtime of an instance named `owner` in leases, over `pool`, waking through
+    /// `bus`.
+    pub fn new(pool: PgPool, config: RuntimeConfig, owner: String, bus: WakeBus) -> Arc<Runtime> {
+        Arc::new_cyclic(|me| Runtime {
             pool: pool.clone(),
             engine: engine::new_engine(&config.limits),
             cache: ScriptCache::default(),
@@ -126,19 +141,14 @@ impl Runtime {
             bots: RwLock::new(BTreeMap::new()),
             stored: Mutex::new(HashSet::new()),
             running: Mutex::new(HashSet::new()),
-            wake: tokio::sync::Notify::new(),
+            bus,
             permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_runs)),
-            finished: tokio::sync::broadcast::channel(1024).0,
-            announcer: std::sync::OnceLock::new(),
-            redis: Arc::new(crate::events::RedisStatus::default()),
-            me: std::sync::OnceLock::new(),
+            me: me.clone(),
             recent: Mutex::new(Default::default()),
             group: group::GroupCommit::start(pool.clone()),
             metrics: Metrics::default(),
             config,
-        });
-        let _ = rt.me.set(Arc::downgrade(&rt));
-        rt
+        })
     }
 
     /// Remembers the result of an execution that completed on this instance.
@@ -164,17 +174,15 @@ impl Runtime {
 
     /// Tells other instances that there is new work (no-op without Redis).
     pub fn announce(&self) {
-        if let Some(a) = self.announcer.get() {
-            a.announce();
-        }
+        self.bus.announce();
     }
 
     /// Claims for this instance what a publish wakes, while it has free run slots; none
     /// outside the async runtime, where nothing could start those runs.
-    pub fn claimer(&self) -> Option<db::events::Claimer<'_>> {
+    pub fn claimer(&self) -> Option<claims::Claimer<'_>> {
         tokio::runtime::Handle::try_current()
             .ok()
-            .map(|_| db::events::Claimer {
+            .map(|_| claims::Claimer {
                 owner: &self.owner,
                 lease_secs: self.config.lease_secs,
                 permits: &self.permits,
@@ -182,10 +190,10 @@ impl Runtime {
     }
 
     /// Tells the other instances that `id`, which ran here on behalf of an event or a
-    /// decision, has ended (see `events::DONE_CHANNEL`): through Redis when it is up,
+    /// decision, has ended (see `wakeup::DONE_CHANNEL`): through Redis when it is up,
     /// else with a NOTIFY.
     pub fn announce_done(&self, id: Uuid) {
-        if self.redis.describe() == "ok" && self.announcer.get().is_some_and(|a| a.done(id)) {
+        if self.bus.done(id) {
             return;
         }
         use diesel::RunQueryDsl;
@@ -196,6 +204,7 @@ impl Runtime {
         }
     }
 
+    /// A connection from the pool.
     pub fn conn(&self) -> Result<db::PgConn> {
         Ok(self.pool.get()?)
     }
@@ -236,6 +245,7 @@ impl Runtime {
         Ok(problems)
     }
 
+    /// True when the bot is loaded.
     pub fn has_bot(&self, name: &str) -> bool {
         self.bots
             .read()

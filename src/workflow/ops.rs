@@ -6,25 +6,39 @@ use diesel::Connection;
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
+use super::claims::{self, Claimed};
+use super::host::Decision;
+use super::journal::{StepKey, FAILED};
 use super::Runtime;
-use crate::db::{approvals, events, executions};
+use crate::db::executions::{self, NewExecution};
+use crate::db::states::{ApprovalStatus, Direction, ExecKind, ExecStatus, StepStatus, WaitingFor};
+use crate::db::{approvals, events};
+use crate::db::{leases, messages, steps};
 use crate::error::{Error, Result};
 
 /// The answer to a conversation call.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ConversationReply {
+    /// The conversation's id.
     pub id: Uuid,
+    /// The bot's new messages.
     pub messages: Vec<String>,
     /// True when the bot waits for the user's next message.
     pub waiting: bool,
-    pub status: String,
+    /// The conversation's status.
+    pub status: ExecStatus,
 }
 
-fn waits_for_message(waiting_for: Option<&Json>) -> bool {
-    waiting_for
-        .and_then(|w| w.get("kind"))
-        .and_then(|k| k.as_str())
-        == Some("message")
+impl ConversationReply {
+    fn after(id: Uuid, report: super::runner::RunReport) -> ConversationReply {
+        ConversationReply {
+            id,
+            waiting: report.status == ExecStatus::Waiting
+                && WaitingFor::is_message(report.waiting_for.as_ref()),
+            messages: report.talks,
+            status: report.status,
+        }
+    }
 }
 
 impl Runtime {
@@ -32,29 +46,17 @@ impl Runtime {
     pub fn start_conversation(&self, bot: &str) -> Result<ConversationReply> {
         let id = Uuid::now_v7();
         let (script, hash) = self.current_script(&mut *self.conn()?, bot, "start")?;
-        let report = self.run_new(
-            executions::NewExecution {
-                id,
-                kind: "conversation",
-                bot: bot.to_string(),
-                script,
-                script_hash: hash,
-                entry: 0,
-                name: None,
-                input: json!({}),
-                parent_id: None,
-                parent_key: None,
-                conversation_id: None,
-                owner: Some(self.owner.clone()),
-            },
-            None,
-        )?;
-        Ok(ConversationReply {
+        let new = NewExecution::top(
             id,
-            waiting: report.status == "waiting" && waits_for_message(report.waiting_for.as_ref()),
-            messages: report.talks,
-            status: report.status,
-        })
+            ExecKind::Conversation,
+            bot,
+            (script, hash),
+            None,
+            json!({}),
+        )
+        .owned_by(Some(self.owner.clone()));
+        let report = self.run_new(new, None)?;
+        Ok(ConversationReply::after(id, report))
     }
 
     /// Delivers a user message to a conversation waiting in HEAR and runs it on.
@@ -64,45 +66,37 @@ impl Runtime {
             let status = executions::lock_status(conn, id)?
                 .ok_or_else(|| Error::NotFound(format!("no conversation {id}")))?;
             let exec = executions::get(conn, id)?
-                .filter(|e| e.kind == "conversation")
+                .filter(|e| e.kind == ExecKind::Conversation)
                 .ok_or_else(|| Error::NotFound(format!("no conversation {id}")))?;
-            let key = exec
-                .waiting_for
-                .as_ref()
-                .filter(|_| status == "waiting")
-                .filter(|w| waits_for_message(Some(*w)))
-                .and_then(|w| w.get("key"))
-                .and_then(|k| k.as_str())
-                .map(str::to_string)
+            let key = Some(exec.waiting_for.as_ref())
+                .filter(|_| status == ExecStatus::Waiting)
+                .and_then(WaitingFor::message_key)
                 .ok_or_else(|| {
-                    Error::Conflict(match status.as_str() {
-                        "completed" | "failed" | "cancelled" => {
-                            format!("conversation {id} has ended ({status})")
-                        }
-                        _ => format!(
-                            "conversation {id} is not waiting for a message (status: {status})"
-                        ),
+                    Error::Conflict(if status.is_terminal() {
+                        format!("conversation {id} has ended ({status})")
+                    } else {
+                        format!("conversation {id} is not waiting for a message (status: {status})")
                     })
                 })?;
-            executions::append_journal(conn, id, &[(key, Json::String(text.to_string()))])?;
-            executions::add_messages(conn, id, id, "user", &[text.to_string()])?;
-            executions::take_over(conn, id, &self.owner, self.config.lease_secs)?;
+            crate::db::journal::append_journal(conn, id, &[(key, Json::String(text.to_string()))])?;
+            messages::add_messages(conn, id, id, Direction::User, &[text.to_string()])?;
+            leases::take_over(conn, id, &self.owner, self.config.lease_secs)?;
             Ok(())
         })?;
         drop(conn);
         let report = self.run_owned(id)?;
-        Ok(ConversationReply {
-            id,
-            waiting: report.status == "waiting" && waits_for_message(report.waiting_for.as_ref()),
-            messages: report.talks,
-            status: report.status,
-        })
+        Ok(ConversationReply::after(id, report))
     }
 
     /// Starts a script of a bot as a workflow execution and returns its id. When this
     /// instance has room, the workflow's first run happens here and now, in the same
     /// transaction as its creation; otherwise it is stored for whichever instance has room.
-    pub fn start_workflow(&self, bot: &str, script: &str, input: Json) -> Result<(Uuid, String)> {
+    pub fn start_workflow(
+        &self,
+        bot: &str,
+        script: &str,
+        input: Json,
+    ) -> Result<(Uuid, ExecStatus)> {
         if !input.is_object() && !input.is_null() {
             return Err(Error::BadRequest("'input' must be a JSON object".into()));
         }
@@ -124,20 +118,15 @@ impl Runtime {
                 _ => None,
             })
             .unwrap_or_else(|| script.clone());
-        let new = executions::NewExecution {
+        let new = NewExecution::top(
             id,
-            kind: "workflow",
-            bot: bot.to_string(),
-            script,
-            script_hash: hash,
-            entry: 0,
-            name: Some(name),
+            ExecKind::Workflow,
+            bot,
+            (script, hash),
+            Some(name),
             input,
-            parent_id: None,
-            parent_key: None,
-            conversation_id: None,
-            owner: permit.is_some().then(|| self.owner.clone()),
-        };
+        )
+        .owned_by(permit.is_some().then(|| self.owner.clone()));
         let status = match permit {
             Some(permit) => {
                 drop(conn);
@@ -147,9 +136,9 @@ impl Runtime {
                 tracing::info!(execution = %id, "no room for a run here; stored for the scheduler");
                 executions::create(&mut conn, &new, self.config.lease_secs)?;
                 // No room here: whichever instance has room claims it.
-                self.wake.notify_one();
+                self.bus.wake.notify_one();
                 self.announce();
-                "running".to_string()
+                ExecStatus::Running
             }
         };
         Ok((id, status))
@@ -177,21 +166,25 @@ impl Runtime {
                     )))
                 }
             };
-            let status = if approve { "approved" } else { "rejected" };
+            let status = if approve {
+                ApprovalStatus::Approved
+            } else {
+                ApprovalStatus::Rejected
+            };
             if !approvals::decide(conn, id, status, Some(&by), comment)? {
-                let now = approvals::get(conn, id)?.map(|a| a.status).unwrap_or_default();
+                let now = approvals::get(conn, id)?
+                    .map(|a| a.status.as_str())
+                    .unwrap_or_default();
                 return Err(Error::Conflict(format!("approval {id} is already {now}")));
             }
-            let value = json!({
-                "status": status, "by": by, "comment": comment, "at": chrono::Utc::now().to_rfc3339(),
-            });
+            let value = Decision::now(status, Some(&by), comment).to_json();
             // The decided workflow goes on here at once when there is a free run slot.
             let claimer = self.claimer();
             let slot = claimer.as_ref().and_then(|c| c.slot());
             let claim = slot.as_ref().map(|_| (self.owner.as_str(), self.config.lease_secs));
-            let resolved = executions::resolve_wait(conn, a.execution_id, &a.key, &value, claim)?;
-            if let (executions::Resolved::Claimed, Some(permit)) = (resolved, slot) {
-                claimed.push(events::Claimed {
+            let resolved = leases::resolve_wait(conn, a.execution_id, &a.key, &value, claim)?;
+            if let (leases::Resolved::Claimed, Some(permit)) = (resolved, slot) {
+                claimed.push(Claimed {
                     id: a.execution_id,
                     permit,
                     loaded: None,
@@ -199,7 +192,7 @@ impl Runtime {
                 });
             }
             let exec = executions::get(conn, a.execution_id)?;
-            let published = events::publish(
+            let published = claims::publish(
                 conn,
                 if approve { "approval_received" } else { "approval_denied" },
                 &json!({
@@ -215,7 +208,7 @@ impl Runtime {
             Ok(value)
         })?;
         self.start_beside(claimed);
-        self.wake.notify_one();
+        self.bus.wake.notify_one();
         self.announce();
         Ok(value)
     }
@@ -224,7 +217,7 @@ impl Runtime {
     pub fn publish_event(&self, name: &str, payload: &Json) -> Result<i64> {
         let mut conn = self.conn()?;
         let p = conn.transaction::<_, Error, _>(|conn| {
-            events::publish(
+            claims::publish(
                 conn,
                 name,
                 payload,
@@ -236,7 +229,7 @@ impl Runtime {
         })?;
         let id = p.id;
         if p.unclaimed {
-            self.wake.notify_one();
+            self.bus.wake.notify_one();
             self.announce();
         }
         self.start_beside(p.claimed);
@@ -249,18 +242,18 @@ impl Runtime {
         conn.transaction::<_, Error, _>(|conn| {
             let status = executions::lock_status(conn, id)?
                 .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
-            if matches!(status.as_str(), "completed" | "cancelled") {
+            if matches!(status, ExecStatus::Completed | ExecStatus::Cancelled) {
                 return Err(Error::Conflict(format!(
                     "workflow {id} is already {status}"
                 )));
             }
             let mut stack = vec![id];
             while let Some(e) = stack.pop() {
-                executions::set_status(conn, e, "cancelled", None)?;
+                executions::set_status(conn, e, ExecStatus::Cancelled, None)?;
                 approvals::cancel_for(conn, e)?;
                 events::clear_wait(conn, e)?;
                 for child in executions::children(conn, e)? {
-                    if matches!(child.status.as_str(), "running" | "waiting") {
+                    if !child.status.is_terminal() {
                         stack.push(child.id);
                     }
                 }
@@ -276,32 +269,25 @@ impl Runtime {
         conn.transaction::<_, Error, _>(|conn| {
             let status = executions::lock_status(conn, id)?
                 .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
-            if status != "failed" {
+            if status != ExecStatus::Failed {
                 return Err(Error::Conflict(format!(
                     "only a failed workflow can be retried; {id} is {status}"
                 )));
             }
             let mut prefixes = Vec::new();
-            for step in executions::steps(conn, id)? {
-                if step.status == "failed" {
-                    let k = step.key;
-                    prefixes.extend([
-                        format!("{k}/"),
-                        format!("{k}@"),
-                        format!("{k}!fail"),
-                        format!("{k}!backoff"),
-                        format!("{k}!end"),
-                    ]);
-                    executions::reset_step(conn, id, &k)?;
+            for step in steps::steps(conn, id)? {
+                if step.status == StepStatus::Failed {
+                    prefixes.extend(StepKey::retry_prefixes(&step.key));
+                    steps::reset_step(conn, id, &step.key)?;
                 }
             }
-            executions::forget_journal(conn, id, &prefixes)?;
-            executions::forget_failures(conn, id)?;
-            executions::set_status(conn, id, "running", None)?;
+            crate::db::journal::forget_journal(conn, id, &prefixes)?;
+            crate::db::journal::forget_failures(conn, id, FAILED)?;
+            executions::set_status(conn, id, ExecStatus::Running, None)?;
             executions::clear_error(conn, id)?;
             Ok(())
         })?;
-        self.wake.notify_one();
+        self.bus.wake.notify_one();
         self.announce();
         Ok(())
     }

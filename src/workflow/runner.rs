@@ -9,23 +9,28 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 use uuid::Uuid;
 
-use super::host::{DurableHost, FAILED};
+use super::claims::Claimed;
+use super::host::{DurableHost, RunEffects};
+use super::journal::{failure_marker, Journal, Op};
 use super::{Metrics, Runtime};
 use crate::basic::{run_entry, RunOutcome};
 use crate::db::executions::{ExecRow, NewExecution};
+use crate::db::states::{Direction, ExecStatus};
 use crate::db::{approvals, events, executions};
+use crate::db::{leases, messages, steps};
 use crate::error::{Error, Result};
 
 /// What a run (or a series of runs) of an execution produced.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunReport {
-    /// The status after the last run (`running` when another instance has it now).
-    pub status: String,
+    /// The status after the last run (`Running` when another instance has it now).
+    pub status: ExecStatus,
     /// TALKs delivered by these runs, in order.
     pub talks: Vec<String>,
+    /// What it waits for, when waiting.
     pub waiting_for: Option<Json>,
     /// The result, when the execution completed.
     pub result: Option<Json>,
@@ -55,7 +60,7 @@ enum Once {
         /// Executions claimed for this thread (a delegated child, a woken parent).
         run_next: Vec<Uuid>,
         /// Branches claimed for this instance, each to run on its own thread.
-        run_beside: Vec<events::Claimed>,
+        run_beside: Vec<Claimed>,
     },
     /// Another instance holds the execution (our lease lapsed) or it is not runnable.
     NotOurs,
@@ -89,11 +94,6 @@ fn failure_message(exec: &ExecRow, e: &crate::basic::RuntimeError) -> String {
         "{}/{}.bas:{}:{}: {}",
         exec.bot, exec.script, e.span.line, e.span.col, e.message
     )
-}
-
-/// How a run leaves an execution that is over.
-fn ended(status: &str) -> bool {
-    matches!(status, "completed" | "failed")
 }
 
 fn retryable(e: &Error) -> bool {
@@ -143,7 +143,8 @@ impl Runtime {
             .cache
             .get(&exec.script_hash)
             .is_some_and(|script| !self.group.eligible(&script));
-        let mine = exec.status == "running" && exec.owner.as_deref() == Some(self.owner.as_str());
+        let mine = exec.status == ExecStatus::Running
+            && exec.owner.as_deref() == Some(self.owner.as_str());
         if !needs_own && mine && exec.parent_id.is_none() && exec.conversation_id.is_none() {
             if let Some(report) = self.grouped(exec.clone(), journal.clone(), true, &mut slot)? {
                 return Ok(report);
@@ -165,6 +166,7 @@ impl Runtime {
             return Ok(None);
         }
         Metrics::inc(&self.metrics.runs);
+        let journal = Journal::new(journal, self.config.max_journal_value_bytes);
         let mut host = DurableHost::new(self, &mut conn, &exec, journal);
         let (outcome, vars) = run_entry(
             &self.engine,
@@ -173,22 +175,20 @@ impl Runtime {
             &exec.input,
             &mut host,
         );
-        let needs_transaction = host.abort.is_some()
-            || host.used_event_wait
-            || host.unowned_spawned
-            || !host.run_next.is_empty()
-            || !host.run_beside.is_empty();
-        if needs_transaction {
+        let effects = host.finish();
+        if effects.needs_transaction() {
             return Ok(None);
         }
-        let journal = std::mem::take(&mut host.new_entries);
-        let steps = std::mem::take(&mut host.step_rows);
-        let talks = std::mem::take(&mut host.new_talks);
-        let all_talks = std::mem::take(&mut host.all_talks);
-        let result = host.result.take();
-        let wait = host.wait.take();
-        drop(host);
         drop(conn);
+        let RunEffects {
+            journal,
+            new_talks: talks,
+            all_talks,
+            result,
+            wait,
+            steps,
+            ..
+        } = effects;
         let mut row = exec.clone();
         row.variables = vars;
         // New rows are written unowned; a claimed row is updated only while we own it.
@@ -196,11 +196,11 @@ impl Runtime {
         let (status, waiting_for, wake_at) = match outcome {
             RunOutcome::Completed => {
                 row.result = Some(result_or_talks(result, &all_talks));
-                ("completed".to_string(), None, None)
+                (ExecStatus::Completed, None, None)
             }
             RunOutcome::Failed(e) => {
                 row.error = Some(failure_message(&exec, &e));
-                ("failed".to_string(), None, None)
+                (ExecStatus::Failed, None, None)
             }
             RunOutcome::Suspended => match wait {
                 Some(w) if w.event.is_none() => {
@@ -209,9 +209,13 @@ impl Runtime {
                     }
                     if w.wake_at.is_some_and(|t| t <= Utc::now()) {
                         // Already due: stored runnable, for the scheduler.
-                        ("running".to_string(), None, None)
+                        (ExecStatus::Running, None, None)
                     } else {
-                        ("waiting".to_string(), Some(w.waiting_for), w.wake_at)
+                        (
+                            ExecStatus::Waiting,
+                            Some(w.waiting_for.to_json()),
+                            w.wake_at,
+                        )
                     }
                 }
                 _ => return Ok(None),
@@ -221,10 +225,10 @@ impl Runtime {
         let outcome = super::group::Outcome {
             existing,
             row,
-            status: status.clone(),
+            status,
             waiting_for: waiting_for.clone(),
             wake_at,
-            journal,
+            journal: journal.entries,
             steps,
             talks: talks.clone(),
         };
@@ -233,20 +237,20 @@ impl Runtime {
             tracing::debug!(execution = %exec.id, "group commit failed, running on its own: {e}");
             return Ok(None);
         }
-        match status.as_str() {
-            "completed" => Metrics::inc(&self.metrics.completed),
-            "failed" => Metrics::inc(&self.metrics.failed),
-            "running" => self.wake.notify_one(),
+        match status {
+            ExecStatus::Completed => Metrics::inc(&self.metrics.completed),
+            ExecStatus::Failed => Metrics::inc(&self.metrics.failed),
+            ExecStatus::Running => self.bus.wake.notify_one(),
             _ => Metrics::inc(&self.metrics.suspended),
         }
-        let completed = (status == "completed")
+        let completed = (status == ExecStatus::Completed)
             .then(|| row_result.clone())
             .flatten();
         if let Some(r) = &completed {
             self.remember_completed(exec.id, r.clone());
         }
-        if ended(&status) {
-            let _ = self.finished.send(exec.id);
+        if status.is_terminal() {
+            let _ = self.bus.finished.send(exec.id);
         }
         Ok(Some(RunReport {
             status,
@@ -318,7 +322,7 @@ impl Runtime {
                 }
                 Ok(Once::NotOurs) => {
                     let report = RunReport {
-                        status: "running".into(),
+                        status: ExecStatus::Running,
                         talks,
                         waiting_for: None,
                         result: None,
@@ -355,21 +359,21 @@ impl Runtime {
         notify: &mut bool,
     ) -> Result<()> {
         let claim = Some((self.owner.as_str(), self.config.lease_secs));
-        match executions::resolve_wait(conn, parent, key, value, claim)? {
-            executions::Resolved::Claimed => run_next.push(parent),
-            executions::Resolved::Woken => *notify = true,
-            executions::Resolved::Nothing => {}
+        match leases::resolve_wait(conn, parent, key, value, claim)? {
+            leases::Resolved::Claimed => run_next.push(parent),
+            leases::Resolved::Woken => *notify = true,
+            leases::Resolved::Nothing => {}
         }
         Ok(())
     }
 
     /// Runs claimed executions (branches, what an event or a decision woke), each on a
     /// blocking thread of its own with its permit.
-    pub(super) fn start_beside(&self, beside: Vec<events::Claimed>) {
+    pub(super) fn start_beside(&self, beside: Vec<Claimed>) {
         if beside.is_empty() {
             return;
         }
-        let Some(me) = self.me.get().and_then(|w| w.upgrade()) else {
+        let Some(me) = self.me.upgrade() else {
             // No handle on ourselves (not started as a server): the scheduler takes them
             // over when their leases lapse.
             return;
@@ -392,7 +396,7 @@ impl Runtime {
                     }
                 };
                 match ran {
-                    Ok(report) if claimed.announce_end && ended(&report.status) => {
+                    Ok(report) if claimed.announce_end && report.status.is_terminal() => {
                         rt.announce_done(id)
                     }
                     Ok(_) => {}
@@ -405,24 +409,25 @@ impl Runtime {
     fn run_once(&self, conn: &mut diesel::PgConnection, id: Uuid, start: &Start) -> Result<Once> {
         use diesel::Connection;
         conn.transaction::<Once, Error, _>(|conn| {
+            let max = self.config.max_journal_value_bytes;
             let (exec, journal) = match start {
                 Start::Fresh(new) => {
                     executions::create(conn, new, self.config.lease_secs)?;
-                    (new.as_row(&self.owner), HashMap::new())
+                    (new.as_row(&self.owner), Journal::new(HashMap::new(), max))
                 }
-                Start::Loaded(exec, journal) => ((**exec).clone(), journal.clone()),
+                Start::Loaded(exec, journal) => {
+                    ((**exec).clone(), Journal::new(journal.clone(), max))
+                }
                 Start::Load => {
                     let Some((exec, journal)) = executions::load_for_run(conn, id)? else {
                         return Err(Error::NotFound(format!("no execution {id}")));
                     };
-                    let journal: HashMap<String, Json> = match journal {
-                        Json::Object(m) => m.into_iter().collect(),
-                        _ => HashMap::new(),
-                    };
-                    (exec, journal)
+                    (exec, Journal::from_json(journal, max))
                 }
             };
-            if exec.status != "running" || exec.owner.as_deref() != Some(self.owner.as_str()) {
+            if exec.status != ExecStatus::Running
+                || exec.owner.as_deref() != Some(self.owner.as_str())
+            {
                 return Ok(Once::NotOurs);
             }
             Metrics::inc(&self.metrics.runs);
@@ -435,45 +440,50 @@ impl Runtime {
                 &exec.input,
                 &mut host,
             );
-            if let Some(e) = host.abort.take() {
+            let effects = host.finish();
+            // A wait still to remove when the run ends (it may have been cleared already).
+            let used_event_wait = effects.event_wait_left();
+            let RunEffects {
+                journal,
+                new_talks,
+                all_talks,
+                result,
+                wait,
+                abort,
+                steps: step_rows,
+                mut run_next,
+                run_beside,
+                unowned_spawned,
+                ..
+            } = effects;
+            if let Some(e) = abort {
                 return Err(e);
             }
-            let talk_target = host.talk_target();
-            let new_entries = std::mem::take(&mut host.new_entries);
-            let new_talks = std::mem::take(&mut host.new_talks);
-            let all_talks = std::mem::take(&mut host.all_talks);
-            let step_rows = std::mem::take(&mut host.step_rows);
-            // A wait still to remove when the run ends (it may have been cleared already).
-            let used_event_wait = host.used_event_wait && !host.wait_cleared;
-            let mut run_next = std::mem::take(&mut host.run_next);
-            let run_beside = std::mem::take(&mut host.run_beside);
-            let unowned_spawned = host.unowned_spawned;
-            let result = host.result.take();
-            let wait = host.wait.take();
-            let conn = host.into_conn();
+            let talk_target = exec.talk_target();
+            let new_entries = &journal.entries;
 
             // A run that ends the execution writes its journal with the end (one statement).
             if matches!(outcome, RunOutcome::Suspended) {
-                executions::append_journal(conn, id, &new_entries)?;
+                crate::db::journal::append_journal(conn, id, new_entries)?;
             }
-            executions::upsert_steps(conn, id, &step_rows)?;
-            executions::add_messages(conn, talk_target, id, "bot", &new_talks)?;
-            // Work that any instance may pick up: tell the others at commit.
-            let mut notify =
-                unowned_spawned || new_entries.iter().any(|(k, _)| k.contains("workflow#"));
+            steps::upsert_steps(conn, id, &step_rows)?;
+            messages::add_messages(conn, talk_target, id, Direction::Bot, &new_talks)?;
+            // Work that any instance may pick up (a workflow it started): tell the
+            // others at commit.
+            let mut notify = unowned_spawned || journal.recorded(Op::Workflow);
             let mut completed_result = None;
             let (status, again, waiting_for) = match outcome {
                 RunOutcome::Completed => {
                     let result = result_or_talks(result, &all_talks);
-                    let end = executions::Finish {
-                        status: "completed",
+                    let end = leases::Finish {
+                        status: ExecStatus::Completed,
                         result: Some(&result),
                         error: None,
                         variables: &vars,
-                        journal: &new_entries,
+                        journal: new_entries,
                         clear_wait: used_event_wait,
                     };
-                    if !executions::finish_owned(conn, id, &self.owner, &end)? {
+                    if !leases::finish_owned(conn, id, &self.owner, &end)? {
                         return Err(Error::Conflict(format!("execution {id} was taken over")));
                     }
                     if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
@@ -481,28 +491,28 @@ impl Runtime {
                     }
                     Metrics::inc(&self.metrics.completed);
                     completed_result = Some(result);
-                    ("completed".to_string(), false, None)
+                    (ExecStatus::Completed, false, None)
                 }
                 RunOutcome::Failed(e) => {
                     let msg = failure_message(&exec, &e);
-                    let end = executions::Finish {
-                        status: "failed",
+                    let end = leases::Finish {
+                        status: ExecStatus::Failed,
                         result: None,
                         error: Some(&msg),
                         variables: &vars,
-                        journal: &new_entries,
+                        journal: new_entries,
                         clear_wait: true,
                     };
-                    if !executions::finish_owned(conn, id, &self.owner, &end)? {
+                    if !leases::finish_owned(conn, id, &self.owner, &end)? {
                         return Err(Error::Conflict(format!("execution {id} was taken over")));
                     }
                     approvals::cancel_for(conn, id)?;
                     if let (Some(parent), Some(key)) = (exec.parent_id, &exec.parent_key) {
-                        let marker = json!({ FAILED: format!("bot '{}' failed: {msg}", exec.bot) });
+                        let marker = failure_marker(&format!("bot '{}' failed: {msg}", exec.bot));
                         self.wake_parent(conn, parent, key, &marker, &mut run_next, &mut notify)?;
                     }
                     Metrics::inc(&self.metrics.failed);
-                    ("failed".to_string(), false, None)
+                    (ExecStatus::Failed, false, None)
                 }
                 RunOutcome::Suspended => {
                     let Some(wait) = wait else {
@@ -511,14 +521,15 @@ impl Runtime {
                         )));
                     };
                     let mut again = wait.wake_at.is_some_and(|t| t <= Utc::now());
-                    if let Some((key, names, cursor)) = &wait.event {
-                        again |= events::register_wait(conn, id, key, names, *cursor)?;
+                    if let Some(ev) = &wait.event {
+                        again |= events::register_wait(conn, id, &ev.key, &ev.names, ev.cursor)?;
                     }
-                    let Some(status) = executions::suspend_owned(
+                    let waiting_for = wait.waiting_for.to_json();
+                    let Some(status) = leases::suspend_owned(
                         conn,
                         id,
                         &self.owner,
-                        &wait.waiting_for,
+                        &waiting_for,
                         wait.wake_at,
                         &vars,
                         again,
@@ -527,19 +538,14 @@ impl Runtime {
                         return Err(Error::Conflict(format!("execution {id} was taken over")));
                     };
                     Metrics::inc(&self.metrics.suspended);
-                    let again = status == "running";
-                    (status, again, Some(wait.waiting_for))
+                    let again = status == ExecStatus::Running;
+                    (status, again, Some(waiting_for))
                 }
             };
             if notify {
-                diesel::RunQueryDsl::execute(
-                    crate::db::sql::sql("SELECT pg_notify('botserver_wake', '')"),
-                    conn,
-                )?;
+                events::notify_wake(conn, "")?;
             }
-            let published = new_entries
-                .iter()
-                .any(|(k, _)| k.contains("publish#") || k.contains("approval#"));
+            let published = journal.recorded(Op::Publish) || journal.recorded(Op::Approval);
             Ok(Once::Done {
                 report: RunReport {
                     status,
@@ -561,14 +567,14 @@ impl Runtime {
                 // Children, parents or handlers may have become runnable elsewhere than
                 // on this thread (what this run claimed for itself runs without a claim).
                 if *announce {
-                    self.wake.notify_one();
+                    self.bus.wake.notify_one();
                     self.announce();
                 }
                 if let Some(r) = &report.result {
                     self.remember_completed(id, r.clone());
                 }
-                if ended(&report.status) {
-                    let _ = self.finished.send(id);
+                if report.status.is_terminal() {
+                    let _ = self.bus.finished.send(id);
                 }
             }
         })

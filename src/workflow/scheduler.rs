@@ -11,7 +11,9 @@ use serde_json::Value as Json;
 use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use super::Runtime;
-use crate::db::executions::{self, ExecRow};
+use crate::db::executions::ExecRow;
+use crate::db::leases;
+use crate::wakeup::RedisState;
 
 /// Runs the scheduler until `shutdown` turns true, then waits for the runs in progress
 /// and releases this instance's leases.
@@ -49,7 +51,7 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
             let rt2 = rt.clone();
             let claimed = tokio::task::spawn_blocking(move || {
                 let mut conn = rt2.conn()?;
-                executions::claim(&mut conn, &rt2.owner, rt2.config.lease_secs, want as i64)
+                leases::claim(&mut conn, &rt2.owner, rt2.config.lease_secs, want as i64)
             })
             .await;
             match claimed {
@@ -79,7 +81,7 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
                     start_run(&rt, exec, journal, permit);
                 }
             }
-            _ = rt.wake.notified() => { look = true; }
+            _ = rt.bus.wake.notified() => { look = true; }
             _ = poll.tick() => { look = true; }
             _ = shutdown.changed() => {}
         }
@@ -100,7 +102,7 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
     let rt2 = rt.clone();
     let _ = tokio::task::spawn_blocking(move || {
         if let Ok(mut conn) = rt2.conn() {
-            let _ = executions::release_all(&mut conn, &rt2.owner);
+            let _ = leases::release_all(&mut conn, &rt2.owner);
         }
     })
     .await;
@@ -138,9 +140,7 @@ async fn renew_leases(rt: Arc<Runtime>, shutdown: watch::Receiver<bool>) {
         let rt2 = rt.clone();
         let _ = tokio::task::spawn_blocking(move || {
             if let Ok(mut conn) = rt2.conn() {
-                if let Err(e) =
-                    executions::renew(&mut conn, &rt2.owner, &ids, rt2.config.lease_secs)
-                {
+                if let Err(e) = leases::renew(&mut conn, &rt2.owner, &ids, rt2.config.lease_secs) {
                     tracing::warn!("renewing leases failed: {e}");
                 }
             }
@@ -174,9 +174,7 @@ fn spawn_listener(
                 let mut woke = false;
                 for n in conn.notifications_iter() {
                     match n {
-                        Ok(n) if n.channel == "botserver_done" => {
-                            crate::events::forward_done(&rt, &n.payload)
-                        }
+                        Ok(n) if n.channel == "botserver_done" => rt.bus.forward_done(&n.payload),
                         Ok(_) => woke = true,
                         Err(_) => break 'poll,
                     }
@@ -185,8 +183,8 @@ fn spawn_listener(
                 if woke {
                     tracing::trace!("notification");
                 }
-                if woke && rt.redis.describe() != "ok" {
-                    rt.wake.notify_one();
+                if woke && rt.bus.redis() != RedisState::Ok {
+                    rt.bus.wake.notify_one();
                 }
                 std::thread::sleep(Duration::from_millis(2));
             }

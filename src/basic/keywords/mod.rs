@@ -6,6 +6,7 @@ pub mod builtins;
 pub mod catalog;
 pub mod conversation;
 pub mod data;
+pub mod effects;
 pub mod events;
 pub mod http;
 pub mod memory;

@@ -618,22 +618,17 @@ pub fn register(engine: &mut Engine) {
     );
     engine.register_fn(
         "k_step_failed",
-        |label: ImmutableString, err: Dynamic| -> RhaiResult {
-            let spec = StepSpec {
-                label: label.to_string(),
-                tries: 0,
-                backoff_secs: 0.0,
-            };
+        |_label: ImmutableString, err: Dynamic| -> RhaiResult {
             let msg = value::display(&err);
-            call_host(|h| h.step_failed(&spec, &msg)).map_err(host_err)?;
+            call_host(|h| h.step_failed(&msg)).map_err(host_err)?;
             Ok(Dynamic::UNIT)
         },
     );
     engine.register_fn(
         "k_step_end",
-        |label: ImmutableString, result: Dynamic| -> RhaiResult {
+        |_label: ImmutableString, result: Dynamic| -> RhaiResult {
             let json = value::to_json(&result);
-            call_host(|h| h.step_end(&label, &json)).map_err(host_err)?;
+            call_host(|h| h.step_end(&json)).map_err(host_err)?;
             Ok(Dynamic::UNIT)
         },
     );
@@ -680,7 +675,7 @@ pub fn register(engine: &mut Engine) {
             spec.push((label, idx as usize));
         }
         let vars = value::to_json(&Dynamic::from_map(vars));
-        call_host(|h| h.parallel("", &spec, vars))
+        call_host(|h| h.parallel(&spec, vars))
             .map(|v| value::from_json(&v))
             .map_err(host_err)
     });

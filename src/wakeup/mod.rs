@@ -1,6 +1,8 @@
-//! The wake-up bus between server instances. PostgreSQL is the source of truth for
-//! events and waits (see `db::events`); this only *wakes* instances early, so a lost
-//! message delays nothing by more than the scheduler's poll interval and loses nothing.
+//! The wake-up bus between server instances ([`WakeBus`]). PostgreSQL is the source of
+//! truth for events and waits (see `db::events`); this only *wakes* instances early, so
+//! a lost message delays nothing by more than the scheduler's poll interval and loses
+//! nothing. (The events of BASIC's `PUBLISH EVENT`/`ON EVENT` are `db::events` and
+//! `workflow::claims`.)
 //!
 //! Two carriers: PostgreSQL `NOTIFY botserver_wake`, sent inside the committing
 //! transaction and always on (see `workflow::scheduler`), and — with the cargo feature
@@ -8,12 +10,13 @@
 //! Redis goes away the server says so once (log and `/health`), keeps working from
 //! PostgreSQL, and reconnects.
 
+#![warn(missing_docs)]
+
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, watch};
-
-use crate::workflow::Runtime;
+use tokio::sync::{broadcast, mpsc, watch, Notify};
+use uuid::Uuid;
 
 /// The Redis channel instances wake each other on.
 pub const CHANNEL: &str = "botserver:wake";
@@ -24,51 +27,96 @@ pub const CHANNEL: &str = "botserver:wake";
 /// next periodic look. The payload is execution ids separated by commas.
 pub const DONE_CHANNEL: &str = "botserver:done";
 
-/// Hands ended executions announced by another instance to this one's waiters.
-pub fn forward_done(rt: &Runtime, payload: &str) {
-    for id in payload.split(',') {
-        if let Ok(id) = uuid::Uuid::parse_str(id.trim()) {
-            let _ = rt.finished.send(id);
+enum Note {
+    Wake,
+    Done(Uuid),
+}
+
+/// The state of the Redis carrier (`/health` shows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedisState {
+    /// Never started: no `REDIS_URL`.
+    Off,
+    /// Connecting or reconnecting.
+    Connecting,
+    /// Subscribed: instances wake each other through it.
+    Ok,
+    /// Unreachable: instances wake each other through PostgreSQL until it is back.
+    Down,
+}
+
+impl RedisState {
+    /// As `/health` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedisState::Off => "off",
+            RedisState::Connecting => "connecting",
+            RedisState::Ok => "ok",
+            RedisState::Down => "down",
         }
     }
 }
 
-enum Note {
-    Wake,
-    Done(uuid::Uuid),
-}
-
-const OK: u8 = 1;
-const DOWN: u8 = 2;
-const CONNECTING: u8 = 3;
-
-/// The state of the Redis carrier, for `/health`.
+/// The carrier's state, shared with its tasks.
 #[derive(Default)]
-pub struct RedisStatus(AtomicU8);
+struct RedisStatus(AtomicU8);
 
 impl RedisStatus {
-    pub fn describe(&self) -> &'static str {
+    fn get(&self) -> RedisState {
         match self.0.load(Ordering::Relaxed) {
-            OK => "ok",
-            DOWN => "down",
-            CONNECTING => "connecting",
-            _ => "off", // never started: no REDIS_URL
+            1 => RedisState::Ok,
+            2 => RedisState::Down,
+            3 => RedisState::Connecting,
+            _ => RedisState::Off,
         }
     }
 
     /// Records a new state; true when it changed (so the change is logged once).
-    fn set(&self, v: u8) -> bool {
+    fn set(&self, state: RedisState) -> bool {
+        let v = match state {
+            RedisState::Off => 0,
+            RedisState::Ok => 1,
+            RedisState::Down => 2,
+            RedisState::Connecting => 3,
+        };
         self.0.swap(v, Ordering::Relaxed) != v
     }
 }
 
-/// Sends wake-ups to the other instances. Cheap to call from blocking code.
-#[derive(Clone, Default)]
-pub struct Announcer {
+/// The wake-up bus of one instance: what wakes its scheduler, where ends of executions
+/// are announced to its result waiters, and the Redis carrier to and from the other
+/// instances. Built before the runtime, which keeps it; cheap to use from blocking code.
+pub struct WakeBus {
+    /// Wakes this instance's scheduler early (new work, a wake-up, a notification).
+    pub wake: Arc<Notify>,
+    /// Ids of executions that ended, on this instance or announced by another (long
+    /// polls listen here).
+    pub finished: broadcast::Sender<Uuid>,
+    redis: Arc<RedisStatus>,
     tx: Option<mpsc::UnboundedSender<Note>>,
 }
 
-impl Announcer {
+impl WakeBus {
+    /// A bus without Redis: other instances are woken through PostgreSQL only.
+    pub fn local() -> WakeBus {
+        WakeBus {
+            wake: Arc::new(Notify::new()),
+            finished: broadcast::channel(1024).0,
+            redis: Arc::new(RedisStatus::default()),
+            tx: None,
+        }
+    }
+
+    /// The bus, with the Redis carrier when a URL is given and the feature is built in
+    /// (its tasks run on the current Tokio runtime until `shutdown` turns true).
+    pub fn start(redis_url: Option<String>, shutdown: watch::Receiver<bool>) -> WakeBus {
+        let mut bus = WakeBus::local();
+        if let Some(url) = redis_url {
+            bus.tx = start_redis(&bus, url, shutdown);
+        }
+        bus
+    }
+
     /// Tells other instances there is new work (after a commit that made some runnable).
     pub fn announce(&self) {
         if let Some(tx) = &self.tx {
@@ -76,80 +124,85 @@ impl Announcer {
         }
     }
 
-    /// Tells other instances that an execution has ended; false when there is no Redis
-    /// carrier to tell them by.
-    pub fn done(&self, id: uuid::Uuid) -> bool {
+    /// Tells other instances through Redis that an execution has ended; false when
+    /// Redis is not up to tell them by.
+    pub fn done(&self, id: Uuid) -> bool {
         match &self.tx {
-            Some(tx) => tx.send(Note::Done(id)).is_ok(),
-            None => false,
+            Some(tx) if self.redis() == RedisState::Ok => tx.send(Note::Done(id)).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// The state of the Redis carrier.
+    pub fn redis(&self) -> RedisState {
+        self.redis.get()
+    }
+
+    /// Hands ended executions announced by another instance (ids separated by commas)
+    /// to this one's waiters.
+    pub fn forward_done(&self, payload: &str) {
+        forward_done(&self.finished, payload);
+    }
+}
+
+fn forward_done(finished: &broadcast::Sender<Uuid>, payload: &str) {
+    for id in payload.split(',') {
+        if let Ok(id) = Uuid::parse_str(id.trim()) {
+            let _ = finished.send(id);
         }
     }
 }
 
-/// Starts the Redis carrier when a URL is given and the feature is built in.
-/// Returns the announcer the runtime uses after commits.
-pub fn start(
-    rt: Arc<Runtime>,
-    redis_url: Option<String>,
-    status: Arc<RedisStatus>,
-    shutdown: watch::Receiver<bool>,
-) -> Announcer {
-    let Some(url) = redis_url else {
-        return Announcer::default();
-    };
-    start_redis(rt, url, status, shutdown)
-}
-
 #[cfg(not(feature = "redis"))]
 fn start_redis(
-    _: Arc<Runtime>,
+    _: &WakeBus,
     _: String,
-    status: Arc<RedisStatus>,
     _: watch::Receiver<bool>,
-) -> Announcer {
+) -> Option<mpsc::UnboundedSender<Note>> {
     tracing::warn!(
         "REDIS_URL is set but this build has no `redis` feature; waking through PostgreSQL only"
     );
-    Announcer::default()
+    None
 }
 
 #[cfg(feature = "redis")]
 fn start_redis(
-    rt: Arc<Runtime>,
+    bus: &WakeBus,
     url: String,
-    status: Arc<RedisStatus>,
     shutdown: watch::Receiver<bool>,
-) -> Announcer {
+) -> Option<mpsc::UnboundedSender<Note>> {
+    let status = bus.redis.clone();
     let client = match redis::Client::open(url.as_str()) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("invalid REDIS_URL: {e}; waking through PostgreSQL only");
-            status.set(DOWN);
-            return Announcer::default();
+            status.set(RedisState::Down);
+            return None;
         }
     };
-    status.set(CONNECTING);
+    status.set(RedisState::Connecting);
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(subscriber(
         client.clone(),
-        rt,
+        bus.wake.clone(),
+        bus.finished.clone(),
         status.clone(),
         shutdown.clone(),
     ));
     tokio::spawn(publisher(client, rx, status, shutdown));
-    Announcer { tx: Some(tx) }
+    Some(tx)
 }
 
 #[cfg(feature = "redis")]
 fn went_down(status: &RedisStatus, e: &dyn std::fmt::Display) {
-    if status.set(DOWN) {
+    if status.set(RedisState::Down) {
         tracing::warn!("Redis is unreachable ({e}); waking through PostgreSQL until it is back");
     }
 }
 
 #[cfg(feature = "redis")]
 fn came_up(status: &RedisStatus) {
-    if status.set(OK) {
+    if status.set(RedisState::Ok) {
         tracing::info!("Redis connected: instances wake each other through it");
     }
 }
@@ -158,7 +211,8 @@ fn came_up(status: &RedisStatus) {
 #[cfg(feature = "redis")]
 async fn subscriber(
     client: redis::Client,
-    rt: Arc<Runtime>,
+    wake: Arc<Notify>,
+    finished: broadcast::Sender<Uuid>,
     status: Arc<RedisStatus>,
     shutdown: watch::Receiver<bool>,
 ) {
@@ -169,15 +223,15 @@ async fn subscriber(
                 Ok(()) => {
                     came_up(&status);
                     // Wake once: anything announced while we were away is picked up now.
-                    rt.wake.notify_one();
+                    wake.notify_one();
                     let mut stream = pubsub.on_message();
                     while let Some(msg) = stream.next().await {
                         if msg.get_channel_name() == DONE_CHANNEL {
                             if let Ok(payload) = msg.get_payload::<String>() {
-                                forward_done(&rt, &payload);
+                                forward_done(&finished, &payload);
                             }
                         } else {
-                            rt.wake.notify_one();
+                            wake.notify_one();
                         }
                     }
                     went_down(&status, &"the subscription ended");

@@ -1,0 +1,48 @@
+//! The journal of each execution (`journal`): entries are only ever added, once per
+//! key; an operator's retry forgets those of the failed step.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Jsonb, Text, Uuid as SqlUuid};
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// Appends entries to an execution's journal. A key written twice is an error
+/// (the transaction fails), never an overwrite.
+pub fn append_journal(conn: &mut PgConnection, id: Uuid, entries: &[(String, Json)]) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+    let values: Vec<&Json> = entries.iter().map(|(_, v)| v).collect();
+    crate::db::sql::sql(
+        "INSERT INTO journal (execution_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::jsonb[]) AS t(k, v)",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<Text>, _>(keys)
+    .bind::<Array<Jsonb>, _>(values)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes journal entries whose key starts with one of the prefixes (retry from a step).
+pub fn forget_journal(conn: &mut PgConnection, id: Uuid, prefixes: &[String]) -> Result<usize> {
+    Ok(crate::db::sql::sql(
+        "DELETE FROM journal WHERE execution_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) p WHERE starts_with(key, p))",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<Text>, _>(prefixes)
+    .execute(conn)?)
+}
+
+/// Forgets recorded child failures (entries with the top-level key `marker`) so that
+/// the children run again.
+pub fn forget_failures(conn: &mut PgConnection, id: Uuid, marker: &str) -> Result<usize> {
+    Ok(
+        crate::db::sql::sql("DELETE FROM journal WHERE execution_id = $1 AND value ? $2")
+            .bind::<SqlUuid, _>(id)
+            .bind::<Text, _>(marker)
+            .execute(conn)?,
+    )
+}

@@ -1,0 +1,296 @@
+//! Who runs an execution: claiming with leases (`owner`, `lease_until`, `FOR UPDATE SKIP
+//! LOCKED`), renewing and releasing them, ending or suspending a run under its lease,
+//! and the wake-up protocol.
+//!
+//! Wake-up protocol. A wake-up (a child's result, a message, an approval decision) is a
+//! journal entry written for a waiting execution. [`resolve_wait`] locks the execution
+//! row, inserts the entry and then either makes a `waiting` execution runnable or, when
+//! it is still `running` (its run has not committed its suspend yet), sets
+//! `wake_pending`. A run's commit ([`suspend_owned`]) reads `wake_pending` under the same row
+//! lock and turns its suspend into "run again" when it is set. The row lock orders the two,
+//! so no wake-up is lost between "decided to wait" and "committed the wait".
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Double, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use super::executions::{lock_status, ExecRow, ExecWithJournal, COLUMNS};
+use crate::db::states::ExecStatus;
+use crate::error::Result;
+
+/// Claims up to `limit` runnable executions for `owner`: running ones without a live
+/// lease (new, released, or their instance died) and waiting ones whose timer is due.
+pub fn claim(
+    conn: &mut PgConnection,
+    owner: &str,
+    lease_secs: f64,
+    limit: i64,
+) -> Result<Vec<(ExecRow, Json)>> {
+    // Each claimed row comes back with its journal, so a run needs no query to start.
+    let returning = format!(
+        "RETURNING {COLUMNS}, (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
+         WHERE j.execution_id = workflow_executions.id) AS journal"
+    );
+    let mut rows: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
+        "UPDATE workflow_executions SET owner = $1, lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
+         WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'running' \
+           AND (lease_until IS NULL OR lease_until < now()) ORDER BY lease_until NULLS FIRST \
+           LIMIT $3 FOR UPDATE SKIP LOCKED) {returning}"
+    ))
+    .bind::<Text, _>(owner)
+    .bind::<Double, _>(lease_secs)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)?;
+    let room = limit - rows.len() as i64;
+    if room > 0 {
+        let due: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
+            "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $1, \
+             lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
+             WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'waiting' AND wake_at <= now() \
+               ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED) {returning}"
+        ))
+        .bind::<Text, _>(owner)
+        .bind::<Double, _>(lease_secs)
+        .bind::<diesel::sql_types::BigInt, _>(room)
+        .load(conn)?;
+        rows.extend(due);
+    }
+    Ok(rows.into_iter().map(|r| (r.exec, r.journal)).collect())
+}
+
+/// Extends the lease of executions this owner is running.
+pub fn renew(conn: &mut PgConnection, owner: &str, ids: &[Uuid], lease_secs: f64) -> Result<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(crate::db::sql::sql(
+        "UPDATE workflow_executions SET lease_until = now() + make_interval(secs => $3) \
+         WHERE id = ANY($2) AND owner = $1 AND status = 'running'",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Double, _>(lease_secs)
+    .execute(conn)?)
+}
+
+/// Gives up this owner's leases (graceful shutdown): another instance may run them at once.
+pub fn release_all(conn: &mut PgConnection, owner: &str) -> Result<usize> {
+    Ok(crate::db::sql::sql(
+        "UPDATE workflow_executions SET owner = NULL, lease_until = NULL WHERE owner = $1 AND status = 'running'",
+    )
+    .bind::<Text, _>(owner)
+    .execute(conn)?)
+}
+
+/// How a run ends an execution (see [`finish_owned`]).
+pub struct Finish<'a> {
+    /// `Completed` or `Failed`.
+    pub status: ExecStatus,
+    /// The result, when completed.
+    pub result: Option<&'a Json>,
+    /// The error, when failed.
+    pub error: Option<&'a str>,
+    /// The variables after the run.
+    pub variables: &'a Json,
+    /// The run's new journal entries, written by the same statement.
+    pub journal: &'a [(String, Json)],
+    /// Also removes the execution's registered event wait.
+    pub clear_wait: bool,
+}
+
+/// Ends an execution this owner runs, appending the run's journal entries (and removing
+/// its event wait when asked) in the same statement: one round trip for the end of a
+/// run. False when the lease was lost (the caller must abandon the transaction, which
+/// takes the journal entries back too).
+pub fn finish_owned(conn: &mut PgConnection, id: Uuid, owner: &str, end: &Finish) -> Result<bool> {
+    let keys: Vec<&str> = end.journal.iter().map(|(k, _)| k.as_str()).collect();
+    let values: Vec<&Json> = end.journal.iter().map(|(_, v)| v).collect();
+    let n = crate::db::sql::sql(
+        "WITH j AS (INSERT INTO journal (execution_id, key, value) \
+           SELECT $1, k, v FROM unnest($7::text[], $8::jsonb[]) AS t(k, v)), \
+         w AS (DELETE FROM event_waits WHERE execution_id = $1 AND $9) \
+         UPDATE workflow_executions SET status = $3, result = $4, error = $5, variables = $6, waiting_for = NULL, \
+         wake_at = NULL, wake_pending = FALSE, owner = NULL, lease_until = NULL, finished_at = now(), updated_at = now() \
+         WHERE id = $1 AND owner = $2 AND status = 'running'",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(end.status.as_str())
+    .bind::<Nullable<Jsonb>, _>(end.result)
+    .bind::<Nullable<Text>, _>(end.error)
+    .bind::<Jsonb, _>(end.variables)
+    .bind::<Array<Text>, _>(keys)
+    .bind::<Array<Jsonb>, _>(values)
+    .bind::<diesel::sql_types::Bool, _>(end.clear_wait)
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+#[derive(QueryableByName)]
+struct StatusOut {
+    #[diesel(sql_type = Text)]
+    status: ExecStatus,
+}
+
+/// Suspends an execution this owner runs, in one statement that reads `wake_pending`
+/// under the row lock: a wake-up that arrived during the run (or `again`) keeps it
+/// `running` with its owner, so the caller runs it again at once. Returns the new
+/// status, or `None` when the lease was lost.
+pub fn suspend_owned(
+    conn: &mut PgConnection,
+    id: Uuid,
+    owner: &str,
+    waiting_for: &Json,
+    wake_at: Option<DateTime<Utc>>,
+    variables: &Json,
+    again: bool,
+) -> Result<Option<ExecStatus>> {
+    let rows: Vec<StatusOut> = crate::db::sql::sql(
+        "UPDATE workflow_executions SET \
+           status = CASE WHEN wake_pending OR $6 THEN 'running' ELSE 'waiting' END, \
+           waiting_for = CASE WHEN wake_pending OR $6 THEN NULL ELSE $3 END, \
+           wake_at = CASE WHEN wake_pending OR $6 THEN NULL ELSE $4 END, \
+           owner = CASE WHEN wake_pending OR $6 THEN owner ELSE NULL END, \
+           lease_until = CASE WHEN wake_pending OR $6 THEN lease_until ELSE NULL END, \
+           wake_pending = FALSE, variables = $5, updated_at = now() \
+         WHERE id = $1 AND owner = $2 AND status = 'running' RETURNING status",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(owner)
+    .bind::<Jsonb, _>(waiting_for)
+    .bind::<Nullable<Timestamptz>, _>(wake_at)
+    .bind::<Jsonb, _>(variables)
+    .bind::<Bool, _>(again)
+    .load(conn)?;
+    Ok(rows.into_iter().next().map(|r| r.status))
+}
+
+/// Makes a waiting execution runnable, or marks a running one to run again
+/// (see the module comment). Call with the row locked by [`lock_status`].
+pub fn wake_locked(conn: &mut PgConnection, id: Uuid, status: ExecStatus) -> Result<()> {
+    wake_locked_claiming(conn, id, status, None).map(|_| ())
+}
+
+/// Makes a waiting execution runnable in one statement, claimed for `claim` (owner,
+/// lease seconds) when given; then it comes back with its journal, read in the same
+/// statement, for the claimer's run. `None` when it was not waiting: the caller falls
+/// back to [`lock_status`] and [`wake_locked`].
+pub fn wake_if_waiting(
+    conn: &mut PgConnection,
+    id: Uuid,
+    claim: Option<(&str, f64)>,
+) -> Result<Option<Option<(ExecRow, Json)>>> {
+    let (owner, lease) = match claim {
+        Some((o, l)) => (Some(o), l),
+        None => (None, 0.0),
+    };
+    let rows: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
+        "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $2, \
+         lease_until = CASE WHEN $2::text IS NULL THEN NULL ELSE now() + make_interval(secs => $3) END, \
+         runs = runs + 1, updated_at = now() WHERE id = $1 AND status = 'waiting' \
+         RETURNING {COLUMNS}, (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
+         WHERE j.execution_id = workflow_executions.id AND $2::text IS NOT NULL) AS journal"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Nullable<Text>, _>(owner)
+    .bind::<Double, _>(lease)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|r| owner.is_some().then_some((r.exec, r.journal))))
+}
+
+/// Like [`wake_locked`]; a waiting execution is also claimed for `claim` (owner, lease
+/// seconds) so that the caller runs it next without a trip through the scheduler.
+/// Returns true when it was claimed.
+pub fn wake_locked_claiming(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: ExecStatus,
+    claim: Option<(&str, f64)>,
+) -> Result<bool> {
+    match status {
+        ExecStatus::Waiting => {
+            let (owner, lease) = match claim {
+                Some((o, l)) => (Some(o), l),
+                None => (None, 0.0),
+            };
+            crate::db::sql::sql(
+                "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $2, \
+                 lease_until = CASE WHEN $2::text IS NULL THEN NULL ELSE now() + make_interval(secs => $3) END, \
+                 runs = runs + 1, updated_at = now() WHERE id = $1",
+            )
+            .bind::<SqlUuid, _>(id)
+            .bind::<Nullable<Text>, _>(owner)
+            .bind::<Double, _>(lease)
+            .execute(conn)?;
+            Ok(owner.is_some())
+        }
+        ExecStatus::Running => {
+            crate::db::sql::sql("UPDATE workflow_executions SET wake_pending = TRUE WHERE id = $1")
+                .bind::<SqlUuid, _>(id)
+                .execute(conn)?;
+            Ok(false)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// What [`resolve_wait`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolved {
+    /// The entry was there already, or the execution has ended.
+    Nothing,
+    /// The execution was woken (made runnable, or marked to run again).
+    Woken,
+    /// The execution was woken and claimed for the caller, who runs it next.
+    Claimed,
+}
+
+/// Writes `key = value` into a waiting execution's journal and wakes it (claiming it
+/// for `claim` when given and it was waiting).
+pub fn resolve_wait(
+    conn: &mut PgConnection,
+    id: Uuid,
+    key: &str,
+    value: &Json,
+    claim: Option<(&str, f64)>,
+) -> Result<Resolved> {
+    let Some(status) = lock_status(conn, id)? else {
+        return Ok(Resolved::Nothing);
+    };
+    if status.is_terminal() {
+        return Ok(Resolved::Nothing);
+    }
+    let n = crate::db::sql::sql(
+        "INSERT INTO journal (execution_id, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(key)
+    .bind::<Jsonb, _>(value)
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(Resolved::Nothing);
+    }
+    Ok(if wake_locked_claiming(conn, id, status, claim)? {
+        Resolved::Claimed
+    } else {
+        Resolved::Woken
+    })
+}
+
+/// Claims one execution for `owner` now (a message was delivered to it).
+pub fn take_over(conn: &mut PgConnection, id: Uuid, owner: &str, lease_secs: f64) -> Result<()> {
+    crate::db::sql::sql(
+        "UPDATE workflow_executions SET status = 'running', waiting_for = NULL, wake_at = NULL, owner = $2, \
+         lease_until = now() + make_interval(secs => $3), runs = runs + 1, updated_at = now() WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(owner)
+    .bind::<Double, _>(lease_secs)
+    .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! Publishing an event and claiming what it wakes or starts for the publishing
+//! instance, as far as that instance has free run slots (DESIGN §3, "no hop between
+//! instances"). The statements are in `db::events` and `db::executions`; this is the
+//! orchestration around them: run slots, claims, the handler executions, and telling
+//! the other instances about what was left unclaimed.
+
+use serde_json::Value as Json;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use uuid::Uuid;
+
+use crate::db::events;
+use crate::db::executions::{self, ExecRow, NewExecution};
+use crate::db::leases;
+use crate::db::states::ExecStatus;
+use crate::error::Result;
+use diesel::PgConnection;
+
+/// An execution claimed for this instance, with its run slot; woken executions come with
+/// their row and journal, read by the claim, so their run starts without a query.
+#[derive(Debug)]
+pub struct Claimed {
+    /// The claimed execution.
+    pub id: Uuid,
+    /// The run slot it holds.
+    pub permit: OwnedSemaphorePermit,
+    /// Its row and journal as the claim read them, when the claim read them.
+    pub loaded: Option<Box<(ExecRow, Json)>>,
+    /// Its end is announced to the other instances (it was woken or started by an event
+    /// or a decision, and someone may await its result elsewhere).
+    pub announce_end: bool,
+}
+
+/// What publishing did: the event, and executions to wake or start.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// The event's id.
+    pub id: i64,
+    /// Executions it woke.
+    pub woken: usize,
+    /// Handler executions it started.
+    pub handlers: usize,
+    /// Woken executions and new handler executions claimed for the publisher, each with
+    /// its run slot: the publisher runs them right after its commit.
+    pub claimed: Vec<Claimed>,
+    /// Some execution became runnable without being claimed: other instances must hear.
+    pub unclaimed: bool,
+}
+
+/// Lets the publishing instance run what its event wakes, as far as it has free run
+/// slots: those executions are claimed in the publishing transaction, so they need no
+/// trip through another instance's scheduler (no claim transaction, no wake-up hop).
+/// What finds no free slot is left for any instance to claim.
+pub struct Claimer<'a> {
+    /// This instance's name in leases.
+    pub owner: &'a str,
+    /// How long a claim lasts without renewal.
+    pub lease_secs: f64,
+    /// The instance's run slots.
+    pub permits: &'a std::sync::Arc<Semaphore>,
+}
+
+impl Claimer<'_> {
+    /// A free run slot, if there is one.
+    pub fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.permits.clone().try_acquire_owned().ok()
+    }
+}
+
+/// Stores an event, wakes the executions waiting for its name and starts one execution
+/// per `ON EVENT` handler of that name, claiming what it can for `claimer`. Call inside
+/// a transaction.
+pub fn publish(
+    conn: &mut PgConnection,
+    name: &str,
+    payload: &Json,
+    source_bot: Option<&str>,
+    source_execution: Option<Uuid>,
+    conversation_id: Option<Uuid>,
+    claimer: Option<&Claimer>,
+) -> Result<Published> {
+    let stored = events::store(conn, name, payload, source_bot, source_execution)?;
+    let event = stored.event;
+    let mut out = Published {
+        id: event.id,
+        ..Default::default()
+    };
+    // Waiters in id order, so that publishers waking overlapping sets lock rows alike.
+    for id in stored.waiters {
+        let slot = claimer.and_then(|c| c.slot());
+        let claim = slot.as_ref().and(claimer).map(|c| (c.owner, c.lease_secs));
+        match leases::wake_if_waiting(conn, id, claim)? {
+            Some(loaded) => {
+                match (slot, loaded) {
+                    (Some(permit), Some(row)) => out.claimed.push(Claimed {
+                        id,
+                        permit,
+                        loaded: Some(Box::new(row)),
+                        announce_end: true,
+                    }),
+                    _ => out.unclaimed = true,
+                }
+                out.woken += 1;
+            }
+            // Not waiting (any more): a running one is told to run again.
+            None => {
+                if let Some(status) = executions::lock_status(conn, id)? {
+                    leases::wake_locked(conn, id, status)?;
+                    out.unclaimed |= status == ExecStatus::Waiting;
+                    out.woken += 1;
+                }
+            }
+        }
+    }
+    for h in stored.handlers {
+        let id = Uuid::now_v7();
+        if !events::deliver(conn, event.id, &h, id)? {
+            continue;
+        }
+        let slot = claimer.and_then(|c| c.slot());
+        let new = NewExecution::handler(
+            id,
+            h.bot,
+            h.script,
+            h.script_hash,
+            h.entry,
+            name,
+            event.to_script_value(),
+            conversation_id,
+        )
+        .owned_by(slot.as_ref().and(claimer).map(|c| c.owner.to_string()));
+        executions::create(conn, &new, claimer.map_or(0.0, |c| c.lease_secs))?;
+        match slot {
+            Some(permit) => out.claimed.push(Claimed {
+                id,
+                permit,
+                loaded: None,
+                announce_end: true,
+            }),
+            None => out.unclaimed = true,
+        }
+        out.handlers += 1;
+    }
+    // Other instances learn of new work through this notification (sent at commit); work
+    // the publisher claimed for itself needs nobody else.
+    if out.unclaimed {
+        events::notify_wake(conn, name)?;
+    }
+    Ok(out)
+}
