@@ -731,8 +731,9 @@ impl Parser {
                             self.span(),
                             "ELSE must be the last branch of an IF",
                         ));
-                        // Skip the misplaced branches up to END IF.
-                        while which != 0 {
+                        // Skip the misplaced branches up to END IF (or the end, when the
+                        // rest of the file was given up for nesting too deeply).
+                        while which != 0 && which < LAST.len() {
                             self.skip_line();
                             which = self.block_until(LAST, opener, "IF")?.1;
                         }

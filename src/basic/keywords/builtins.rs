@@ -12,7 +12,10 @@ use crate::basic::value::{self, display, Num};
 
 type Builtin = fn(&[Dynamic]) -> Result<Dynamic, String>;
 
-/// name, fewest arguments, most arguments, implementation.
+/// name, fewest arguments, most arguments, implementation. This table is also the
+/// built-ins' effect declaration (`effects.rs`): every built-in computes, or asks the host
+/// for a journaled value written at the commit (NOW, TODAY, RANDOM, RND, UUID, GUID). A
+/// function that reaches the database or the world is a keyword (`k_…`), not a built-in.
 const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
     ("now", 0, 0, now),
     ("today", 0, 0, today),
