@@ -462,7 +462,16 @@ impl Parser {
         if let Some(stmt) = self.keyword_statement(&w, span)? {
             return Ok(Some(stmt));
         }
-        let kind = match w.as_str() {
+        let kind = self.base_statement(&w, word, span)?;
+        Ok(Some(Stmt::new(kind, span)))
+    }
+
+    /// A statement of the base dialect (control flow, procedures, assignments, calls) or,
+    /// failing that, a catalog keyword. Its own function so that the frames of nested
+    /// statements stay small (blocks recurse through `statement`).
+    #[inline(never)]
+    fn base_statement(&mut self, w: &str, word: &str, span: Span) -> PResult<StmtKind> {
+        let kind = match w {
             "if" => self.if_stmt()?,
             "for" => self.for_stmt()?,
             "while" => self.while_stmt()?,
@@ -583,7 +592,7 @@ impl Parser {
                 self.postfix_statement()?
             }
             "end" | "next" | "wend" | "loop" | "else" | "elseif" | "case" => {
-                return Err(Diagnostic::error(span, stray_closer(self, &w)))
+                return Err(Diagnostic::error(span, stray_closer(self, w)))
             }
             _ => {
                 let next = self.peek_n(1);
@@ -606,7 +615,7 @@ impl Parser {
                 }
             }
         };
-        Ok(Some(Stmt::new(kind, span)))
+        Ok(kind)
     }
 
     /// A statement that starts with a member or index chain: an assignment to it

@@ -79,6 +79,8 @@ pub enum Op {
     Publish,
     /// `WAIT FOR EVENT`.
     Event,
+    /// `GET`, `POST`, … (an HTTP request).
+    Http,
 }
 
 impl Op {
@@ -101,6 +103,7 @@ impl Op {
             Op::Parallel => "parallel",
             Op::Publish => "publish",
             Op::Event => "event",
+            Op::Http => "http",
         }
     }
 
@@ -459,6 +462,24 @@ pub trait Journaled: Sized {
     fn journal(&mut self) -> &mut Journal;
     /// The key of the next `op` in the current scope.
     fn next_key(&mut self, op: Op) -> Key;
+
+    /// As [`Journaled::journaled`], with the entry's key given to `act` (an HTTP request
+    /// derives its `Idempotency-Key` from it, the same on every repeat).
+    fn journaled_keyed<T: Serialize + DeserializeOwned>(
+        &mut self,
+        op: Op,
+        act: impl FnOnce(&mut Self, &Key) -> HostResult<T>,
+    ) -> HostResult<T> {
+        let key = self.next_key(op);
+        if let Some(v) = self.journal().raw(&key) {
+            return T::deserialize(v).map_err(|e| {
+                HostError::Fail(format!("the journal entry {key} cannot be read: {e}"))
+            });
+        }
+        let value = act(self, &key)?;
+        self.journal().record(key, &value)?;
+        Ok(value)
+    }
 
     /// Returns the recorded value of the next `op`, else runs `act` and records its value.
     fn journaled<T: Serialize + DeserializeOwned>(

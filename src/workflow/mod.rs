@@ -245,6 +245,23 @@ impl Runtime {
         Ok(problems)
     }
 
+    /// Where a bot's HTTP requests may go: the server's allow-list (`BOTSERVER_HTTP_ALLOW`)
+    /// and the bot's own `http-allow` row of `config.csv`, together.
+    pub fn http_policy(&self, bot: &str) -> std::result::Result<crate::http::Policy, String> {
+        let server = crate::http::policy_from_env()?;
+        let own = self.bots.read().ok().and_then(|b| {
+            b.get(bot)
+                .and_then(|p| p.config_value("http-allow").map(str::to_string))
+        });
+        Ok(match own {
+            Some(list) => server.with(
+                &crate::http::Policy::parse(&list)
+                    .map_err(|e| format!("{bot}'s http-allow setting: {e}"))?,
+            ),
+            None => server,
+        })
+    }
+
     /// True when the bot is loaded.
     pub fn has_bot(&self, name: &str) -> bool {
         self.bots

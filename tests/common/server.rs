@@ -92,6 +92,7 @@ impl Server {
             .env("DATABASE_URL", db_url)
             .env_remove("REDIS_URL")
             .env_remove("BOTSERVER_ADMIN_TOKEN")
+            .env_remove("BOTSERVER_HTTP_ALLOW")
             .env("RUST_LOG", "botserver=info")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap());

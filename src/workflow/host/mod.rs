@@ -10,6 +10,7 @@
 mod builtins;
 mod conversation;
 mod events;
+mod http;
 mod memory;
 mod workflow;
 
@@ -22,7 +23,9 @@ use uuid::Uuid;
 
 use super::journal::{Journal, Journaled, Key, NewEntries, Op, Stamp, StepKey};
 use super::Runtime;
-use crate::basic::context::{ApprovalRequest, EventWait, Host, HostError, HostResult, StepSpec};
+use crate::basic::context::{
+    ApprovalRequest, EventWait, Host, HostError, HostResult, HttpCall, StepSpec,
+};
 use crate::db::executions::ExecRow;
 use crate::db::states::{StepKind, StepStatus, WaitingFor};
 use crate::db::steps::StepRow;
@@ -297,6 +300,9 @@ impl Host for DurableHost<'_> {
     }
     fn memory_get(&mut self, key: &str) -> HostResult<Json> {
         self.k_memory_get(key)
+    }
+    fn http(&mut self, call: &HttpCall) -> HostResult<Json> {
+        self.k_http(call)
     }
     fn memory_set(&mut self, key: &str, value: Json) -> HostResult<()> {
         self.k_memory_set(key, value)
