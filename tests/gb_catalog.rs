@@ -55,6 +55,8 @@ fn provided_program(k: &Keyword) -> (String, &'static str) {
         "WAIT FOR EVENT" => "WAIT FOR EVENT \"done\" TIMEOUT 1\n",
         "ON EVENT" => "ON EVENT \"done\" DO\n  TALK event.name\nEND ON\nTALK \"ready\"\n",
         "NEW OBJECT" => "o = NEW OBJECT\no.a = 1\nTALK o.a\n",
+        "THROW" => "TRY\n  THROW \"oops\"\nCATCH\n  TALK \"caught \" & err\nEND TRY\n",
+        "RAISE" => "RAISE \"RAISE stops the run here\"\n",
         // Loopback is refused without an allow-list entry: the run stops naming the method.
         "GET" => "x = GET \"http://127.0.0.1:9/items\"\n",
         "POST" => "POST \"http://127.0.0.1:9/items\", { a: 1 }\n",

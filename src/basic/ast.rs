@@ -321,6 +321,8 @@ pub enum StmtKind {
         var: String,
         handler: Vec<Stmt>,
     },
+    /// `THROW message` / `RAISE message`: fails the run with the message (a TRY catches it).
+    Throw(Expr),
     /// `SET HEADER name, value`: a header of the HTTP requests that follow.
     SetHeader {
         name: Expr,
@@ -367,4 +369,6 @@ impl Stmt {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Script {
     pub body: Vec<Stmt>,
+    /// What the parser found suspicious but not wrong (a STEP outside a workflow, …).
+    pub warnings: Vec<super::diagnostics::Diagnostic>,
 }

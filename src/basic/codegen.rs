@@ -474,6 +474,11 @@ impl Codegen<'_> {
                 }
             }
             StmtKind::Declaration => {}
+            StmtKind::Throw(e) => {
+                self.w("k_throw(");
+                self.expr(e);
+                self.w(");\n");
+            }
             StmtKind::Try { body, var, handler } => {
                 // A suspend ends the run with an error no `catch` can take, so a wait inside
                 // TRY still suspends; only failures reach the handler.
@@ -684,8 +689,13 @@ impl Codegen<'_> {
                 } else {
                     "function"
                 };
-                self.diags
-                    .push(Diagnostic::error(span, format!("unknown {what} '{name}'")));
+                let hint = super::parser::did_you_mean(name, builtins::names())
+                    .map(|b| format!(" (did you mean {}?)", b.to_uppercase()))
+                    .unwrap_or_default();
+                self.diags.push(Diagnostic::error(
+                    span,
+                    format!("unknown {what} '{name}'{hint}"),
+                ));
                 self.w("()");
             }
         }

@@ -83,7 +83,7 @@ pub fn compile(
     }
     let tokens = tokenizer::tokenize(source).map_err(|d| Diagnostics(vec![d]))?;
     let script = parser::parse(tokens).map_err(Diagnostics)?;
-    let mut diags = Vec::new();
+    let mut diags = script.warnings.clone();
     let generated = codegen::generate(&script, &mut diags);
     let mut delegations = Vec::new();
     collect_delegations(&script.body, &mut delegations);

@@ -43,6 +43,7 @@ pub fn parse(tokens: Vec<Token>) -> Result<Script, Vec<Diagnostic>> {
         gave_up: false,
         loop_kinds: Vec::new(),
         names: Default::default(),
+        warnings: Vec::new(),
     };
     let body = p.block(&[]).map(|(b, _)| b);
     if let Ok(b) = &body {
@@ -52,7 +53,10 @@ pub fn parse(tokens: Vec<Token>) -> Result<Script, Vec<Diagnostic>> {
         p.errors.sort_by_key(|d| d.span);
     }
     match body {
-        Ok(body) if p.errors.is_empty() => Ok(Script { body }),
+        Ok(body) if p.errors.is_empty() => Ok(Script {
+            body,
+            warnings: p.warnings,
+        }),
         Ok(_) => Err(p.errors),
         Err(e) => {
             p.errors.push(e);
@@ -80,6 +84,8 @@ pub struct Parser {
     /// Names the script assigns (variables, loop variables, parameters) so far: such a
     /// name is a variable even where it is also a keyword (`list = …` then `IN list`).
     pub(crate) names: std::collections::HashSet<String>,
+    /// Warnings found while parsing (errors are in `errors`).
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 /// A terminator of a block: a sequence of words at the start of a line.
@@ -87,6 +93,28 @@ pub type Terminator = &'static [&'static str];
 
 /// What closes a FOR loop: `NEXT [var]`, or `END FOR` as General Bots writes it.
 const FOR_ENDS: &[Terminator] = &[&["next"], &["end", "for"]];
+
+/// Words that start statements of the base dialect (for "did you mean").
+const STATEMENT_WORDS: &[&str] = &[
+    "if", "for", "while", "do", "select", "switch", "sub", "function", "with", "exit", "return",
+    "call", "let", "set", "try", "throw", "raise", "break", "push", "append",
+];
+
+/// The known word nearest to a misspelt one (`TALKK` → `talk`), when one is close: at
+/// most two edits, and fewer than a third of the word.
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    known: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let word = word.to_ascii_lowercase();
+    let limit = (word.chars().count() / 3).clamp(1, 2);
+    known
+        .filter(|k| !k.is_empty())
+        .map(|k| (strsim::levenshtein(&word, &k.to_ascii_lowercase()), k))
+        .filter(|(d, _)| *d > 0 && *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
 
 /// The assignment target an expression names (`a`, `a.b`, `a[i]`), if it names one.
 fn expr_target(e: &Expr) -> Option<Target> {
@@ -481,6 +509,10 @@ impl Parser {
             "sub" | "function" => self.procedure()?,
             "with" => self.with_stmt()?,
             "try" if self.at_eol_after(1) => self.try_stmt()?,
+            "throw" | "raise" if !self.at_eol_after(1) => {
+                self.advance();
+                StmtKind::Throw(self.expr()?)
+            }
             "break" if self.peek_n(1).is_word("for") || self.at_eol_after(1) => {
                 // Rhai's `break`: leaves the innermost loop, as bare EXIT does.
                 self.advance();
@@ -608,9 +640,19 @@ impl Parser {
                 } else if let Some(kind) = self.unavailable_statement()? {
                     kind
                 } else {
+                    let hint = did_you_mean(
+                        w,
+                        STATEMENT_WORDS.iter().copied().chain(
+                            keywords::catalog::KEYWORDS
+                                .iter()
+                                .map(|k| k.words.split(' ').next().unwrap_or("")),
+                        ),
+                    )
+                    .map(|k| format!(" (did you mean {}?)", k.to_uppercase()))
+                    .unwrap_or_default();
                     return Err(Diagnostic::error(
                         span,
-                        format!("unknown statement '{word}'"),
+                        format!("unknown statement '{word}'{hint}"),
                     ));
                 }
             }
@@ -647,6 +689,7 @@ impl Parser {
         self.expect_sym("=", "in assignment")?;
         // `x = HEAR [AS …]` is `HEAR x [AS …]`: it waits for the user's answer.
         if self.at_word("hear") {
+            self.hear_allowed()?;
             self.advance();
             self.names.insert(target.var.clone());
             return self.hear_rest(target);
@@ -1495,6 +1538,7 @@ impl Parser {
                         gave_up: false,
                         loop_kinds: Vec::new(),
                         names: std::mem::take(&mut self.names),
+                        warnings: Vec::new(),
                     };
                     let e = sub.expr();
                     self.names = std::mem::take(&mut sub.names);

@@ -25,8 +25,24 @@ pub fn check_paths(paths: &[PathBuf], out: &mut dyn Write) -> std::io::Result<Su
     let limits = engine::Limits::default();
     let engine = engine::new_engine(&limits);
     let mut summary = Summary::default();
+    // Bots known to delegation targets: the packages of every folder given, and those
+    // beside a package given.
+    let mut every_bot: Option<BTreeSet<String>> = None;
+    for path in paths.iter().filter(|p| p.is_dir()) {
+        let root = if bots::is_package(path) {
+            path.parent().unwrap_or(path).to_path_buf()
+        } else {
+            path.clone()
+        };
+        if let Ok(pkgs) = bots::load_packages(&root) {
+            if !pkgs.is_empty() {
+                every_bot
+                    .get_or_insert_with(BTreeSet::new)
+                    .extend(pkgs.into_iter().map(|p| p.name));
+            }
+        }
+    }
     for path in paths {
-        // Bots known to delegation targets: the packages beside the one checked.
         let mut files: Vec<PathBuf> = Vec::new();
         let mut known_bots: Option<BTreeSet<String>> = None;
         if path.is_dir() {
@@ -37,7 +53,7 @@ pub fn check_paths(paths: &[PathBuf], out: &mut dyn Write) -> std::io::Result<Su
             };
             match bots::load_packages(&root) {
                 Ok(pkgs) if !pkgs.is_empty() => {
-                    known_bots = Some(pkgs.iter().map(|p| p.name.clone()).collect());
+                    known_bots = every_bot.clone();
                 }
                 Ok(_) => {}
                 Err(e) => {

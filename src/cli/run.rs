@@ -17,6 +17,30 @@ pub fn run_file(
     output: impl Write,
     err: &mut dyn Write,
 ) -> std::io::Result<i32> {
+    // A package runs its entry dialog, `NAME.gbdialog/start.bas`.
+    let entry;
+    let path = if path.is_dir() {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".gbai"));
+        match name {
+            Some(name) if crate::bots::is_package(path) => {
+                entry = path.join(format!("{name}.gbdialog")).join("start.bas");
+                entry.as_path()
+            }
+            _ => {
+                writeln!(
+                    err,
+                    "{}: error: a folder; give a .bas file or a NAME.gbai package (which runs its start.bas)",
+                    path.display()
+                )?;
+                return Ok(2);
+            }
+        }
+    } else {
+        path
+    };
     let shown = path.display().to_string();
     let source = match std::fs::read_to_string(path) {
         Ok(s) => s,

@@ -332,6 +332,11 @@ pub fn updating_method(name: &str) -> Option<&'static str> {
         .map(|(_, b)| *b)
 }
 
+/// The names of every built-in.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().map(|(n, ..)| *n)
+}
+
 /// The number of arguments a built-in takes, or `None` when there is no such built-in.
 pub fn arity(name: &str) -> Option<(usize, usize)> {
     BUILTINS

@@ -713,7 +713,8 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("ON ERROR", S, "errors", false, ""),
     kw("CLEAR ERROR", S, "errors", false, ""),
     kw("ERROR MESSAGE", V, "errors", false, ""),
-    kw("THROW", S, "errors", false, "\"bad input\""),
+    kw("THROW", S, "errors", true, "\"bad input\""),
+    kw("RAISE", S, "errors", true, "\"bad input\""),
     kw("CALL", Both, "misc", false, "\"/api/orders\", order"),
     kw("GOTO", S, "misc", false, "done"),
     kw("INCLUDE", S, "misc", false, "\"common.bas\""),
@@ -935,6 +936,10 @@ pub fn function_keyword(name: &str) -> Option<&'static str> {
 pub fn register(engine: &mut Engine) {
     engine.register_fn("k_unavailable", |name: ImmutableString| -> RhaiResult {
         Err::<Dynamic, _>(fail(format!("{name} is not available on this server")))
+    });
+    // THROW / RAISE: the script's own failure, with its message.
+    engine.register_fn("k_throw", |message: Dynamic| -> RhaiResult {
+        Err::<Dynamic, _>(fail(crate::basic::value::display(&message)))
     });
 }
 

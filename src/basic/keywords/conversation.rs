@@ -15,6 +15,9 @@ use crate::basic::value;
 
 impl Parser {
     pub(crate) fn conversation_statement(&mut self, w: &str) -> PResult<Option<StmtKind>> {
+        if w == "hear" {
+            self.hear_allowed()?;
+        }
         self.advance();
         let kind = match w {
             "talk" if self.at_word("to") && self.talk_to_follows() => {
@@ -96,6 +99,18 @@ impl Parser {
             },
             _ => StmtKind::Unavailable(format!("BEGIN {}", kind.join(" ").to_uppercase())),
         }))
+    }
+
+    /// HEAR inside ORCHESTRATE WORKFLOW is an error: a workflow has no user to answer.
+    pub(crate) fn hear_allowed(&self) -> PResult<()> {
+        if self.workflow_depth > 0 {
+            return Err(Diagnostic::error(
+                self.span(),
+                "HEAR waits for the user of a conversation, and a workflow has none; \
+                 ask with HUMAN APPROVAL or WAIT FOR EVENT",
+            ));
+        }
+        Ok(())
     }
 
     /// What follows `HEAR target` (or `target = HEAR`): `AS type`, or `AS "a", "b", …`

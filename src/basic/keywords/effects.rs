@@ -64,6 +64,7 @@ pub const DECLARED: &[(&str, Effect)] = &[
     ("k_wait_event", Effect::Database),
     // catalog.rs: a keyword this server does not provide fails the run.
     ("k_unavailable", Effect::None),
+    ("k_throw", Effect::None),
     // http.rs: the request leaves the server (at least once; its answer is journaled).
     ("k_http", Effect::Outside),
     ("k_set_header", Effect::None),

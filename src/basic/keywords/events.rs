@@ -189,8 +189,14 @@ impl Codegen<'_> {
                     None => self.w("()"),
                 }
                 self.w(", ");
+                // A TIMEOUT clause is passed as `[seconds]`, so that a clause whose value
+                // is NULL fails instead of meaning "no deadline".
                 match timeout {
-                    Some(e) => self.expr(e),
+                    Some(e) => {
+                        self.w("[");
+                        self.expr(e);
+                        self.w("]");
+                    }
                     None => self.w("()"),
                 }
                 self.w(", ");
@@ -225,14 +231,7 @@ fn wait_event(
     vars: Map,
 ) -> RhaiResult {
     let names = names.iter().map(name_arg).collect::<Result<Vec<_>, _>>()?;
-    let timeout_secs = if timeout.is_unit() {
-        None
-    } else {
-        match value::as_num(&timeout) {
-            Some(n) if n.as_f64() >= 0.0 => Some(n.as_f64()),
-            _ => return Err(fail("TIMEOUT needs a number of seconds")),
-        }
-    };
+    let timeout_secs = super::workflow::secs_arg(&timeout, "TIMEOUT")?;
     let wait = EventWait {
         names,
         timeout_secs,

@@ -82,6 +82,15 @@ impl Parser {
     /// function, as is the approval's: the parser recurses through steps and branches, and
     /// small frames keep deep (but allowed) nesting within the thread's stack.
     fn step_statement(&mut self) -> PResult<Option<StmtKind>> {
+        let span = self.span();
+        if self.workflow_depth == 0 {
+            self.warnings.push(Diagnostic::warning(
+                span,
+                "STEP outside ORCHESTRATE WORKFLOW: it is a step only when this script is started \
+                 as a workflow (POST /api/workflows); run any other way, its statements run \
+                 as plain ones",
+            ));
+        }
         self.advance();
         let label = self.label("STEP")?;
         self.expect_sym(":", "after the STEP label")?;
@@ -194,7 +203,19 @@ impl Parser {
         if self.at_eol() || matches!(self.peek().tok, Tok::Str(_)) || !self.at_expr_start() {
             return Err(self.unexpected(&format!("{what} needs a number of seconds")));
         }
-        self.concat()
+        let e = self.concat()?;
+        if let ExprKind::Var(name) = &e.kind {
+            if !self.names.contains(name) {
+                self.warnings.push(Diagnostic::warning(
+                    e.span,
+                    format!(
+                        "{what} {name}: '{name}' is not set before this line; unless the input sets it, \
+                         running this fails ({what} needs a number of seconds)"
+                    ),
+                ));
+            }
+        }
+        Ok(e)
     }
 
     /// The statements of `STEP label:` written alone on its line.
@@ -483,8 +504,14 @@ impl Codegen<'_> {
                 self.w(&format!("let {t} = k_approval("));
                 self.expr(who);
                 self.w(", ");
+                // A TIMEOUT clause is passed as `[seconds]`, so that a clause whose value
+                // is NULL fails instead of meaning "no deadline".
                 match timeout {
-                    Some(e) => self.expr(e),
+                    Some(e) => {
+                        self.w("[");
+                        self.expr(e);
+                        self.w("]");
+                    }
                     None => self.w("()"),
                 }
                 self.w(", [");
@@ -562,9 +589,19 @@ fn text_arg(v: &Dynamic, what: &str) -> Result<String, Box<rhai::EvalAltResult>>
     Ok(s)
 }
 
-fn secs_arg(v: &Dynamic, what: &str) -> Result<Option<f64>, Box<rhai::EvalAltResult>> {
+/// The seconds of a TIMEOUT clause, passed as `[value]` (NULL: no clause). A clause
+/// whose value is not a number, NULL included, is an error, never "no deadline".
+pub(crate) fn secs_arg(v: &Dynamic, what: &str) -> Result<Option<f64>, Box<rhai::EvalAltResult>> {
     if v.is_unit() {
         return Ok(None);
+    }
+    let v = match v.read_lock::<Array>() {
+        Some(a) => a.first().cloned().unwrap_or(Dynamic::UNIT),
+        None => v.clone(),
+    };
+    let v = &v;
+    if v.is_unit() {
+        return Err(fail(format!("{what} needs a number of seconds, got NULL")));
     }
     match value::as_num(v) {
         Some(n) if n.as_f64() >= 0.0 => Ok(Some(n.as_f64())),

@@ -1,5 +1,5 @@
 x = 1
 IF x = 2 THEN
-  data = GET("https://example.com/api")
+  data = FIND("orders", "status=open")
 END IF
 TALK "skipped the unavailable call"

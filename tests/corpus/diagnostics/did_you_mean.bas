@@ -1,0 +1,2 @@
+' A misspelt keyword gets the nearest known one.
+TALKK "hello"

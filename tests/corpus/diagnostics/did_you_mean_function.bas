@@ -1,0 +1,2 @@
+' A misspelt function gets the nearest built-in.
+x = UCAS("a")
