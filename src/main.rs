@@ -48,7 +48,7 @@ enum Command {
         #[arg(long, env = "BOTSERVER_INSTANCE")]
         instance: Option<String>,
     },
-    /// Measure the figures of DESIGN §6 against a fresh database.
+    /// Measure the figures of the README (Performance) against a fresh database.
     Bench {
         #[command(flatten)]
         db: DbArgs,

@@ -71,7 +71,7 @@ pub enum ExprKind {
     BotMemory(Box<Expr>),
     /// `BOT SYNC MEMORY [FROM bot]` used as a value: how many keys changed.
     SyncMemory(Option<Box<Expr>>),
-    /// `BOT "bot" "task"` — delegation to another bot (DESIGN §2.4).
+    /// `BOT "bot" "task"` — delegation to another bot (docs/language.md).
     Delegate {
         bot: Box<Expr>,
         task: Box<Expr>,

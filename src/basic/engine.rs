@@ -9,7 +9,7 @@ use rhai::{Array, Dynamic, Engine, Map, INT};
 use super::keywords::{self, fail, RhaiResult};
 use super::value::{self, Num};
 
-/// Sandbox limits of a run (DESIGN §3 "Limits"). Every one gives a clear error.
+/// Sandbox limits of a run (docs/language.md, Limits). Every one gives a clear error.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Rhai operations per run: an endless loop stops after this many.

@@ -1,5 +1,5 @@
 //! The BASIC language: tokenizer → parser → AST with spans → generated Rhai code with
-//! a position map → compiled Rhai `AST`, cached by content hash (DESIGN §2).
+//! a position map → compiled Rhai `AST`, cached by content hash (docs/language.md).
 //!
 //! [`compile`] turns a `.bas` source into a [`CompiledScript`]; [`run_entry`] runs one of
 //! its entry points against a [`context::Host`] and reports where it stopped.

@@ -268,7 +268,7 @@ impl Parser {
     }
 
     /// When the next line starts with one of these clause words, joins it to the
-    /// current statement (DESIGN §2.1: `TIMEOUT`, `ON TIMEOUT`, … continue the line above).
+    /// current statement (docs/language.md: `TIMEOUT`, `ON TIMEOUT`, … continue the line above).
     pub(crate) fn continue_clause(&mut self, clauses: &[&[&str]]) -> bool {
         if matches!(self.peek().tok, Tok::Newline) {
             let next = self.pos + 1;

@@ -1,6 +1,6 @@
 //! The tokenizer: `.bas` text → tokens with positions.
 //!
-//! It owns the lexical rules of DESIGN §2.1: comments (`'`, `//`, `REM`), strings with
+//! It owns the lexical rules of docs/language.md: comments (`'`, `//`, `REM`), strings with
 //! `""`, backslash escapes and `${expr}` interpolation, numbers, line continuation
 //! (`_` at the end of a line, or a line ending in `,`). Statements are separated by
 //! `Newline` tokens; keywords are plain identifiers that the parser compares

@@ -1,4 +1,4 @@
-//! The compile figure of DESIGN §6: how long the whole front-end (tokenizer, parser,
+//! The compile figure of the README (Performance): how long the whole front-end (tokenizer, parser,
 //! code generation, Rhai compilation) takes for a 1,000-line script (target < 20 ms).
 //!
 //! The script is generated, not read from disk, so the figure is the same on every

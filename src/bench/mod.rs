@@ -1,4 +1,4 @@
-//! Benchmarks behind `botserver bench` (DESIGN §6). `run` runs the parts in order; each
+//! Benchmarks behind `botserver bench` (README, Performance). `run` runs the parts in order; each
 //! other module measures one figure and returns it as plain numbers; `report` prints
 //! them beside their targets.
 

@@ -1,4 +1,4 @@
-//! `botserver bench`: measures every figure of DESIGN §6 against a fresh database and
+//! `botserver bench`: measures every figure of the README (Performance) against a fresh database and
 //! prints it beside its target (and, with `--json`, one JSON object on the last line).
 //! This file runs the parts in order; each measurement is a file of its own.
 

@@ -1,5 +1,5 @@
 //! Bot packages: `NAME.gbai/` folders holding `NAME.gbdialog/*.bas` and optionally
-//! `NAME.gbot/config.csv` (DESIGN §1).
+//! `NAME.gbot/config.csv` (README).
 
 #![warn(missing_docs)]
 
@@ -117,7 +117,7 @@ impl Package {
     }
 
     /// The script a delegated task runs: `<task as slug>.bas`, else `task.bas`, else
-    /// `start.bas` (DESIGN §2.4).
+    /// `start.bas` (docs/language.md).
     pub fn task_handler(&self, task: &str) -> Option<&ScriptFile> {
         self.scripts
             .get(&slug(task))

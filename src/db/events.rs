@@ -1,6 +1,6 @@
 //! Events (`workflow_events`), event waits, `ON EVENT` handlers and their deliveries.
 //!
-//! Race freedom (DESIGN §2.5): publishing an event and registering a wait for that name
+//! Race freedom (docs/language.md): publishing an event and registering a wait for that name
 //! both take a transaction-scoped advisory lock on the name. A publisher wakes every
 //! registered wait; a waiter, after registering, looks for events above its cursor. With
 //! the lock, one of the two always sees the other, so no wake-up falls between them.

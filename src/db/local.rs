@@ -1,4 +1,4 @@
-//! Zero-config database (DESIGN §5): with no `DATABASE_URL`, the server keeps a private
+//! Zero-config database (README, HTTP API): with no `DATABASE_URL`, the server keeps a private
 //! PostgreSQL cluster under `./data/`, made and started with the PostgreSQL server
 //! binaries installed on the machine (as the `postgres` user when run as root, since
 //! PostgreSQL refuses to run as root).

@@ -1,4 +1,4 @@
-//! The HTTP API (DESIGN §5): one file per resource. [`serve`] takes a bound listener
+//! The HTTP API (README, HTTP API): one file per resource. [`serve`] takes a bound listener
 //! and a shutdown future, so tests run the real server on port 0 and stop it.
 
 #![warn(missing_docs)]

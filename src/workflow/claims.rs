@@ -1,5 +1,5 @@
 //! Publishing an event and claiming what it wakes or starts for the publishing
-//! instance, as far as that instance has free run slots (DESIGN §3, "no hop between
+//! instance, as far as that instance has free run slots (README, How it works: "no hop between
 //! instances"). The statements are in `db::events` and `db::executions`; this is the
 //! orchestration around them: run slots, claims, the handler executions, and telling
 //! the other instances about what was left unclaimed.

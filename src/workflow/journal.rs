@@ -1,4 +1,4 @@
-//! The journal of an execution (DESIGN §3): what its journaled keywords did, under keys
+//! The journal of an execution (README, How it works): what its journaled keywords did, under keys
 //! that the same script with the same journal always derives again, so that a replay
 //! answers from here instead of acting twice.
 //!

@@ -1,4 +1,4 @@
-//! Durable execution (DESIGN §3): the [`Runtime`] that owns the engine, the compiled
+//! Durable execution (README, How it works): the [`Runtime`] that owns the engine, the compiled
 //! script cache, the loaded bots and the database pool; the journal-backed host
 //! (`host`), one run of an execution and its commit (`runner`), and the scheduler that
 //! claims runnable executions with leases and wakes due timers (`scheduler`).
@@ -345,7 +345,7 @@ impl Runtime {
         Ok((file.name, hash))
     }
 
-    /// The script a delegated task runs in `bot` (DESIGN §2.4): name and hash.
+    /// The script a delegated task runs in `bot` (docs/language.md): name and hash.
     pub fn task_script(
         &self,
         conn: &mut PgConnection,

@@ -1,4 +1,4 @@
-' The customer-support workflow of DESIGN §2.4, made to run end to end on this server.
+' The customer-support workflow of docs/language.md, made to run end to end on this server.
 '
 ' Start it as a workflow (POST /api/workflows {bot: "customer-support-workflow",
 ' script: "start", input: {order_amount: 150, complaint: "…"}}) or by opening a

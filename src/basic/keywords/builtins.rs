@@ -1,4 +1,4 @@
-//! Built-in functions (DESIGN §2.3): `NOW TODAY FORMAT RANDOM UUID LEN UCASE LCASE TRIM
+//! Built-in functions (docs/language.md): `NOW TODAY FORMAT RANDOM UUID LEN UCASE LCASE TRIM
 //! LEFT RIGHT MID INSTR REPLACE SPLIT JOIN VAL STR ISNULL FIRST LAST TOJSON FROMJSON`,
 //! and a few more every script wants (`ABS INT ROUND MIN MAX ISEMPTY ISNUMBER CONTAINS
 //! KEYS`). `NOW`, `TODAY`, `RANDOM` and `UUID` ask the host, which journals them.

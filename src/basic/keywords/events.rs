@@ -1,4 +1,4 @@
-//! Event keywords (DESIGN §2.5): `ON EVENT name DO … END ON`, `PUBLISH EVENT name
+//! Event keywords (docs/language.md): `ON EVENT name DO … END ON`, `PUBLISH EVENT name
 //! [WITH payload]`, `WAIT FOR EVENT name [OR name…] [WHERE cond] [TIMEOUT secs]
 //! [ON TIMEOUT: ESCALATE TO who]`.
 

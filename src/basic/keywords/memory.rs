@@ -1,5 +1,5 @@
 //! Memory keywords: `SET BOT MEMORY`, `GET BOT MEMORY(…)`, `SET CONTEXT`,
-//! `BOT SHARE MEMORY … WITH (bot | ALL)`, `BOT SYNC MEMORY [FROM bot]` (DESIGN §2.6).
+//! `BOT SHARE MEMORY … WITH (bot | ALL)`, `BOT SYNC MEMORY [FROM bot]` (docs/language.md).
 
 use rhai::{Dynamic, Engine};
 

@@ -1,4 +1,4 @@
-//! Orchestration keywords (DESIGN §2.4): `ORCHESTRATE WORKFLOW … END WORKFLOW`,
+//! Orchestration keywords (docs/language.md): `ORCHESTRATE WORKFLOW … END WORKFLOW`,
 //! `STEP label:` with `RETRY n [BACKOFF secs]`, `BOT "bot" "task"` delegation,
 //! `HUMAN APPROVAL FROM … [TIMEOUT] [ON TIMEOUT: ESCALATE TO] [MESSAGE]`,
 //! `PARALLEL` / `BRANCH` / `END PARALLEL`.

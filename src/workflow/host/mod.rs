@@ -1,5 +1,5 @@
 //! The durable host: the [`Host`] of a run inside the server. Every keyword looks in
-//! the execution's [`Journal`] first (DESIGN §3); only when its entry is missing does it
+//! the execution's [`Journal`] first (README, How it works); only when its entry is missing does it
 //! act, inside the run's database transaction, and record the result. A keyword that
 //! must wait records what for and suspends the run.
 //!
