@@ -82,3 +82,31 @@ fn development_mode_binds_loopback_only() {
         "{err}"
     );
 }
+
+/// At the default level the server says where its database is (without a password), which
+/// bots it serves and whether Redis is on, and writes no colour codes to a file.
+#[test]
+fn start_up_says_where_the_database_is_and_what_it_serves() {
+    let db = common::db::TestDb::new();
+    let bots = common::server::BotDir::new();
+    bots.script("hello", "start", "TALK \"hi\"\n");
+    let mut opts = common::server::Options::default();
+    opts.env.push(("RUST_LOG".to_string(), String::new()));
+    let s = common::server::Server::start_with(&db.url, &bots.path, opts);
+    let log = common::server::eventually(10.0, "the start-up lines", || {
+        let log = s.log_text();
+        if log.contains("serving 1 bot(s)") {
+            Ok(log)
+        } else {
+            Err(log)
+        }
+    });
+    assert!(log.contains("database"), "{log}");
+    assert!(
+        log.contains(&db.url.split('@').next_back().unwrap_or("").to_string()),
+        "{log}"
+    );
+    assert!(log.contains("hello"), "{log}");
+    assert!(log.contains("redis"), "{log}");
+    assert!(!log.contains('\u{1b}'), "colour codes in a log file: {log}");
+}

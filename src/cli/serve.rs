@@ -43,7 +43,21 @@ pub fn database_url(given: Option<String>, data_dir: &Path) -> Result<String, St
     }
 }
 
-/// `botserver migrate`.
+/// A database URL as it may be shown: without its password.
+pub fn shown_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((user, host)) => {
+                let user = user.split(':').next().unwrap_or(user);
+                format!("{scheme}://{user}@{host}")
+            }
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// `botserver migrate`: applies the embedded migrations to the database at `url`.
 pub fn migrate(url: &str) -> Result<usize, String> {
     let mut conn = db::connect(url)?;
     db::migrate(&mut conn)
@@ -78,6 +92,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     if ran > 0 {
         tracing::info!("applied {ran} migration(s)");
     }
+    tracing::info!(database = %shown_url(&url), "database");
     let mut config = RuntimeConfig::default();
     // Tuning knobs for operators (and tests that exercise lease takeover).
     if let Some(secs) = std::env::var("BOTSERVER_LEASE_SECS")
@@ -122,7 +137,14 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     let local = instance.addr.ok_or("the HTTP server has no address")?;
     // Tests and scripts read this line to find the port when binding port 0.
     println!("botserver listening on http://{local}");
-    tracing::info!(bots = ?instance.rt.bot_list().iter().map(|b| b.0.clone()).collect::<Vec<_>>(), "serving");
+    let bots: Vec<String> = instance.rt.bot_list().into_iter().map(|b| b.0).collect();
+    tracing::info!(
+        bots = %bots.join(", "),
+        redis = if opts.redis_url.is_some() { "on" } else { "off (wake-ups by PostgreSQL NOTIFY)" },
+        "serving {} bot(s) from {}",
+        bots.len(),
+        opts.bots.display()
+    );
     shutdown_signal().await;
     tracing::info!("shutting down: finishing runs in progress, releasing leases");
     instance.stop().await
