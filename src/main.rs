@@ -179,7 +179,7 @@ fn main() -> ExitCode {
                 }
             };
             let result = botserver::cli::serve::database_url(db.database_url, &db.data_dir)
-                .and_then(|url| {
+                .and_then(|(url, _cluster)| {
                     let opts = botserver::bench::run::BenchOptions {
                         database_url: url,
                         redis_url: redis_url.filter(|u| !u.is_empty()),
@@ -204,7 +204,7 @@ fn main() -> ExitCode {
         }
         Command::Migrate { db } => {
             match botserver::cli::serve::database_url(db.database_url, &db.data_dir)
-                .and_then(|url| botserver::cli::serve::migrate(&url))
+                .and_then(|(url, _cluster)| botserver::cli::serve::migrate(&url))
             {
                 Ok(n) => {
                     println!("applied {n} migration(s)");

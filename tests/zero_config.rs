@@ -4,9 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
+use std::sync::Mutex;
+
+/// The private clusters of these tests start one at a time: each picks a free port, and
+/// two picking at once could take the same one.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 #[test]
 fn migrate_without_database_url_uses_a_private_cluster() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = std::env::temp_dir().join(format!(
         "botserver-zeroconf-{}",
         uuid::Uuid::now_v7().simple()
@@ -42,5 +48,55 @@ fn migrate_without_database_url_uses_a_private_cluster() {
     assert_eq!(
         String::from_utf8_lossy(&second.stdout).trim(),
         "applied 0 migration(s)"
+    );
+}
+
+/// What `serve` starts it stops: the private cluster it started is not running after a
+/// SIGTERM (its `postmaster.pid` is gone).
+#[test]
+fn serve_stops_the_private_cluster_it_started() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!(
+        "botserver-zeroconf-serve-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    let bots = dir.join("bots");
+    std::fs::create_dir_all(&bots).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_botserver"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .arg("--bots")
+        .arg(&bots)
+        .env_remove("DATABASE_URL")
+        .env_remove("BOTSERVER_ADMIN_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let listening = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.starts_with("botserver listening on "));
+    let pid_file = dir.join("pg").join("postmaster.pid");
+    let ran = pid_file.exists();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let still_running = pid_file.exists();
+    if still_running {
+        let _ = botserver::db::local::stop_cluster(&dir);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        listening && ran,
+        "the server did not start on its private cluster"
+    );
+    assert!(status.success(), "{status:?}");
+    assert!(
+        !still_running,
+        "the private cluster still runs after serve stopped"
     );
 }

@@ -28,17 +28,27 @@ pub struct ServeOptions {
     pub data_dir: PathBuf,
 }
 
-/// The database URL: the one given, else the zero-config cluster under `data_dir`.
-pub fn database_url(given: Option<String>, data_dir: &Path) -> Result<String, String> {
+/// The database URL: the one given, else the zero-config cluster under `data_dir`, with
+/// the guard that stops that cluster when this process started it (keep it for as long
+/// as the database is used).
+pub fn database_url(
+    given: Option<String>,
+    data_dir: &Path,
+) -> Result<(String, Option<db::local::ClusterGuard>), String> {
     match given.filter(|u| !u.trim().is_empty()) {
-        Some(url) => Ok(url),
+        Some(url) => Ok((url, None)),
         None => {
-            let url = db::local::ensure_cluster(data_dir)?;
+            let (url, guard) = db::local::cluster_for_this_process(data_dir)?;
             tracing::info!(
-                "no DATABASE_URL: using the private cluster under {}",
-                data_dir.display()
+                "no DATABASE_URL: using the private cluster under {} ({})",
+                data_dir.display(),
+                if guard.is_some() {
+                    "started now; stopped when this process ends"
+                } else {
+                    "already running"
+                }
             );
-            Ok(url)
+            Ok((url, guard))
         }
     }
 }
@@ -80,7 +90,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     }
     let data_dir = opts.data_dir.clone();
     let given = opts.database_url.clone();
-    let url = tokio::task::spawn_blocking(move || database_url(given, &data_dir))
+    let (url, cluster) = tokio::task::spawn_blocking(move || database_url(given, &data_dir))
         .await
         .map_err(|e| e.to_string())??;
     let ran = {
@@ -135,6 +145,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     })
     .await?;
     let local = instance.addr.ok_or("the HTTP server has no address")?;
+    let shutdown = shutdown_signal();
     // Tests and scripts read this line to find the port when binding port 0.
     println!("botserver listening on http://{local}");
     let bots: Vec<String> = instance.rt.bot_list().into_iter().map(|b| b.0).collect();
@@ -145,22 +156,42 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         bots.len(),
         opts.bots.display()
     );
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down: finishing runs in progress, releasing leases");
-    instance.stop().await
+    let stopped = instance.stop().await;
+    // The private cluster this process started stops last, after every run is done.
+    tokio::task::spawn_blocking(move || drop(cluster))
+        .await
+        .map_err(|e| e.to_string())?;
+    stopped
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not
+/// when it is first awaited, so a signal that comes right after "listening" is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let term_stream =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        shutdown_signal_from(
+            #[cfg(unix)]
+            term_stream,
+        )
+        .await
+    }
+}
+
+async fn shutdown_signal_from(#[cfg(unix)] term_stream: Option<tokio::signal::unix::Signal>) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
     #[cfg(unix)]
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+        match term_stream {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
     };
     #[cfg(not(unix))]

@@ -65,6 +65,41 @@ fn run(tool: &Path, args: &[&str]) -> Result<(), String> {
 
 /// Makes sure the private cluster under `data_dir` exists and runs; returns its URL.
 pub fn ensure_cluster(data_dir: &Path) -> Result<String, String> {
+    start_cluster(data_dir).map(|(url, _)| url)
+}
+
+/// The private cluster, stopped when dropped if this process started it: what `serve`,
+/// `migrate` or `bench` start, they stop; a cluster that was already running (another
+/// process's) is left running.
+pub struct ClusterGuard {
+    data_dir: std::path::PathBuf,
+}
+
+impl Drop for ClusterGuard {
+    fn drop(&mut self) {
+        match stop_cluster(&self.data_dir) {
+            Ok(()) => tracing::info!(
+                "stopped the private PostgreSQL cluster under {}",
+                self.data_dir.display()
+            ),
+            Err(e) => tracing::warn!("could not stop the private PostgreSQL cluster: {e}"),
+        }
+    }
+}
+
+/// As [`ensure_cluster`], with a guard that stops the cluster when this process started it.
+pub fn cluster_for_this_process(data_dir: &Path) -> Result<(String, Option<ClusterGuard>), String> {
+    let (url, started) = start_cluster(data_dir)?;
+    Ok((
+        url,
+        started.then(|| ClusterGuard {
+            data_dir: data_dir.to_path_buf(),
+        }),
+    ))
+}
+
+/// Makes sure the private cluster runs: its URL, and true when this call started it.
+fn start_cluster(data_dir: &Path) -> Result<(String, bool), String> {
     let bin = bin_dir().ok_or_else(|| {
         "no DATABASE_URL is set and no PostgreSQL server binaries were found. \
          Install PostgreSQL (e.g. `apt install postgresql`) or set DATABASE_URL=postgres://user@host/db"
@@ -133,7 +168,10 @@ pub fn ensure_cluster(data_dir: &Path) -> Result<String, String> {
             &["-D", &pgdata_s, "-o", &opts, "-l", &log, "-w", "start"],
         )?;
     }
-    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+    Ok((
+        format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        !running,
+    ))
 }
 
 /// Stops the private cluster under `data_dir`, if it runs.
