@@ -43,6 +43,7 @@ fn provided_program(k: &Keyword) -> (String, &'static str) {
         "BEGIN TALK" => "BEGIN TALK\n  Hi ${1 + 1}, it's \"me\"\nEND TALK\n",
         "BEGIN SYSTEM PROMPT" => "BEGIN SYSTEM PROMPT\n  Be brief.\nEND SYSTEM PROMPT\n",
         "SET BOT MEMORY" => "SET BOT MEMORY \"k\", 1\nSET_BOT_MEMORY \"j\", 2\nTALK GET BOT MEMORY(\"k\")\n",
+        "GET CONFIG" => "x = GET CONFIG \"api-url\"\n",
         "GET BOT MEMORY" => "x = GET BOT MEMORY(\"k\")\ny = GET_BOT_MEMORY(\"k\")\n",
         "SET CONTEXT" => "SET CONTEXT \"topic\" AS \"billing\"\nSET_CONTEXT \"a\", 1\n",
         "BOT SHARE MEMORY" => "SET BOT MEMORY \"k\", 1\nBOT SHARE MEMORY \"k\" WITH \"other\"\n",

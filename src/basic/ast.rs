@@ -69,6 +69,8 @@ pub enum ExprKind {
     Coalesce(Box<Expr>, Box<Expr>),
     /// `GET BOT MEMORY(key)`
     BotMemory(Box<Expr>),
+    /// `GET CONFIG "name"`: a value of the bot's config.csv.
+    BotConfig(Box<Expr>),
     /// `BOT SYNC MEMORY [FROM bot]` used as a value: how many keys changed.
     SyncMemory(Option<Box<Expr>>),
     /// `BOT "bot" "task"` — delegation to another bot (docs/language.md).

@@ -119,6 +119,10 @@ pub trait Host {
     fn parallel(&mut self, _branches: &[(String, usize)], _vars: Json) -> HostResult<Json> {
         needs_server("PARALLEL")
     }
+    /// `GET CONFIG name`: the bot's config.csv value (NULL when it has none).
+    fn config(&mut self, _key: &str) -> HostResult<Json> {
+        needs_server("GET CONFIG")
+    }
     /// An HTTP request; the answer's body (JSON as values, anything else as text).
     fn http(&mut self, call: &HttpCall) -> HostResult<Json> {
         Err(HostError::Fail(format!(

@@ -81,6 +81,8 @@ pub enum Op {
     Event,
     /// `GET`, `POST`, … (an HTTP request).
     Http,
+    /// `GET CONFIG`.
+    Config,
 }
 
 impl Op {
@@ -104,6 +106,7 @@ impl Op {
             Op::Publish => "publish",
             Op::Event => "event",
             Op::Http => "http",
+            Op::Config => "config",
         }
     }
 

@@ -262,6 +262,14 @@ impl Runtime {
         })
     }
 
+    /// A bot's `config.csv` value for `key` (names compared without case), if any.
+    pub fn config_value(&self, bot: &str, key: &str) -> Option<String> {
+        self.bots.read().ok().and_then(|b| {
+            b.get(bot)
+                .and_then(|p| p.config_value(key).map(str::to_string))
+        })
+    }
+
     /// True when the bot is loaded.
     pub fn has_bot(&self, name: &str) -> bool {
         self.bots
@@ -338,7 +346,15 @@ impl Runtime {
             pkg.scripts
                 .get(&name.to_lowercase())
                 .cloned()
-                .ok_or_else(|| Error::NotFound(format!("bot '{bot}' has no script '{name}'")))
+                .ok_or_else(|| {
+                    let mut have: Vec<&str> =
+                        pkg.scripts.values().map(|s| s.name.as_str()).collect();
+                    have.sort_unstable();
+                    Error::NotFound(format!(
+                        "bot '{bot}' has no script '{name}' (its scripts: {})",
+                        have.join(", ")
+                    ))
+                })
         })?;
         let source = std::fs::read_to_string(&file.path).unwrap_or(file.source);
         let (hash, _) = self.store_script(conn, bot, &file.name, &source)?;

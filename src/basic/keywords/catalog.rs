@@ -136,6 +136,7 @@ pub const KEYWORDS: &[Keyword] = &[
     // ----- provided: memory and context -----
     kw("SET BOT MEMORY", S, "memory", true, "\"k\", 1"),
     kw("GET BOT MEMORY", V, "memory", true, "(\"k\")"),
+    kw("GET CONFIG", V, "memory", true, "\"api-url\""),
     kw("SET CONTEXT", S, "memory", true, "\"topic\" AS \"billing\""),
     kw(
         "BOT SHARE MEMORY",

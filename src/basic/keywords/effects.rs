@@ -44,6 +44,8 @@ pub const DECLARED: &[(&str, Effect)] = &[
     ("k_hear_menu", Effect::Wait),
     // memory.rs
     ("k_memory_get", Effect::Database),
+    // GET CONFIG reads the loaded package; the value is journaled at commit.
+    ("k_config", Effect::None),
     ("k_memory_set", Effect::Database),
     ("k_set_context", Effect::Database),
     ("k_share_memory", Effect::Database),

@@ -122,6 +122,27 @@ impl Parser {
             let from = self.sync_from()?.map(Box::new);
             return Ok(Some(Expr::new(ExprKind::SyncMemory(from), span)));
         }
+        let config = if w == "get" && self.at_words(&["get", "config"]) {
+            Some(2)
+        } else if w == "get_config" {
+            Some(1)
+        } else {
+            None
+        };
+        if let Some(n) = config {
+            // `GET CONFIG "name"`: a value of the bot's config.csv.
+            for _ in 0..n {
+                self.advance();
+            }
+            let key = if self.eat_sym("(") {
+                let k = self.expr()?;
+                self.expect_sym(")", "to close GET CONFIG(")?;
+                k
+            } else {
+                self.concat()?
+            };
+            return Ok(Some(Expr::new(ExprKind::BotConfig(Box::new(key)), span)));
+        }
         let spelled = if w == "get" && self.at_words(&["get", "bot", "memory"]) {
             3
         } else if w == "get_bot_memory" {
@@ -192,6 +213,11 @@ impl Codegen<'_> {
                 self.expr(key);
                 self.w(")");
             }
+            ExprKind::BotConfig(key) => {
+                self.w("k_config(");
+                self.expr(key);
+                self.w(")");
+            }
             ExprKind::SyncMemory(from) => {
                 self.w("k_sync_memory(");
                 if let Some(f) = from {
@@ -228,6 +254,11 @@ fn bot_name(v: &Dynamic, what: &str) -> Result<String, Box<rhai::EvalAltResult>>
 }
 
 pub fn register(engine: &mut Engine) {
+    engine.register_fn("k_config", |key: Dynamic| -> RhaiResult {
+        let key = key_text(&key, "GET CONFIG")?;
+        let v = call_host(|h| h.config(&key)).map_err(host_err)?;
+        Ok(value::from_json(&v))
+    });
     engine.register_fn("k_memory_get", |key: Dynamic| -> RhaiResult {
         let key = key_text(&key, "GET BOT MEMORY")?;
         let v = call_host(|h| h.memory_get(&key)).map_err(host_err)?;

@@ -85,7 +85,9 @@ impl Codegen<'_> {
     pub(crate) fn keyword_expr(&mut self, e: &super::ast::Expr) {
         use super::ast::ExprKind;
         match &e.kind {
-            ExprKind::BotMemory(_) | ExprKind::SyncMemory(_) => self.memory_expr_code(e),
+            ExprKind::BotMemory(_) | ExprKind::SyncMemory(_) | ExprKind::BotConfig(_) => {
+                self.memory_expr_code(e)
+            }
             ExprKind::Delegate { .. } => self.delegate_code(e),
             ExprKind::Http { .. } => self.http_expr_code(e),
             ExprKind::Unavailable(name) => self.unavailable(name, e.span),

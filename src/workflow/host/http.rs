@@ -11,6 +11,16 @@ use crate::basic::context::{HostError, HostResult, HttpCall};
 use crate::workflow::journal::{Journaled, Op};
 
 impl DurableHost<'_> {
+    /// `GET CONFIG name`: the bot's config.csv value, journaled so that a replay sees the
+    /// value the first run saw even if the file changed since.
+    pub(super) fn k_config(&mut self, key: &str) -> HostResult<Json> {
+        self.journaled(Op::Config, |h| {
+            Ok(h.rt
+                .config_value(&h.exec.bot, key)
+                .map_or(Json::Null, Json::String))
+        })
+    }
+
     /// `GET url`, `POST url, body`, …: the answer's body, journaled.
     pub(super) fn k_http(&mut self, call: &HttpCall) -> HostResult<Json> {
         self.journaled_keyed(Op::Http, |h, key| {

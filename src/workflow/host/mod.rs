@@ -304,6 +304,9 @@ impl Host for DurableHost<'_> {
     fn http(&mut self, call: &HttpCall) -> HostResult<Json> {
         self.k_http(call)
     }
+    fn config(&mut self, key: &str) -> HostResult<Json> {
+        self.k_config(key)
+    }
     fn memory_set(&mut self, key: &str, value: Json) -> HostResult<()> {
         self.k_memory_set(key, value)
     }
