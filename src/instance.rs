@@ -33,6 +33,8 @@ pub struct InstanceOptions {
     /// Runs the scheduler (claims runnable executions, renews leases, listens for
     /// NOTIFY).
     pub schedule: bool,
+    /// Watches the bots folder and loads new and changed packages while running.
+    pub watch_bots: bool,
     /// Serves the HTTP API on this listener.
     pub http: Option<(tokio::net::TcpListener, ServerConfig)>,
 }
@@ -79,6 +81,13 @@ impl Instance {
                 Ok(())
             }));
         }
+        if opts.watch_bots {
+            let watching = watch_bots(rt.clone(), opts.bots.clone(), stopped.clone());
+            tasks.push(tokio::spawn(async move {
+                watching.await;
+                Ok(())
+            }));
+        }
         let mut addr = None;
         if let Some((listener, config)) = opts.http {
             addr = Some(listener.local_addr().map_err(|e| e.to_string())?);
@@ -118,5 +127,84 @@ impl Instance {
             }
         }
         result
+    }
+}
+
+/// How often the bots folder is looked at for new or changed packages.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What the bots folder holds now: every `.bas` and `config.csv` with its size and
+/// modification time, hashed. A change of any of them changes the value.
+fn fingerprint(dir: &std::path::Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn walk(dir: &std::path::Path, out: &mut Vec<(PathBuf, u64, Option<std::time::SystemTime>)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "bas")
+                || path.file_name().is_some_and(|n| n == "config.csv")
+            {
+                let meta = entry.metadata().ok();
+                out.push((
+                    path,
+                    meta.as_ref().map_or(0, |m| m.len()),
+                    meta.and_then(|m| m.modified().ok()),
+                ));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    files.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    files.hash(&mut h);
+    h.finish()
+}
+
+/// Loads new and changed packages of the bots folder while the instance runs: a new
+/// `.bas` file or `.gbai` package is served within a few seconds, without a restart.
+/// Running executions stay on the script versions they started on; a package removed
+/// from the folder stays loaded until the next start. The folder is polled (every two
+/// seconds) rather than watched through the file system's notifications, which some
+/// file systems (network and container mounts) do not give.
+async fn watch_bots(rt: Arc<Runtime>, dir: PathBuf, mut stopped: watch::Receiver<bool>) {
+    let d = dir.clone();
+    let mut seen = tokio::task::spawn_blocking(move || fingerprint(&d))
+        .await
+        .unwrap_or(0);
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            _ = tokio::time::sleep(WATCH_INTERVAL) => {}
+        }
+        let (d, rt2) = (dir.clone(), rt.clone());
+        let reloaded = tokio::task::spawn_blocking(move || {
+            let now = fingerprint(&d);
+            if now == seen {
+                return Ok(None);
+            }
+            let packages = crate::bots::load_packages(&d).map_err(|e| e.to_string())?;
+            let names: Vec<String> = packages.iter().map(|p| p.name.clone()).collect();
+            let problems = rt2.load_packages(packages).map_err(|e| e.to_string())?;
+            Ok::<_, String>(Some((now, names, problems)))
+        })
+        .await;
+        match reloaded {
+            Ok(Ok(Some((now, names, problems)))) => {
+                seen = now;
+                tracing::info!(bots = %names.join(", "), "bots folder changed: packages loaded again");
+                for p in problems {
+                    tracing::warn!("script not loaded: {p}");
+                }
+            }
+            Ok(Ok(None)) => {}
+            // A half-written package or a database hiccup: tried again at the next look.
+            Ok(Err(e)) => tracing::warn!("bots folder changed but could not be loaded: {e}"),
+            Err(e) => tracing::warn!("watching the bots folder: {e}"),
+        }
     }
 }

@@ -78,6 +78,7 @@ pub async fn start(
         owner: name.to_string(),
         pool_size: config.max_concurrent_runs as u32 * 2 + 8,
         config,
+        watch_bots: false,
         schedule: serving,
         http,
     })

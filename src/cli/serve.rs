@@ -134,6 +134,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         pool_size: config.max_concurrent_runs as u32 + 8,
         config,
         schedule: true,
+        watch_bots: true,
         http: Some((
             listener,
             ServerConfig {
