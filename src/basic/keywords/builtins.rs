@@ -76,19 +76,6 @@ const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
         }
         Ok(v)
     }),
-    ("parse_json", 1, 2, |a| {
-        // PARSE_JSON(text[, "a.b.c"]): the value, or the part at a dotted path.
-        let mut v = fromjson(&a[..1])?;
-        if let Some(path) = a.get(1) {
-            for key in display(path).split('.').filter(|k| !k.is_empty()) {
-                v = match v.read_lock::<Map>().and_then(|m| m.get(key).cloned()) {
-                    Some(x) => x,
-                    None => return Ok(Dynamic::UNIT),
-                };
-            }
-        }
-        Ok(v)
-    }),
     ("abs", 1, 1, |a| match num(&a[0], "ABS")? {
         Num::Int(i) => Ok(Dynamic::from_int(i.saturating_abs())),
         Num::Float(f) => Ok(Dynamic::from_float(f.abs())),
