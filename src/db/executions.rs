@@ -327,25 +327,39 @@ pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ExecRow>> {
     Ok(rows.into_iter().next())
 }
 
-/// Executions of a kind, filtered, newest first.
+/// Filters of [`list`].
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter<'a> {
+    /// Only this status.
+    pub status: Option<ExecStatus>,
+    /// Only this bot's.
+    pub bot: Option<&'a str>,
+    /// Only those of this name.
+    pub name: Option<&'a str>,
+    /// Only those older than this one (the cursor of the previous page: ids are UUID v7,
+    /// so their order is the order of creation).
+    pub after: Option<Uuid>,
+}
+
+/// Executions of a kind, filtered, newest first (by id), at most `limit`.
 pub fn list(
     conn: &mut PgConnection,
     kinds: &[ExecKind],
-    status: Option<&str>,
-    bot: Option<&str>,
-    name: Option<&str>,
+    filter: &ListFilter,
     limit: i64,
 ) -> Result<Vec<ExecRow>> {
     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     Ok(diesel::sql_query(format!(
         "SELECT {COLUMNS} FROM workflow_executions WHERE kind = ANY($1) \
          AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR bot = $3) \
-         AND ($4::text IS NULL OR name = $4) ORDER BY created_at DESC LIMIT $5"
+         AND ($4::text IS NULL OR name = $4) AND ($5::uuid IS NULL OR id < $5) \
+         ORDER BY id DESC LIMIT $6"
     ))
     .bind::<Array<Text>, _>(kinds)
-    .bind::<Nullable<Text>, _>(status)
-    .bind::<Nullable<Text>, _>(bot)
-    .bind::<Nullable<Text>, _>(name)
+    .bind::<Nullable<Text>, _>(filter.status.map(|s| s.as_str()))
+    .bind::<Nullable<Text>, _>(filter.bot)
+    .bind::<Nullable<Text>, _>(filter.name)
+    .bind::<Nullable<SqlUuid>, _>(filter.after)
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(conn)?)
 }

@@ -47,6 +47,7 @@ pub struct ListQuery {
     bot: Option<String>,
     name: Option<String>,
     limit: Option<i64>,
+    after: Option<String>,
 }
 
 fn summary(e: &ExecRow) -> Value {
@@ -56,24 +57,58 @@ fn summary(e: &ExecRow) -> Value {
     })
 }
 
-/// `GET /api/workflows[?status=&bot=&name=]`: workflows, newest first.
+/// The most rows one page of `GET /api/workflows` gives (and its default).
+const LIST_MAX: i64 = 1000;
+const LIST_DEFAULT: i64 = 100;
+
+/// `GET /api/workflows[?status=&bot=&name=&limit=&after=]`: workflows, newest first, one
+/// page of at most `limit` (default 100, at most 1000); `next` is the `after` of the next
+/// page, null on the last one.
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, Error> {
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse::<ExecStatus>().map_err(|_| {
+                let allowed: Vec<&str> = ExecStatus::ALL.iter().map(|s| s.as_str()).collect();
+                Error::BadRequest(format!(
+                    "'status' must be one of {}, not \"{s}\"",
+                    allowed.join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(LIST_DEFAULT);
+    if !(1..=LIST_MAX).contains(&limit) {
+        return Err(Error::BadRequest(format!(
+            "'limit' must be between 1 and {LIST_MAX}, not {limit}"
+        )));
+    }
+    let after = q
+        .after
+        .as_deref()
+        .map(|a| parse_id(a, "workflow"))
+        .transpose()?;
     state
         .blocking(move |rt| {
-            let rows = executions::list(
-                &mut *rt.conn()?,
-                &[ExecKind::Workflow],
-                q.status.as_deref(),
-                q.bot.as_deref(),
-                q.name.as_deref(),
-                q.limit.unwrap_or(100).clamp(1, 1000),
-            )?;
-            Ok(Json(
-                json!({ "workflows": rows.iter().map(summary).collect::<Vec<_>>() }),
-            ))
+            let filter = executions::ListFilter {
+                status,
+                bot: q.bot.as_deref(),
+                name: q.name.as_deref(),
+                after,
+            };
+            let rows = executions::list(&mut *rt.conn()?, &[ExecKind::Workflow], &filter, limit)?;
+            // A full page may have a next one; a short page is the last.
+            let next = (rows.len() as i64 == limit)
+                .then(|| rows.last().map(|r| r.id))
+                .flatten();
+            Ok(Json(json!({
+                "workflows": rows.iter().map(summary).collect::<Vec<_>>(),
+                "next": next,
+            })))
         })
         .await
 }
