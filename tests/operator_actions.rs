@@ -1,12 +1,14 @@
-//! The operator's routes against a real server: the list refuses unknown statuses and
-//! pages with a cursor.
+//! The operator's routes against a real server: cancelling must end the whole tree
+//! (branches, their children, approvals, event waits) and say so with an event; the
+//! detail shows the whole tree; the list refuses unknown statuses and pages with a
+//! cursor.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::db::TestDb;
-use common::server::{BotDir, Server};
-use serde_json::json;
+use common::server::{eventually, BotDir, Server};
+use serde_json::{json, Value};
 
 fn start(s: &Server, bot: &str) -> String {
     let (st, v) = s.post(
@@ -15,6 +17,127 @@ fn start(s: &Server, bot: &str) -> String {
     );
     assert_eq!(st, 201, "{v}");
     v["id"].as_str().unwrap().to_string()
+}
+
+fn result(s: &Server, id: &str) -> Value {
+    s.get(&format!("/api/workflows/{id}/result?timeout=30")).1
+}
+
+/// A workflow whose two branches each delegate: one to a task waiting for an approval,
+/// one to a task waiting for an event that never comes.
+fn tree_bots() -> BotDir {
+    let bots = BotDir::new();
+    bots.script(
+        "asker",
+        "task",
+        "HUMAN APPROVAL FROM \"boss@example.com\"\nRETURN approval\n",
+    );
+    bots.script(
+        "listener",
+        "task",
+        "WAIT FOR EVENT \"never.happens\"\nRETURN event\n",
+    );
+    bots.script(
+        "tree",
+        "start",
+        "ORCHESTRATE WORKFLOW \"tree\"\n  STEP 1: PARALLEL\n    BRANCH A: BOT \"asker\" \"ask\"\n    BRANCH B: BOT \"listener\" \"listen\"\n  END PARALLEL\n  RETURN step1\nEND WORKFLOW\n",
+    );
+    bots
+}
+
+/// Waits until both tasks of [`tree_bots`] wait (the approval asked, the event wait
+/// registered).
+fn await_tree(db: &TestDb) {
+    eventually(20.0, "both tasks waiting", || {
+        let approvals = db.count("SELECT count(*) AS n FROM approvals WHERE status = 'pending'");
+        let waits = db.count("SELECT count(*) AS n FROM event_waits");
+        let waiting = db.count(
+            "SELECT count(*) AS n FROM workflow_executions WHERE kind = 'task' AND status = 'waiting'",
+        );
+        if approvals == 1 && waits == 1 && waiting == 2 {
+            Ok(())
+        } else {
+            Err(format!(
+                "{approvals} pending approvals, {waits} event waits, {waiting} tasks waiting"
+            ))
+        }
+    });
+}
+
+#[test]
+fn cancel_ends_the_whole_tree_and_publishes_workflow_cancelled() {
+    let db = TestDb::new();
+    let bots = tree_bots();
+    let s = Server::start(&db.url, &bots.path);
+    let id = start(&s, "tree");
+    await_tree(&db);
+    let (_, pending) = s.get("/api/approvals?status=pending");
+    let approval = pending["approvals"][0]["id"].as_str().unwrap().to_string();
+
+    let (code, v) = s.post(&format!("/api/workflows/{id}/cancel"), json!({}));
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(result(&s, &id)["status"], "cancelled");
+    // The root, two branches and their two tasks: all cancelled, none waiting for anything.
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE status = 'cancelled'"),
+        5
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE status <> 'cancelled' OR waiting_for IS NOT NULL OR wake_at IS NOT NULL"),
+        0
+    );
+    let (_, d) = s.get(&format!("/api/workflows/{id}"));
+    assert!(d["waiting_for"].is_null(), "{d}");
+    // The approval is closed and can no longer be decided; the event wait is gone.
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM approvals WHERE status = 'cancelled'"),
+        1
+    );
+    let (code, v) = s.post(
+        &format!("/api/approvals/{approval}"),
+        json!({ "decision": "approve" }),
+    );
+    assert_eq!(code, 409, "{v}");
+    assert_eq!(db.count("SELECT count(*) AS n FROM event_waits"), 0);
+    let (_, evs) = s.get("/api/events?name=workflow_cancelled");
+    let evs = evs["events"].as_array().unwrap().clone();
+    assert_eq!(evs.len(), 1, "{evs:?}");
+    assert_eq!(evs[0]["payload"]["workflow_id"], id.as_str());
+    assert_eq!(evs[0]["payload"]["cancelled"].as_array().unwrap().len(), 5);
+    // Publishing the awaited event now wakes nothing.
+    let (code, _) = s.post(
+        "/api/events",
+        json!({ "name": "never.happens", "payload": {} }),
+    );
+    assert!(code < 300);
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE status <> 'cancelled'"),
+        0
+    );
+}
+
+#[test]
+fn detail_shows_the_whole_tree() {
+    let db = TestDb::new();
+    let bots = tree_bots();
+    let s = Server::start(&db.url, &bots.path);
+    let id = start(&s, "tree");
+    await_tree(&db);
+    let (_, d) = s.get(&format!("/api/workflows/{id}"));
+    let branches = d["children"].as_array().unwrap();
+    assert_eq!(branches.len(), 2, "{d}");
+    let mut tasks: Vec<String> = Vec::new();
+    for b in branches {
+        assert_eq!(b["kind"], "branch", "{b}");
+        let kids = b["children"].as_array().unwrap();
+        assert_eq!(kids.len(), 1, "{b}");
+        assert_eq!(kids[0]["kind"], "task");
+        assert_eq!(kids[0]["status"], "waiting");
+        assert_eq!(kids[0]["children"], json!([]));
+        tasks.push(kids[0]["bot"].as_str().unwrap().to_string());
+    }
+    tasks.sort();
+    assert_eq!(tasks, ["asker", "listener"]);
 }
 
 #[test]

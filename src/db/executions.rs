@@ -408,6 +408,37 @@ pub fn lock_status(conn: &mut PgConnection, id: Uuid) -> Result<Option<ExecStatu
     Ok(rows.into_iter().next().map(|r| r.status))
 }
 
+/// Every execution under `id` (children, branches, their children, …) with `id` itself
+/// first, parents before their children.
+pub fn tree(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ExecRow>> {
+    let cols = COLUMNS
+        .split(", ")
+        .map(|c| format!("e.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(crate::db::sql::sql(format!(
+        "WITH RECURSIVE t AS ( \
+           SELECT {COLUMNS}, 0 AS depth FROM workflow_executions WHERE id = $1 \
+           UNION ALL \
+           SELECT {cols}, t.depth + 1 FROM workflow_executions e JOIN t ON e.parent_id = t.id) \
+         SELECT {COLUMNS} FROM t ORDER BY depth, created_at"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .load(conn)?)
+}
+
+/// Ends an execution as cancelled (operator cancel): nothing it waited for is awaited
+/// any more, and a run in progress loses its commit (that checks `status = 'running'`).
+pub fn cancel(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    crate::db::sql::sql(
+        "UPDATE workflow_executions SET status = 'cancelled', owner = NULL, lease_until = NULL, \
+         wake_at = NULL, waiting_for = NULL, finished_at = now(), updated_at = now() WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Sets the status of an execution that is waiting or failed (operator actions).
 pub fn set_status(
     conn: &mut PgConnection,

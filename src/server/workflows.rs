@@ -1,5 +1,6 @@
 //! Workflows: start, list, inspect, await the result, cancel, retry.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
@@ -118,7 +119,37 @@ fn load(rt: &crate::workflow::Runtime, id: Uuid) -> Result<ExecRow, Error> {
         .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))
 }
 
-/// `GET /api/workflows/{id}`: status, waiting_for, variables, steps, children, output, error.
+/// The executions `id` started, each with its own `children` (the rows of
+/// [`executions::tree`]), oldest first.
+fn child_tree(rows: &[ExecRow], id: Uuid) -> Vec<Value> {
+    let mut by_parent: HashMap<Uuid, Vec<&ExecRow>> = HashMap::new();
+    for r in rows {
+        if let Some(p) = r.parent_id {
+            by_parent.entry(p).or_default().push(r);
+        }
+    }
+    fn level(by_parent: &HashMap<Uuid, Vec<&ExecRow>>, id: Uuid, depth: usize) -> Vec<Value> {
+        // The tree is finite (parents exist before their children); the bound only
+        // keeps a corrupted table from recursing without end.
+        if depth > 64 {
+            return Vec::new();
+        }
+        by_parent
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                json!({ "id": c.id, "kind": c.kind, "bot": c.bot, "name": c.name, "status": c.status,
+                        "waiting_for": c.waiting_for, "result": c.result, "error": c.error,
+                        "children": level(by_parent, c.id, depth + 1) })
+            })
+            .collect()
+    }
+    level(&by_parent, id, 0)
+}
+
+/// `GET /api/workflows/{id}`: status, waiting_for, variables, steps, children (each with
+/// its own children: the whole tree), output, error.
 pub async fn detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -129,11 +160,7 @@ pub async fn detail(
             let mut conn = rt.conn()?;
             let e = executions::get(&mut conn, id)?.ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
             let steps = steps::steps(&mut conn, id)?;
-            let children: Vec<Value> = executions::children(&mut conn, id)?
-                .iter()
-                .map(|c| json!({ "id": c.id, "kind": c.kind, "bot": c.bot, "name": c.name, "status": c.status,
-                                 "result": c.result, "error": c.error }))
-                .collect();
+            let children = child_tree(&executions::tree(&mut conn, id)?, id);
             let output: Vec<String> = messages::messages(&mut conn, id, 0)?
                 .into_iter()
                 .filter(|m| m.direction == Direction::Bot)

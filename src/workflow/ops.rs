@@ -236,10 +236,13 @@ impl Runtime {
         Ok(id)
     }
 
-    /// Cancels a running, waiting or failed execution and everything it started.
+    /// Cancels a running, waiting or failed execution and its whole tree (children,
+    /// branches, their children): each one that has not ended is cancelled, its pending
+    /// approvals are closed (deciding one afterwards is a conflict) and its event wait is
+    /// removed; then `workflow_cancelled` is published with the ids it cancelled.
     pub fn cancel(&self, id: Uuid) -> Result<()> {
         let mut conn = self.conn()?;
-        conn.transaction::<_, Error, _>(|conn| {
+        let (published, cancelled) = conn.transaction::<_, Error, _>(|conn| {
             let status = executions::lock_status(conn, id)?
                 .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
             if matches!(status, ExecStatus::Completed | ExecStatus::Cancelled) {
@@ -247,19 +250,44 @@ impl Runtime {
                     "workflow {id} is already {status}"
                 )));
             }
-            let mut stack = vec![id];
-            while let Some(e) = stack.pop() {
-                executions::set_status(conn, e, ExecStatus::Cancelled, None)?;
-                approvals::cancel_for(conn, e)?;
-                events::clear_wait(conn, e)?;
-                for child in executions::children(conn, e)? {
-                    if !child.status.is_terminal() {
-                        stack.push(child.id);
-                    }
+            let tree = executions::tree(conn, id)?;
+            let mut cancelled = Vec::new();
+            for e in &tree {
+                // Read again under the row lock: a run may have ended it meanwhile.
+                let Some(now) = executions::lock_status(conn, e.id)? else {
+                    continue;
+                };
+                // A descendant that failed or completed keeps its end; the root may be failed.
+                if now.is_terminal() && !(e.id == id && now == ExecStatus::Failed) {
+                    continue;
                 }
+                executions::cancel(conn, e.id)?;
+                approvals::cancel_for(conn, e.id)?;
+                events::clear_wait(conn, e.id)?;
+                cancelled.push(e.id);
             }
-            Ok(())
-        })
+            let root = tree.first();
+            let published = claims::publish(
+                conn,
+                "workflow_cancelled",
+                &json!({ "workflow_id": id, "cancelled": cancelled }),
+                root.map(|e| e.bot.as_str()),
+                Some(id),
+                root.and_then(|e| e.conversation_id),
+                self.claimer().as_ref(),
+            )?;
+            Ok((published, cancelled))
+        })?;
+        if published.unclaimed {
+            self.bus.wake.notify_one();
+            self.announce();
+        }
+        // Result long polls on this instance answer at once.
+        for c in cancelled {
+            let _ = self.bus.finished.send(c);
+        }
+        self.start_beside(published.claimed);
+        Ok(())
     }
 
     /// Retries a failed execution from its failed step: the step's journal is forgotten
