@@ -1,13 +1,13 @@
 //! The operator's routes against a real server: cancelling must end the whole tree
 //! (branches, their children, approvals, event waits) and say so with an event; the
 //! detail shows the whole tree; the list refuses unknown statuses and pages with a
-//! cursor.
+//! cursor; an approval decision records who really decided.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::db::TestDb;
-use common::server::{eventually, BotDir, Server};
+use common::server::{eventually, BotDir, Options, Server};
 use serde_json::{json, Value};
 
 fn start(s: &Server, bot: &str) -> String {
@@ -179,4 +179,112 @@ fn list_refuses_unknown_status_and_pages_with_a_cursor() {
     assert_eq!(seen, newest_first);
     let (_, v) = s.get("/api/workflows?status=completed&limit=1000");
     assert_eq!(v["workflows"].as_array().unwrap().len(), 5);
+}
+
+fn approval_bots() -> BotDir {
+    let bots = BotDir::new();
+    bots.script(
+        "ask",
+        "start",
+        "STEP 1: HUMAN APPROVAL FROM \"manager@example.com\"\nRETURN approval\n",
+    );
+    bots
+}
+
+/// Waits for the pending approval of `id`; returns its id and token.
+fn pending(s: &Server, id: &str, admin: Option<&str>) -> (String, String) {
+    eventually(20.0, "approval requested", || {
+        let path = "/api/events?name=approval_requested&limit=1000";
+        let (_, evs) = match admin {
+            Some(t) => s.get_auth(path, t),
+            None => s.get(path),
+        };
+        evs["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["payload"]["workflow_id"] == id)
+            .map(|e| {
+                (
+                    e["payload"]["approval_id"].as_str().unwrap().to_string(),
+                    e["payload"]["token"].as_str().unwrap().to_string(),
+                )
+            })
+            .ok_or_else(|| format!("no approval_requested event for {id} yet"))
+    })
+}
+
+fn decided_by(db: &TestDb, approval: &str) -> String {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        by: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT coalesce(decided_by, '') AS by FROM approvals WHERE id = '{approval}'"
+    ))
+    .load(&mut db.conn())
+    .unwrap();
+    rows.into_iter().next().map(|r| r.by).unwrap_or_default()
+}
+
+#[test]
+fn decisions_record_who_really_decided() {
+    let db = TestDb::new();
+    let bots = approval_bots();
+    let s = Server::start(&db.url, &bots.path);
+
+    // Development mode without a token: the admin decided.
+    let id = start(&s, "ask");
+    let (approval, _) = pending(&s, &id, None);
+    let (code, v) = s.post(
+        &format!("/api/approvals/{approval}"),
+        json!({ "decision": "approve" }),
+    );
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(decided_by(&db, &approval), "admin");
+    assert_eq!(result(&s, &id)["result"]["by"], "admin");
+
+    // With the approval's own token: the approver decided.
+    let id = start(&s, "ask");
+    let (approval, token) = pending(&s, &id, None);
+    let (code, v) = s.post_auth(
+        &format!("/api/approvals/{approval}"),
+        json!({ "decision": "reject" }),
+        &token,
+    );
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(decided_by(&db, &approval), "manager@example.com");
+    assert_eq!(result(&s, &id)["result"]["by"], "manager@example.com");
+}
+
+#[test]
+fn the_admin_token_decides_as_admin() {
+    const ADMIN: &str = "operator-actions-admin";
+    let db = TestDb::new();
+    let bots = approval_bots();
+    let s = Server::start_with(
+        &db.url,
+        &bots.path,
+        Options {
+            admin_token: Some(ADMIN.into()),
+            ..Options::default()
+        },
+    );
+    let (st, v) = s.post_auth(
+        "/api/workflows",
+        json!({ "bot": "ask", "script": "start", "input": {} }),
+        ADMIN,
+    );
+    assert_eq!(st, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let (approval, _) = pending(&s, &id, Some(ADMIN));
+    let (code, v) = s.post_auth(
+        &format!("/api/approvals/{approval}"),
+        json!({ "decision": "approve" }),
+        ADMIN,
+    );
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(decided_by(&db, &approval), "admin");
 }

@@ -16,6 +16,10 @@ use crate::db::{approvals, events};
 use crate::db::{leases, messages, steps};
 use crate::error::{Error, Result};
 
+/// Who decided an approval without its own token (the admin token, or development
+/// mode without a token), as `decided_by` and the script's `approval.by` record it.
+pub const ADMIN: &str = "admin";
+
 /// The answer to a conversation call.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ConversationReply {
@@ -156,8 +160,9 @@ impl Runtime {
         let mut claimed = Vec::new();
         let value = conn.transaction::<_, Error, _>(|conn| {
             let a = approvals::get(conn, id)?.ok_or_else(|| Error::NotFound(format!("no approval {id}")))?;
+            // Who really decided: the approver only when their own token was used.
             let by = match token {
-                None => a.approver.clone(),
+                None => ADMIN.to_string(),
                 Some(t) if super::same_secret(&a.token, t) => a.approver.clone(),
                 Some(_) => {
                     return Err(Error::Forbidden(format!(
