@@ -1,7 +1,8 @@
 //! The operator's routes against a real server: cancelling must end the whole tree
 //! (branches, their children, approvals, event waits) and say so with an event; the
 //! detail shows the whole tree; the list refuses unknown statuses and pages with a
-//! cursor; an approval decision records who really decided.
+//! cursor; a retry runs the newest or the pinned script versions as asked; an approval
+//! decision records who really decided.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -179,6 +180,90 @@ fn list_refuses_unknown_status_and_pages_with_a_cursor() {
     assert_eq!(seen, newest_first);
     let (_, v) = s.get("/api/workflows?status=completed&limit=1000");
     assert_eq!(v["workflows"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn retry_runs_the_latest_or_the_pinned_version() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script("helper", "task", "RETURN \"helper v1\"\n");
+    let v1 = "ORCHESTRATE WORKFLOW \"versions\"\n  STEP 1: r = RANDOM(1, 1000000000)\n  STEP 2: BOT \"helper\" \"help\"\n  STEP 3: y = 1 / 0\n  RETURN \"v1\"\nEND WORKFLOW\n";
+    bots.script("versions", "start", v1);
+    let s = Server::start(&db.url, &bots.path);
+    let id = start(&s, "versions");
+    assert_eq!(result(&s, &id)["status"], "failed");
+    let r1 = s.get(&format!("/api/workflows/{id}")).1["variables"]["r"].clone();
+    assert!(r1.is_number(), "{r1}");
+
+    // Fixed: the workflow's own script and the helper's. A pinned retry runs the old
+    // workflow script again (and fails the same way).
+    bots.script(
+        "versions",
+        "start",
+        "ORCHESTRATE WORKFLOW \"versions\"\n  STEP 1: r = RANDOM(1, 1000000000)\n  STEP 2: BOT \"helper\" \"help\"\n  STEP 3: y = 2\n  RETURN \"v2 \" + step2\nEND WORKFLOW\n",
+    );
+    bots.script("helper", "task", "RETURN \"helper v2\"\n");
+    let (code, v) = s.post(
+        &format!("/api/workflows/{id}/retry"),
+        json!({ "version": "pinned" }),
+    );
+    assert_eq!(code, 200, "{v}");
+    let r = result(&s, &id);
+    assert_eq!(r["status"], "failed", "pinned runs the old script: {r}");
+
+    let (code, v) = s.post(
+        &format!("/api/workflows/{id}/retry"),
+        json!({ "version": "sideways" }),
+    );
+    assert_eq!(code, 400, "{v}");
+
+    // The default is the newest version; the steps journaled before the failed one are
+    // kept (step 1's number is the first one, step 2's helper answer too).
+    let (code, v) = s.post(&format!("/api/workflows/{id}/retry"), json!({}));
+    assert_eq!(code, 200, "{v}");
+    let r = result(&s, &id);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["result"], "v2 helper v1");
+    let r2 = s.get(&format!("/api/workflows/{id}")).1["variables"]["r"].clone();
+    assert_eq!(r1, r2);
+}
+
+#[test]
+fn pinned_retry_runs_the_failed_child_on_its_version() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script("worker", "task", "x = 1 / 0\n");
+    bots.script(
+        "pins",
+        "start",
+        "ORCHESTRATE WORKFLOW \"pins\"\n  STEP 1: BOT \"worker\" \"work\"\n  RETURN step1\nEND WORKFLOW\n",
+    );
+    let s = Server::start(&db.url, &bots.path);
+    let id = start(&s, "pins");
+    assert_eq!(result(&s, &id)["status"], "failed");
+    bots.script("worker", "task", "RETURN \"fixed\"\n");
+    let (code, v) = s.post(
+        &format!("/api/workflows/{id}/retry"),
+        json!({ "version": "pinned" }),
+    );
+    assert_eq!(code, 200, "{v}");
+    let r = result(&s, &id);
+    assert_eq!(
+        r["status"], "failed",
+        "pinned reruns the old child script: {r}"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE bot = 'worker' AND status = 'failed'"),
+        2
+    );
+    let (code, v) = s.post(
+        &format!("/api/workflows/{id}/retry"),
+        json!({ "version": "latest" }),
+    );
+    assert_eq!(code, 200, "{v}");
+    let r = result(&s, &id);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["result"], "fixed");
 }
 
 fn approval_bots() -> BotDir {

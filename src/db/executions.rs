@@ -468,3 +468,15 @@ pub fn clear_error(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     .execute(conn)?;
     Ok(())
 }
+
+/// Moves an execution to another version of its script (operator retry).
+pub fn set_script(conn: &mut PgConnection, id: Uuid, hash: &str, entry: i32) -> Result<()> {
+    crate::db::sql::sql(
+        "UPDATE workflow_executions SET script_hash = $2, entry = $3 WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(hash)
+    .bind::<Int4, _>(entry)
+    .execute(conn)?;
+    Ok(())
+}

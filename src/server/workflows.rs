@@ -16,6 +16,7 @@ use crate::db::executions::{self, ExecRow};
 use crate::db::states::{Direction, ExecKind, ExecStatus};
 use crate::db::{messages, steps};
 use crate::error::Error;
+use crate::workflow::ops::RetryVersion;
 
 /// The body of `POST /api/workflows`.
 #[derive(Deserialize)]
@@ -240,12 +241,33 @@ pub async fn cancel(
     Ok(Json(json!({ "id": id, "status": ExecStatus::Cancelled })))
 }
 
-/// `POST /api/workflows/{id}/retry`: runs a failed workflow again from its failed step.
+/// The body of a retry: `{"version": "latest" | "pinned"}`, all optional (an empty body
+/// is `latest`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBody {
+    #[serde(default)]
+    version: RetryVersion,
+}
+
+/// `POST /api/workflows/{id}/retry` `[{version}]`: runs a failed workflow again from its
+/// failed step, on the newest script versions (`latest`, the default) or on those it ran
+/// (`pinned`).
 pub async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Value>, Error> {
     let id = parse_id(&id, "workflow")?;
-    state.blocking(move |rt| rt.retry(id)).await?;
-    Ok(Json(json!({ "id": id, "status": ExecStatus::Running })))
+    let body: RetryBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RetryBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::BadRequest(format!("invalid JSON body: {e}")))?
+    };
+    let version = body.version;
+    state.blocking(move |rt| rt.retry(id, version)).await?;
+    Ok(Json(
+        json!({ "id": id, "status": ExecStatus::Running, "version": version }),
+    ))
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::claims::{self, Claimed};
 use super::host::Decision;
-use super::journal::{StepKey, FAILED};
+use super::journal::{Origin, OwnKey, Pins, StepKey, FAILED};
 use super::Runtime;
 use crate::db::executions::{self, NewExecution};
 use crate::db::states::{ApprovalStatus, Direction, ExecKind, ExecStatus, StepStatus, WaitingFor};
@@ -295,9 +295,10 @@ impl Runtime {
         Ok(())
     }
 
-    /// Retries a failed execution from its failed step: the step's journal is forgotten
-    /// (and every recorded child failure), so it runs again on the newest child scripts.
-    pub fn retry(&self, id: Uuid) -> Result<()> {
+    /// Retries a failed execution from its failed step: the failed steps' journal is
+    /// forgotten (and every recorded child failure), so they run again, on the versions
+    /// `version` says; the journal of the steps before them is kept.
+    pub fn retry(&self, id: Uuid, version: RetryVersion) -> Result<()> {
         let mut conn = self.conn()?;
         conn.transaction::<_, Error, _>(|conn| {
             let status = executions::lock_status(conn, id)?
@@ -307,6 +308,8 @@ impl Runtime {
                     "only a failed workflow can be retried; {id} is {status}"
                 )));
             }
+            let exec = executions::get(conn, id)?
+                .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
             let mut prefixes = Vec::new();
             for step in steps::steps(conn, id)? {
                 if step.status == StepStatus::Failed {
@@ -314,8 +317,45 @@ impl Runtime {
                     steps::reset_step(conn, id, &step.key)?;
                 }
             }
+            // The pins are written anew by a pinned retry and dropped by a latest one.
+            prefixes.push(OwnKey::pins().as_str().to_string());
             crate::db::journal::forget_journal(conn, id, &prefixes)?;
             crate::db::journal::forget_failures(conn, id, FAILED)?;
+            let origin_key = OwnKey::origin();
+            let origin: Option<Origin> = crate::db::journal::entry(conn, id, origin_key.as_str())?
+                .and_then(|v| serde_json::from_value(v).ok());
+            let mut new_entries = Vec::new();
+            match version {
+                RetryVersion::Latest => {
+                    let (hash, entry) = self.newest_version(conn, &exec)?;
+                    if hash != exec.script_hash || entry != exec.entry {
+                        if origin.is_none() {
+                            let o = Origin {
+                                hash: exec.script_hash.clone(),
+                                entry: exec.entry,
+                            };
+                            new_entries.push((origin_key.as_str().to_string(), json!(o)));
+                        }
+                        executions::set_script(conn, id, &hash, entry)?;
+                    }
+                }
+                RetryVersion::Pinned => {
+                    if let Some(o) = origin {
+                        executions::set_script(conn, id, &o.hash, o.entry)?;
+                    }
+                    // Oldest first: the latest child of each bot and script sets its pin.
+                    let mut pins = Pins::default();
+                    for c in executions::children(conn, id)? {
+                        if c.kind == ExecKind::Task {
+                            pins.pin(&c.bot, &c.script, &c.script_hash);
+                        }
+                    }
+                    if !pins.0.is_empty() {
+                        new_entries.push((OwnKey::pins().as_str().to_string(), json!(pins)));
+                    }
+                }
+            }
+            crate::db::journal::append_journal(conn, id, &new_entries)?;
             executions::set_status(conn, id, ExecStatus::Running, None)?;
             executions::clear_error(conn, id)?;
             Ok(())
@@ -324,4 +364,44 @@ impl Runtime {
         self.announce();
         Ok(())
     }
+
+    /// The newest version of an execution's script and its entry point there: the whole
+    /// file, or the `ORCHESTRATE WORKFLOW` of the same name.
+    fn newest_version(
+        &self,
+        conn: &mut diesel::PgConnection,
+        exec: &executions::ExecRow,
+    ) -> Result<(String, i32)> {
+        let (_, hash) = self.current_script(conn, &exec.bot, &exec.script)?;
+        if exec.entry == 0 {
+            return Ok((hash, 0));
+        }
+        let compiled = self.compiled(conn, &hash)?;
+        let found = compiled.entries.iter().position(|e| {
+            matches!(&e.generated.kind, crate::basic::EntryKind::Workflow { name }
+                if exec.kind == ExecKind::Workflow && Some(name) == exec.name.as_ref())
+        });
+        match found {
+            Some(i) => Ok((hash, i as i32)),
+            None => Err(Error::Conflict(format!(
+                "the newest version of {}/{}.bas has no workflow {:?} to run; retry with \"version\": \"pinned\"",
+                exec.bot,
+                exec.script,
+                exec.name.as_deref().unwrap_or_default()
+            ))),
+        }
+    }
+}
+
+/// Which script versions an operator's retry runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryVersion {
+    /// The newest version of the execution's own script and of its children's scripts
+    /// (an operator retries because they fixed something).
+    #[default]
+    Latest,
+    /// The version the execution started on, and for each re-run `BOT` child the
+    /// version the child before it ran.
+    Pinned,
 }
