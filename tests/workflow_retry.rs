@@ -1,7 +1,8 @@
 //! Failing steps: RETRY re-runs a step with backoff until it succeeds (attempts = 3 after
 //! two failures); a step that always fails fails the workflow; after the failing bot's
 //! script is fixed, an operator's retry completes the workflow from the failed step.
-//! Also: cancel.
+//! A `BOT` step without `RETRY` (tried once) that failed shows `failed` with its error,
+//! and an operator's retry starts a new child for it. Also: cancel.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -106,6 +107,76 @@ fn always_failing_step_fails_and_operator_retry_completes_after_fix() {
 
     let (code, v) = s.post(&format!("/api/workflows/{id}/retry"), json!({}));
     assert_eq!(code, 409, "only failed workflows can be retried: {v}");
+}
+
+#[test]
+fn bot_step_without_retry_is_failed_and_retry_starts_a_new_child() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script("breaks", "task", "TALK \"trying\"\nx = 1 / 0\n");
+    bots.script(
+        "once",
+        "start",
+        "ORCHESTRATE WORKFLOW \"once\"\n  STEP 1: x = 41\n  STEP 2: BOT \"breaks\" \"work\"\n  RETURN { x: x + 1, two: step2 }\nEND WORKFLOW\n",
+    );
+    let s = Server::start(&db.url, &bots.path);
+    let id = start(&s, "once");
+    let r = result(&s, &id);
+    assert_eq!(r["status"], "failed", "{r}");
+
+    // The failed step says so, with its error and its end.
+    let st = step(&s, &id, "2");
+    assert_eq!(st["status"], "failed", "{st}");
+    assert!(
+        st["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("division by zero"),
+        "{st}"
+    );
+    assert!(st["finished_at"].is_string(), "{st}");
+
+    bots.script("breaks", "task", "RETURN \"fixed\"\n");
+    let (code, v) = s.post(&format!("/api/workflows/{id}/retry"), json!({}));
+    assert_eq!(code, 200, "{v}");
+    let r = result(&s, &id);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["result"], json!({ "x": 42, "two": "fixed" }));
+    assert_eq!(step(&s, &id, "2")["status"], "completed");
+    // The old child stays failed; the retry ran a new one.
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE bot = 'breaks' AND status = 'failed'"),
+        1
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE bot = 'breaks' AND status = 'completed'"),
+        1
+    );
+}
+
+#[test]
+fn failing_step_without_retry_shows_failed() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "plain",
+        "start",
+        "STEP 1: x = 1\nSTEP 2: y = x / 0\nRETURN y\n",
+    );
+    let s = Server::start(&db.url, &bots.path);
+    let id = start(&s, "plain");
+    assert_eq!(result(&s, &id)["status"], "failed");
+    let st = step(&s, &id, "2");
+    assert_eq!(st["status"], "failed", "{st}");
+    assert!(
+        st["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("division by zero"),
+        "{st}"
+    );
+    assert!(st["finished_at"].is_string(), "{st}");
+    assert_eq!(step(&s, &id, "1")["status"], "completed");
 }
 
 #[test]

@@ -327,25 +327,39 @@ pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ExecRow>> {
     Ok(rows.into_iter().next())
 }
 
-/// Executions of a kind, filtered, newest first.
+/// Filters of [`list`].
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter<'a> {
+    /// Only this status.
+    pub status: Option<ExecStatus>,
+    /// Only this bot's.
+    pub bot: Option<&'a str>,
+    /// Only those of this name.
+    pub name: Option<&'a str>,
+    /// Only those older than this one (the cursor of the previous page: ids are UUID v7,
+    /// so their order is the order of creation).
+    pub after: Option<Uuid>,
+}
+
+/// Executions of a kind, filtered, newest first (by id), at most `limit`.
 pub fn list(
     conn: &mut PgConnection,
     kinds: &[ExecKind],
-    status: Option<&str>,
-    bot: Option<&str>,
-    name: Option<&str>,
+    filter: &ListFilter,
     limit: i64,
 ) -> Result<Vec<ExecRow>> {
     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     Ok(diesel::sql_query(format!(
         "SELECT {COLUMNS} FROM workflow_executions WHERE kind = ANY($1) \
          AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR bot = $3) \
-         AND ($4::text IS NULL OR name = $4) ORDER BY created_at DESC LIMIT $5"
+         AND ($4::text IS NULL OR name = $4) AND ($5::uuid IS NULL OR id < $5) \
+         ORDER BY id DESC LIMIT $6"
     ))
     .bind::<Array<Text>, _>(kinds)
-    .bind::<Nullable<Text>, _>(status)
-    .bind::<Nullable<Text>, _>(bot)
-    .bind::<Nullable<Text>, _>(name)
+    .bind::<Nullable<Text>, _>(filter.status.map(|s| s.as_str()))
+    .bind::<Nullable<Text>, _>(filter.bot)
+    .bind::<Nullable<Text>, _>(filter.name)
+    .bind::<Nullable<SqlUuid>, _>(filter.after)
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(conn)?)
 }
@@ -394,6 +408,37 @@ pub fn lock_status(conn: &mut PgConnection, id: Uuid) -> Result<Option<ExecStatu
     Ok(rows.into_iter().next().map(|r| r.status))
 }
 
+/// Every execution under `id` (children, branches, their children, …) with `id` itself
+/// first, parents before their children.
+pub fn tree(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ExecRow>> {
+    let cols = COLUMNS
+        .split(", ")
+        .map(|c| format!("e.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(crate::db::sql::sql(format!(
+        "WITH RECURSIVE t AS ( \
+           SELECT {COLUMNS}, 0 AS depth FROM workflow_executions WHERE id = $1 \
+           UNION ALL \
+           SELECT {cols}, t.depth + 1 FROM workflow_executions e JOIN t ON e.parent_id = t.id) \
+         SELECT {COLUMNS} FROM t ORDER BY depth, created_at"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .load(conn)?)
+}
+
+/// Ends an execution as cancelled (operator cancel): nothing it waited for is awaited
+/// any more, and a run in progress loses its commit (that checks `status = 'running'`).
+pub fn cancel(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    crate::db::sql::sql(
+        "UPDATE workflow_executions SET status = 'cancelled', owner = NULL, lease_until = NULL, \
+         wake_at = NULL, waiting_for = NULL, finished_at = now(), updated_at = now() WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Sets the status of an execution that is waiting or failed (operator actions).
 pub fn set_status(
     conn: &mut PgConnection,
@@ -420,6 +465,18 @@ pub fn clear_error(conn: &mut PgConnection, id: Uuid) -> Result<()> {
         "UPDATE workflow_executions SET error = NULL, finished_at = NULL WHERE id = $1",
     )
     .bind::<SqlUuid, _>(id)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Moves an execution to another version of its script (operator retry).
+pub fn set_script(conn: &mut PgConnection, id: Uuid, hash: &str, entry: i32) -> Result<()> {
+    crate::db::sql::sql(
+        "UPDATE workflow_executions SET script_hash = $2, entry = $3 WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(hash)
+    .bind::<Int4, _>(entry)
     .execute(conn)?;
     Ok(())
 }

@@ -46,3 +46,18 @@ pub fn forget_failures(conn: &mut PgConnection, id: Uuid, marker: &str) -> Resul
             .execute(conn)?,
     )
 }
+
+/// One entry of an execution's journal.
+pub fn entry(conn: &mut PgConnection, id: Uuid, key: &str) -> Result<Option<Json>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Jsonb)]
+        value: Json,
+    }
+    let rows: Vec<Row> =
+        crate::db::sql::sql("SELECT value FROM journal WHERE execution_id = $1 AND key = $2")
+            .bind::<SqlUuid, _>(id)
+            .bind::<Text, _>(key)
+            .load(conn)?;
+    Ok(rows.into_iter().next().map(|r| r.value))
+}

@@ -1,5 +1,6 @@
 //! Workflows: start, list, inspect, await the result, cancel, retry.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
@@ -15,6 +16,7 @@ use crate::db::executions::{self, ExecRow};
 use crate::db::states::{Direction, ExecKind, ExecStatus};
 use crate::db::{messages, steps};
 use crate::error::Error;
+use crate::workflow::ops::RetryVersion;
 
 /// The body of `POST /api/workflows`.
 #[derive(Deserialize)]
@@ -47,6 +49,7 @@ pub struct ListQuery {
     bot: Option<String>,
     name: Option<String>,
     limit: Option<i64>,
+    after: Option<String>,
 }
 
 fn summary(e: &ExecRow) -> Value {
@@ -56,24 +59,58 @@ fn summary(e: &ExecRow) -> Value {
     })
 }
 
-/// `GET /api/workflows[?status=&bot=&name=]`: workflows, newest first.
+/// The most rows one page of `GET /api/workflows` gives (and its default).
+const LIST_MAX: i64 = 1000;
+const LIST_DEFAULT: i64 = 100;
+
+/// `GET /api/workflows[?status=&bot=&name=&limit=&after=]`: workflows, newest first, one
+/// page of at most `limit` (default 100, at most 1000); `next` is the `after` of the next
+/// page, null on the last one.
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, Error> {
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse::<ExecStatus>().map_err(|_| {
+                let allowed: Vec<&str> = ExecStatus::ALL.iter().map(|s| s.as_str()).collect();
+                Error::BadRequest(format!(
+                    "'status' must be one of {}, not \"{s}\"",
+                    allowed.join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(LIST_DEFAULT);
+    if !(1..=LIST_MAX).contains(&limit) {
+        return Err(Error::BadRequest(format!(
+            "'limit' must be between 1 and {LIST_MAX}, not {limit}"
+        )));
+    }
+    let after = q
+        .after
+        .as_deref()
+        .map(|a| parse_id(a, "workflow"))
+        .transpose()?;
     state
         .blocking(move |rt| {
-            let rows = executions::list(
-                &mut *rt.conn()?,
-                &[ExecKind::Workflow],
-                q.status.as_deref(),
-                q.bot.as_deref(),
-                q.name.as_deref(),
-                q.limit.unwrap_or(100).clamp(1, 1000),
-            )?;
-            Ok(Json(
-                json!({ "workflows": rows.iter().map(summary).collect::<Vec<_>>() }),
-            ))
+            let filter = executions::ListFilter {
+                status,
+                bot: q.bot.as_deref(),
+                name: q.name.as_deref(),
+                after,
+            };
+            let rows = executions::list(&mut *rt.conn()?, &[ExecKind::Workflow], &filter, limit)?;
+            // A full page may have a next one; a short page is the last.
+            let next = (rows.len() as i64 == limit)
+                .then(|| rows.last().map(|r| r.id))
+                .flatten();
+            Ok(Json(json!({
+                "workflows": rows.iter().map(summary).collect::<Vec<_>>(),
+                "next": next,
+            })))
         })
         .await
 }
@@ -83,7 +120,37 @@ fn load(rt: &crate::workflow::Runtime, id: Uuid) -> Result<ExecRow, Error> {
         .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))
 }
 
-/// `GET /api/workflows/{id}`: status, waiting_for, variables, steps, children, output, error.
+/// The executions `id` started, each with its own `children` (the rows of
+/// [`executions::tree`]), oldest first.
+fn child_tree(rows: &[ExecRow], id: Uuid) -> Vec<Value> {
+    let mut by_parent: HashMap<Uuid, Vec<&ExecRow>> = HashMap::new();
+    for r in rows {
+        if let Some(p) = r.parent_id {
+            by_parent.entry(p).or_default().push(r);
+        }
+    }
+    fn level(by_parent: &HashMap<Uuid, Vec<&ExecRow>>, id: Uuid, depth: usize) -> Vec<Value> {
+        // The tree is finite (parents exist before their children); the bound only
+        // keeps a corrupted table from recursing without end.
+        if depth > 64 {
+            return Vec::new();
+        }
+        by_parent
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                json!({ "id": c.id, "kind": c.kind, "bot": c.bot, "name": c.name, "status": c.status,
+                        "waiting_for": c.waiting_for, "result": c.result, "error": c.error,
+                        "children": level(by_parent, c.id, depth + 1) })
+            })
+            .collect()
+    }
+    level(&by_parent, id, 0)
+}
+
+/// `GET /api/workflows/{id}`: status, waiting_for, variables, steps, children (each with
+/// its own children: the whole tree), output, error.
 pub async fn detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -94,11 +161,7 @@ pub async fn detail(
             let mut conn = rt.conn()?;
             let e = executions::get(&mut conn, id)?.ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
             let steps = steps::steps(&mut conn, id)?;
-            let children: Vec<Value> = executions::children(&mut conn, id)?
-                .iter()
-                .map(|c| json!({ "id": c.id, "kind": c.kind, "bot": c.bot, "name": c.name, "status": c.status,
-                                 "result": c.result, "error": c.error }))
-                .collect();
+            let children = child_tree(&executions::tree(&mut conn, id)?, id);
             let output: Vec<String> = messages::messages(&mut conn, id, 0)?
                 .into_iter()
                 .filter(|m| m.direction == Direction::Bot)
@@ -178,12 +241,33 @@ pub async fn cancel(
     Ok(Json(json!({ "id": id, "status": ExecStatus::Cancelled })))
 }
 
-/// `POST /api/workflows/{id}/retry`: runs a failed workflow again from its failed step.
+/// The body of a retry: `{"version": "latest" | "pinned"}`, all optional (an empty body
+/// is `latest`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBody {
+    #[serde(default)]
+    version: RetryVersion,
+}
+
+/// `POST /api/workflows/{id}/retry` `[{version}]`: runs a failed workflow again from its
+/// failed step, on the newest script versions (`latest`, the default) or on those it ran
+/// (`pinned`).
 pub async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Value>, Error> {
     let id = parse_id(&id, "workflow")?;
-    state.blocking(move |rt| rt.retry(id)).await?;
-    Ok(Json(json!({ "id": id, "status": ExecStatus::Running })))
+    let body: RetryBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RetryBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::BadRequest(format!("invalid JSON body: {e}")))?
+    };
+    let version = body.version;
+    state.blocking(move |rt| rt.retry(id, version)).await?;
+    Ok(Json(
+        json!({ "id": id, "status": ExecStatus::Running, "version": version }),
+    ))
 }

@@ -13,6 +13,8 @@
 //! | `key!req#n` | the `n`-th approval request of a `HUMAN APPROVAL` (escalations add more) |
 //! | `key!started`, `key!branch:label` | the branches a `PARALLEL` started / a branch's result |
 //! | `key!cursor`, `key!cursor!escalation` | where a `WAIT FOR EVENT` began reading / its escalation |
+//! | `!origin` | the script version the execution started on ([`Origin`]), once a retry moved it to another |
+//! | `!pins` | the script versions its `BOT` children get after a pinned retry ([`Pins`]) |
 //!
 //! The scope is the current step: its label (`3`), its label and its count when the step
 //! runs again in a loop (`3#2`), and the attempt after a failure (`3@2`).
@@ -237,6 +239,60 @@ impl StepKey {
             .iter()
             .map(|s| format!("{key}{s}"))
             .collect()
+    }
+}
+
+/// The keys of an execution's own entries (not of a keyword): those an operator's
+/// retry writes.
+pub struct OwnKey;
+
+impl OwnKey {
+    /// The script version the execution started on ([`Origin`]).
+    pub fn origin() -> Key {
+        Key {
+            text: "!origin".to_string(),
+            op: None,
+        }
+    }
+
+    /// The script versions `BOT` children get ([`Pins`]).
+    pub fn pins() -> Key {
+        Key {
+            text: "!pins".to_string(),
+            op: None,
+        }
+    }
+}
+
+/// The script version an execution started on, kept when a retry on the newest
+/// version moves it, so that a pinned retry can go back to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The version's hash.
+    pub hash: String,
+    /// The entry point in that version.
+    pub entry: i32,
+}
+
+/// The script version each `(bot, script)` of the children gets: what the children
+/// before a pinned retry ran.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Pins(pub std::collections::BTreeMap<String, String>);
+
+impl Pins {
+    fn name(bot: &str, script: &str) -> String {
+        format!("{bot}/{script}")
+    }
+
+    /// Pins `bot`'s `script` to the version `hash`.
+    pub fn pin(&mut self, bot: &str, script: &str, hash: &str) {
+        self.0.insert(Pins::name(bot, script), hash.to_string());
+    }
+
+    /// The version `bot`'s `script` is pinned to, if any.
+    pub fn get(&self, bot: &str, script: &str) -> Option<&str> {
+        self.0.get(&Pins::name(bot, script)).map(String::as_str)
     }
 }
 
@@ -549,6 +605,20 @@ mod tests {
         assert_eq!(
             StepKey::retry_prefixes("2"),
             ["2/", "2@", "2!fail", "2!backoff", "2!end"]
+        );
+    }
+
+    #[test]
+    fn own_keys_and_pins() {
+        assert_eq!(OwnKey::origin().as_str(), "!origin");
+        assert_eq!(OwnKey::pins().as_str(), "!pins");
+        let mut p = Pins::default();
+        p.pin("helper", "task", "abc");
+        assert_eq!(p.get("helper", "task"), Some("abc"));
+        assert_eq!(p.get("helper", "start"), None);
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!({ "helper/task": "abc" })
         );
     }
 

@@ -8,13 +8,17 @@ use uuid::Uuid;
 
 use super::claims::{self, Claimed};
 use super::host::Decision;
-use super::journal::{StepKey, FAILED};
+use super::journal::{Origin, OwnKey, Pins, StepKey, FAILED};
 use super::Runtime;
 use crate::db::executions::{self, NewExecution};
 use crate::db::states::{ApprovalStatus, Direction, ExecKind, ExecStatus, StepStatus, WaitingFor};
 use crate::db::{approvals, events};
 use crate::db::{leases, messages, steps};
 use crate::error::{Error, Result};
+
+/// Who decided an approval without its own token (the admin token, or development
+/// mode without a token), as `decided_by` and the script's `approval.by` record it.
+pub const ADMIN: &str = "admin";
 
 /// The answer to a conversation call.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -156,8 +160,9 @@ impl Runtime {
         let mut claimed = Vec::new();
         let value = conn.transaction::<_, Error, _>(|conn| {
             let a = approvals::get(conn, id)?.ok_or_else(|| Error::NotFound(format!("no approval {id}")))?;
+            // Who really decided: the approver only when their own token was used.
             let by = match token {
-                None => a.approver.clone(),
+                None => ADMIN.to_string(),
                 Some(t) if super::same_secret(&a.token, t) => a.approver.clone(),
                 Some(_) => {
                     return Err(Error::Forbidden(format!(
@@ -236,10 +241,13 @@ impl Runtime {
         Ok(id)
     }
 
-    /// Cancels a running, waiting or failed execution and everything it started.
+    /// Cancels a running, waiting or failed execution and its whole tree (children,
+    /// branches, their children): each one that has not ended is cancelled, its pending
+    /// approvals are closed (deciding one afterwards is a conflict) and its event wait is
+    /// removed; then `workflow_cancelled` is published with the ids it cancelled.
     pub fn cancel(&self, id: Uuid) -> Result<()> {
         let mut conn = self.conn()?;
-        conn.transaction::<_, Error, _>(|conn| {
+        let (published, cancelled) = conn.transaction::<_, Error, _>(|conn| {
             let status = executions::lock_status(conn, id)?
                 .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
             if matches!(status, ExecStatus::Completed | ExecStatus::Cancelled) {
@@ -247,24 +255,50 @@ impl Runtime {
                     "workflow {id} is already {status}"
                 )));
             }
-            let mut stack = vec![id];
-            while let Some(e) = stack.pop() {
-                executions::set_status(conn, e, ExecStatus::Cancelled, None)?;
-                approvals::cancel_for(conn, e)?;
-                events::clear_wait(conn, e)?;
-                for child in executions::children(conn, e)? {
-                    if !child.status.is_terminal() {
-                        stack.push(child.id);
-                    }
+            let tree = executions::tree(conn, id)?;
+            let mut cancelled = Vec::new();
+            for e in &tree {
+                // Read again under the row lock: a run may have ended it meanwhile.
+                let Some(now) = executions::lock_status(conn, e.id)? else {
+                    continue;
+                };
+                // A descendant that failed or completed keeps its end; the root may be failed.
+                if now.is_terminal() && !(e.id == id && now == ExecStatus::Failed) {
+                    continue;
                 }
+                executions::cancel(conn, e.id)?;
+                approvals::cancel_for(conn, e.id)?;
+                events::clear_wait(conn, e.id)?;
+                cancelled.push(e.id);
             }
-            Ok(())
-        })
+            let root = tree.first();
+            let published = claims::publish(
+                conn,
+                "workflow_cancelled",
+                &json!({ "workflow_id": id, "cancelled": cancelled }),
+                root.map(|e| e.bot.as_str()),
+                Some(id),
+                root.and_then(|e| e.conversation_id),
+                self.claimer().as_ref(),
+            )?;
+            Ok((published, cancelled))
+        })?;
+        if published.unclaimed {
+            self.bus.wake.notify_one();
+            self.announce();
+        }
+        // Result long polls on this instance answer at once.
+        for c in cancelled {
+            let _ = self.bus.finished.send(c);
+        }
+        self.start_beside(published.claimed);
+        Ok(())
     }
 
-    /// Retries a failed execution from its failed step: the step's journal is forgotten
-    /// (and every recorded child failure), so it runs again on the newest child scripts.
-    pub fn retry(&self, id: Uuid) -> Result<()> {
+    /// Retries a failed execution from its failed step: the failed steps' journal is
+    /// forgotten (and every recorded child failure), so they run again, on the versions
+    /// `version` says; the journal of the steps before them is kept.
+    pub fn retry(&self, id: Uuid, version: RetryVersion) -> Result<()> {
         let mut conn = self.conn()?;
         conn.transaction::<_, Error, _>(|conn| {
             let status = executions::lock_status(conn, id)?
@@ -274,6 +308,8 @@ impl Runtime {
                     "only a failed workflow can be retried; {id} is {status}"
                 )));
             }
+            let exec = executions::get(conn, id)?
+                .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
             let mut prefixes = Vec::new();
             for step in steps::steps(conn, id)? {
                 if step.status == StepStatus::Failed {
@@ -281,8 +317,45 @@ impl Runtime {
                     steps::reset_step(conn, id, &step.key)?;
                 }
             }
+            // The pins are written anew by a pinned retry and dropped by a latest one.
+            prefixes.push(OwnKey::pins().as_str().to_string());
             crate::db::journal::forget_journal(conn, id, &prefixes)?;
             crate::db::journal::forget_failures(conn, id, FAILED)?;
+            let origin_key = OwnKey::origin();
+            let origin: Option<Origin> = crate::db::journal::entry(conn, id, origin_key.as_str())?
+                .and_then(|v| serde_json::from_value(v).ok());
+            let mut new_entries = Vec::new();
+            match version {
+                RetryVersion::Latest => {
+                    let (hash, entry) = self.newest_version(conn, &exec)?;
+                    if hash != exec.script_hash || entry != exec.entry {
+                        if origin.is_none() {
+                            let o = Origin {
+                                hash: exec.script_hash.clone(),
+                                entry: exec.entry,
+                            };
+                            new_entries.push((origin_key.as_str().to_string(), json!(o)));
+                        }
+                        executions::set_script(conn, id, &hash, entry)?;
+                    }
+                }
+                RetryVersion::Pinned => {
+                    if let Some(o) = origin {
+                        executions::set_script(conn, id, &o.hash, o.entry)?;
+                    }
+                    // Oldest first: the latest child of each bot and script sets its pin.
+                    let mut pins = Pins::default();
+                    for c in executions::children(conn, id)? {
+                        if c.kind == ExecKind::Task {
+                            pins.pin(&c.bot, &c.script, &c.script_hash);
+                        }
+                    }
+                    if !pins.0.is_empty() {
+                        new_entries.push((OwnKey::pins().as_str().to_string(), json!(pins)));
+                    }
+                }
+            }
+            crate::db::journal::append_journal(conn, id, &new_entries)?;
             executions::set_status(conn, id, ExecStatus::Running, None)?;
             executions::clear_error(conn, id)?;
             Ok(())
@@ -291,4 +364,44 @@ impl Runtime {
         self.announce();
         Ok(())
     }
+
+    /// The newest version of an execution's script and its entry point there: the whole
+    /// file, or the `ORCHESTRATE WORKFLOW` of the same name.
+    fn newest_version(
+        &self,
+        conn: &mut diesel::PgConnection,
+        exec: &executions::ExecRow,
+    ) -> Result<(String, i32)> {
+        let (_, hash) = self.current_script(conn, &exec.bot, &exec.script)?;
+        if exec.entry == 0 {
+            return Ok((hash, 0));
+        }
+        let compiled = self.compiled(conn, &hash)?;
+        let found = compiled.entries.iter().position(|e| {
+            matches!(&e.generated.kind, crate::basic::EntryKind::Workflow { name }
+                if exec.kind == ExecKind::Workflow && Some(name) == exec.name.as_ref())
+        });
+        match found {
+            Some(i) => Ok((hash, i as i32)),
+            None => Err(Error::Conflict(format!(
+                "the newest version of {}/{}.bas has no workflow {:?} to run; retry with \"version\": \"pinned\"",
+                exec.bot,
+                exec.script,
+                exec.name.as_deref().unwrap_or_default()
+            ))),
+        }
+    }
+}
+
+/// Which script versions an operator's retry runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryVersion {
+    /// The newest version of the execution's own script and of its children's scripts
+    /// (an operator retries because they fixed something).
+    #[default]
+    Latest,
+    /// The version the execution started on, and for each re-run `BOT` child the
+    /// version the child before it ran.
+    Pinned,
 }

@@ -175,6 +175,9 @@ impl Runtime {
             &exec.input,
             &mut host,
         );
+        if let RunOutcome::Failed(e) = &outcome {
+            host.fail_open_steps(&e.message);
+        }
         let effects = host.finish();
         if effects.needs_transaction() {
             return Ok(None);
@@ -440,6 +443,9 @@ impl Runtime {
                 &exec.input,
                 &mut host,
             );
+            if let RunOutcome::Failed(e) = &outcome {
+                host.fail_open_steps(&e.message);
+            }
             let effects = host.finish();
             // A wait still to remove when the run ends (it may have been cleared already).
             let used_event_wait = effects.event_wait_left();

@@ -152,6 +152,24 @@ impl<'a> DurableHost<'a> {
         }
     }
 
+    /// The run failed with `error`: every step still open failed with it (the failure
+    /// left them), unless it already says so (a `RETRY` step whose tries are spent).
+    /// Without this a step without `RETRY` would keep showing `running` or `waiting`,
+    /// and an operator's retry would not know which step to run again.
+    pub fn fail_open_steps(&mut self, error: &str) {
+        for i in (0..self.steps.len()).rev() {
+            let key = self.steps[i].key.as_str().to_string();
+            let failed = self
+                .out
+                .steps
+                .iter()
+                .any(|r| r.key == key && r.status == StepStatus::Failed);
+            if !failed {
+                self.touch_step_at(i, StepStatus::Failed, None, Some(error.to_string()));
+            }
+        }
+    }
+
     /// Turns a database error into an abandoned run (retried later), never a script failure.
     fn db<T>(&mut self, r: Result<T, Error>) -> HostResult<T> {
         r.map_err(|e| {
@@ -210,7 +228,20 @@ impl<'a> DurableHost<'a> {
 
     /// Records the latest state of the current step, written once at commit.
     fn touch_step(&mut self, status: StepStatus, result: Option<Json>, error: Option<String>) {
-        let Some(s) = self.steps.last() else {
+        if let Some(i) = self.steps.len().checked_sub(1) {
+            self.touch_step_at(i, status, result, error);
+        }
+    }
+
+    /// Records the latest state of the `i`-th step in progress (0 is the outermost).
+    fn touch_step_at(
+        &mut self,
+        i: usize,
+        status: StepStatus,
+        result: Option<Json>,
+        error: Option<String>,
+    ) {
+        let Some(s) = self.steps.get(i) else {
             return;
         };
         let row = StepRow {

@@ -13,7 +13,7 @@ use crate::db::states::{ApprovalStatus, ExecKind, StepKind, StepStatus, WaitingF
 use crate::error::Error;
 use crate::workflow::claims::Claimed;
 use crate::workflow::journal::{
-    failure_marker, failure_of, Failure, Journaled, Key, Op, Request, Stamp,
+    failure_marker, failure_of, Failure, Journaled, Key, Op, OwnKey, Pins, Request, Stamp,
 };
 
 /// The value a decided (or timed-out) approval gives the script.
@@ -177,11 +177,17 @@ impl DurableHost<'_> {
                 None,
             );
         }
-        let script = match self.rt.task_script(self.conn, bot, task) {
+        let mut script = match self.rt.task_script(self.conn, bot, task) {
             Ok(s) => s,
             Err(Error::NotFound(m)) => return Err(HostError::Fail(m)),
             Err(e) => return self.db(Err(e)),
         };
+        // After a pinned retry, a child runs the version its predecessor ran.
+        if let Some(pins) = self.journal.get::<Pins>(&OwnKey::pins()) {
+            if let Some(hash) = pins.get(bot, &script.0) {
+                script.1 = hash.to_string();
+            }
+        }
         let mut input = match vars {
             Json::Object(m) => m,
             _ => Default::default(),
