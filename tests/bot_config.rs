@@ -22,13 +22,8 @@ fn get_config_reads_the_bot_setting() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("config.csv"), "name,value\nGreeting,Hello there\n").unwrap();
     let s = Server::start(&db.url, &bots.path);
-    let (st, v) = s.post(
-        "/api/workflows",
-        json!({ "bot": "shop", "script": "start", "input": {} }),
-    );
-    assert_eq!(st, 201, "{v}");
-    let id = v["id"].as_str().unwrap();
-    let r = s.get(&format!("/api/workflows/{id}/result?timeout=30")).1;
+    let id = s.start_workflow("shop", "start", json!({}));
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(
         r["result"],

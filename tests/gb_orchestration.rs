@@ -8,20 +8,7 @@ mod common;
 
 use common::db::TestDb;
 use common::server::{BotDir, Server};
-use serde_json::{json, Value};
-
-fn start(s: &Server, bot: &str, input: Value) -> String {
-    let (st, v) = s.post(
-        "/api/workflows",
-        json!({ "bot": bot, "script": "start", "input": input }),
-    );
-    assert_eq!(st, 201, "{v}");
-    v["id"].as_str().unwrap().to_string()
-}
-
-fn result(s: &Server, id: &str) -> Value {
-    s.get(&format!("/api/workflows/{id}/result?timeout=30")).1
-}
+use serde_json::json;
 
 #[test]
 fn on_timeout_approve_or_reject_decides_the_request() {
@@ -44,16 +31,16 @@ fn on_timeout_approve_or_reject_decides_the_request() {
          END WORKFLOW\n",
     );
     let s = Server::start(&db.url, &bots.path);
-    let small = start(&s, "reviewer", json!({ "amount": 50 }));
-    let big = start(&s, "reviewer", json!({ "amount": 500 }));
+    let small = s.start_workflow("reviewer", "start", json!({ "amount": 50 }));
+    let big = s.start_workflow("reviewer", "start", json!({ "amount": 500 }));
 
-    let r = result(&s, &small);
+    let r = s.workflow_result(&small);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(
         r["result"],
         json!({ "status": "approved", "by": "timeout", "comment": "with warning" })
     );
-    let r = result(&s, &big);
+    let r = s.workflow_result(&big);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(
         r["result"],
@@ -87,8 +74,8 @@ fn retry_times_with_backoff_seconds_reruns_the_step() {
         "ORCHESTRATE WORKFLOW \"retrying\"\n  STEP 1: BOT \"flaky\" \"work\"\n    RETRY 3 TIMES WITH BACKOFF 0.1 SECONDS\n  RETURN step1\nEND WORKFLOW\n",
     );
     let s = Server::start(&db.url, &bots.path);
-    let id = start(&s, "retrier", json!({}));
-    let r = result(&s, &id);
+    let id = s.start_workflow("retrier", "start", json!({}));
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(r["result"], json!({ "calls": 3 }));
 }

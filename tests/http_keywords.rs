@@ -110,19 +110,6 @@ async fn answer(
     )
 }
 
-fn start_workflow(s: &Server, bot: &str) -> String {
-    let (st, v) = s.post(
-        "/api/workflows",
-        json!({ "bot": bot, "script": "start", "input": {} }),
-    );
-    assert_eq!(st, 201, "{v}");
-    v["id"].as_str().unwrap().to_string()
-}
-
-fn result(s: &Server, id: &str) -> Value {
-    s.get(&format!("/api/workflows/{id}/result?timeout=30")).1
-}
-
 fn allow(peer: &Peer) -> Options {
     Options {
         env: vec![(
@@ -155,8 +142,8 @@ fn answers_are_journaled_and_never_requested_again_on_replay() {
         ),
     );
     let s = Server::start_with(&db.url, &bots.path, allow(&peer));
-    let id = start_workflow(&s, "shop");
-    let r = result(&s, &id);
+    let id = s.start_workflow("shop", "start", json!({}));
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(r["result"], json!({ "first": "tea", "posted": 2 }));
     // Three runs (two WAITs), but each request went out once.
@@ -202,8 +189,8 @@ fn loopback_is_refused_without_the_allow_list_and_allowed_by_the_bot_setting() {
     .unwrap();
     let s = Server::start(&db.url, &bots.path);
 
-    let closed = start_workflow(&s, "closed");
-    let r = result(&s, &closed);
+    let closed = s.start_workflow("closed", "start", json!({}));
+    let r = s.workflow_result(&closed);
     assert_eq!(r["status"], "failed", "{r}");
     let (_, d) = s.get(&format!("/api/workflows/{closed}"));
     let error = d["error"].as_str().unwrap_or_default().to_string();
@@ -214,8 +201,8 @@ fn loopback_is_refused_without_the_allow_list_and_allowed_by_the_bot_setting() {
     );
     assert!(peer.seen().is_empty(), "{:?}", peer.seen());
 
-    let open = start_workflow(&s, "open");
-    let r = result(&s, &open);
+    let open = s.start_workflow("open", "start", json!({}));
+    let r = s.workflow_result(&open);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(r["result"], json!(2));
     assert_eq!(peer.seen().len(), 1);
@@ -240,7 +227,7 @@ fn a_request_cut_off_by_sigkill_is_repeated_with_the_same_key() {
     // The first answer takes long enough to kill the server while it waits for it.
     peer.state.delay_ms.store(5_000, Ordering::SeqCst);
     let s = Server::start_with(&db.url, &bots.path, opts.clone());
-    let id = start_workflow(&s, "shop");
+    let id = s.start_workflow("shop", "start", json!({}));
     eventually(20.0, "the peer to see the request", || {
         if peer.seen().is_empty() {
             Err("no request yet".to_string())
@@ -252,7 +239,7 @@ fn a_request_cut_off_by_sigkill_is_repeated_with_the_same_key() {
     peer.state.delay_ms.store(0, Ordering::SeqCst);
 
     let s = Server::start_with(&db.url, &bots.path, opts);
-    let r = result(&s, &id);
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "completed", "{r}");
     let seen = peer.seen();
     assert_eq!(seen.len(), 2, "{seen:?}");

@@ -240,6 +240,22 @@ impl Server {
         (v["id"].as_str().unwrap().to_string(), v)
     }
 
+    /// Starts `script` of `bot` as a workflow with `input` (asserting a 201); its id.
+    pub fn start_workflow(&self, bot: &str, script: &str, input: Value) -> String {
+        let (st, v) = self.post(
+            "/api/workflows",
+            serde_json::json!({ "bot": bot, "script": script, "input": input }),
+        );
+        assert_eq!(st, 201, "starting {bot}/{script}: {v}");
+        v["id"].as_str().unwrap().to_string()
+    }
+
+    /// The workflow's end, awaited up to 30 s: `{id, status, result}`.
+    pub fn workflow_result(&self, id: &str) -> Value {
+        self.get(&format!("/api/workflows/{id}/result?timeout=30"))
+            .1
+    }
+
     pub fn say(&self, conversation: &str, text: &str) -> Value {
         let (status, v) = self.post(
             &format!("/api/conversations/{conversation}/messages"),
