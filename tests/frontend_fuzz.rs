@@ -1,5 +1,5 @@
 //! Tries to break the promise that no input can crash or hang the language front-end
-//! (DESIGN §2, STYLE "no `panic!` reachable from input"): thousands of generated
+//! (docs/language.md, "no `panic!` reachable from input"): thousands of generated
 //! programs — soups of the dialect's keywords, symbols and literals, random text, one
 //! construct nested thousands deep, and corpus programs with lines and characters
 //! deleted, duplicated and spliced together — go through `tokenize`, `parse` and

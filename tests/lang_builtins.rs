@@ -1,4 +1,4 @@
-//! Tries to break the built-in functions of DESIGN §2.3 — NOW TODAY FORMAT RANDOM UUID LEN
+//! Tries to break the built-in functions of docs/language.md — NOW TODAY FORMAT RANDOM UUID LEN
 //! UCASE LCASE TRIM LEFT RIGHT MID INSTR REPLACE SPLIT JOIN VAL STR ISNULL FIRST LAST
 //! TOJSON FROMJSON ABS INT ROUND MIN MAX and the extras — with edge cases (empty and
 //! out-of-range arguments, Unicode, NULL) and bad arguments that must fail with the

@@ -1,4 +1,4 @@
-//! Tries to break the control-flow statements of DESIGN §2.3: block, `ELSEIF` and one-line
+//! Tries to break the control-flow statements of docs/language.md: block, `ELSEIF` and one-line
 //! `IF`, `FOR … STEP`, `FOR EACH`, `EXIT FOR`, `WHILE … WEND`, `DO WHILE/UNTIL … LOOP
 //! [UNTIL]`, `EXIT DO`, `SELECT CASE` with values, ranges, `IS` and `CASE ELSE`, and a
 //! top-level `RETURN`; misuse must give one precise error, not a cascade.

@@ -1,4 +1,4 @@
-//! Tries to break the conversation keywords of DESIGN §2.3: `TALK` (one line per message),
+//! Tries to break the conversation keywords of docs/language.md: `TALK` (one line per message),
 //! `HEAR` with every type (STRING INTEGER NUMBER BOOLEAN DATE EMAIL and their synonyms)
 //! re-asking on invalid input until a valid answer — or failing with a position when the
 //! input ends — `SET/GET BOT MEMORY` (also `SET_BOT_MEMORY`/`GET_BOT_MEMORY`), `PRINT`,

@@ -1,4 +1,4 @@
-//! Tries to break the parsing of the event keywords (DESIGN §2.5): `ON EVENT … END ON`
+//! Tries to break the parsing of the event keywords (docs/language.md): `ON EVENT … END ON`
 //! handlers (registered, not run by the main body), `PUBLISH EVENT … WITH`, `WAIT FOR
 //! EVENT … OR … WHERE … TIMEOUT … ON TIMEOUT: ESCALATE TO` with clause lines, event names
 //! of 1–128 allowed characters (checked at compile time for literals, at run time for

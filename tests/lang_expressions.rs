@@ -1,4 +1,4 @@
-//! Tries to break the expression rules of DESIGN §2.2: every operator (`+ - * / \ MOD ^ &`)
+//! Tries to break the expression rules of docs/language.md: every operator (`+ - * / \ MOD ^ &`)
 //! with its precedence, `+` concatenating when either side is a string, comparisons across
 //! types, `AND OR NOT` (short-circuiting) and truthiness, member access and 0-based
 //! indexing, and `NULL` — not a crash — for unset variables and missing members.

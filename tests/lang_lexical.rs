@@ -1,4 +1,4 @@
-//! Tries to break the lexical rules of DESIGN §2.1: comments (`'`, `//`, `REM`) that must
+//! Tries to break the lexical rules of docs/language.md: comments (`'`, `//`, `REM`) that must
 //! not eat strings, case-insensitive keywords and names, line continuation with `_` and a
 //! trailing `,`, strings with `""`, backslash escapes, `$` and `${expr}` interpolation,
 //! numbers shown as `8` and `9.5`, and the literals `TRUE FALSE NULL [..] {..}`.

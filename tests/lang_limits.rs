@@ -1,4 +1,4 @@
-//! Tries to break the sandbox (DESIGN §3 "Limits"): endless loops (also inside a function
+//! Tries to break the sandbox (docs/language.md, Limits): endless loops (also inside a function
 //! or one that resets its FOR variable) must stop with the operations-limit error, endless
 //! recursion (direct or mutual) with the call-depth error, growing strings, lists and maps
 //! with a size error, built-ins whose output multiplies (REPLACE, JOIN) before they

@@ -1,4 +1,4 @@
-//! Tries to break the parsing of the orchestration extension (DESIGN §2.4): the DESIGN
+//! Tries to break the parsing of the orchestration extension (docs/language.md): the docs/language.md
 //! example and its variants (lower-case keywords, `STEP label:` blocks, clause lines,
 //! expressions as arguments, a missing `END WORKFLOW`) must pass `check`; duplicate step
 //! labels, `BRANCH` outside `PARALLEL`, a missing `END PARALLEL`, `TIMEOUT` without a

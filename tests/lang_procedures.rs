@@ -1,4 +1,4 @@
-//! Tries to break procedures and object building (DESIGN §2.3): `SUB`, `FUNCTION`, `CALL`,
+//! Tries to break procedures and object building (docs/language.md): `SUB`, `FUNCTION`, `CALL`,
 //! `RETURN` from any depth, recursion, local scope and by-value arguments, declaration
 //! after use, `WITH … END WITH`, `LET`/`SET` assignment; arity and placement errors must
 //! be reported at the call or declaration.

@@ -1,5 +1,5 @@
 //! Tries to break the promise that a failing script stops with a clear message at the
-//! `.bas` line and column where it failed (DESIGN §2): division by zero (`/ \ MOD`),
+//! `.bas` line and column where it failed (docs/language.md): division by zero (`/ \ MOD`),
 //! comparing or combining incompatible types, bad list indexes, errors inside functions,
 //! interpolations, one-line IFs and continued lines, and keywords that are unavailable or
 //! need the server — reported where they happen, also inside a SUB or FUNCTION.

@@ -1,4 +1,4 @@
-//! Cross-bot memory (DESIGN §2.6): tries to make a bot see what was not shared with it,
+//! Cross-bot memory (docs/language.md): tries to make a bot see what was not shared with it,
 //! make a sync keep an older value than the newest share (two bots sharing one key at the
 //! same time), make a sync overwrite a bot's own newer write, and make a replay share or
 //! sync twice. Real server, real PostgreSQL; values are read back through

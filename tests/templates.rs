@@ -1,6 +1,6 @@
 //! Guards the shipped bot packages in `bottemplates/`: every script compiles without
 //! errors (the support bot warns only about the General Bots keywords this server does
-//! not provide), the DESIGN §2.4 example compiles verbatim, and the customer-support
+//! not provide), the example workflow of docs/language.md compiles verbatim, and the customer-support
 //! workflow, run against an in-memory host that delegates to the template bots, takes
 //! the approval path only for orders over 100, skips the refund when the approval is
 //! rejected, and runs each delegated task exactly once.

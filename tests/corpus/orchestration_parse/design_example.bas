@@ -1,4 +1,4 @@
-' The example of DESIGN §2.4 parses; `run` has no server, so it stops at the block.
+' The example workflow of docs/language.md parses; `run` has no server, so it stops at the block.
 TALK "starting"
 order_amount = 150
 ORCHESTRATE WORKFLOW "customer-support"
