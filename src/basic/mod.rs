@@ -71,6 +71,23 @@ pub fn compile(
     source: &str,
     limits: &engine::Limits,
 ) -> Result<CompiledScript, Diagnostics> {
+    // The front-end recurses as deep as the script nests (within its limits), and how
+    // much stack that takes depends on the build: it gets a stack of its own, the same
+    // on every thread that compiles (a server's blocking threads, a test's threads).
+    stacker::grow(COMPILE_STACK_BYTES, || {
+        compile_on_this_stack(engine, source, limits)
+    })
+}
+
+/// The stack the front-end runs on: ample for the deepest nesting the parser allows, in
+/// an unoptimized build too.
+const COMPILE_STACK_BYTES: usize = 32 << 20;
+
+fn compile_on_this_stack(
+    engine: &Engine,
+    source: &str,
+    limits: &engine::Limits,
+) -> Result<CompiledScript, Diagnostics> {
     if source.len() > limits.max_script_bytes {
         return Err(Diagnostics(vec![Diagnostic::error(
             Span::new(1, 1),

@@ -116,6 +116,12 @@ pub(crate) fn did_you_mean<'a>(
         .map(|(_, k)| k)
 }
 
+/// Runs a recursive step of the parser with enough stack: more is allocated when little
+/// is left, whichever thread parses (nesting is bounded by the parser's own limits).
+fn grow<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(256 * 1024, 4 << 20, f)
+}
+
 /// The assignment target an expression names (`a`, `a.b`, `a[i]`), if it names one.
 fn expr_target(e: &Expr) -> Option<Target> {
     match &e.kind {
@@ -341,7 +347,7 @@ impl Parser {
             return Ok((Vec::new(), ends.len()));
         }
         self.open_ends.push(ends.to_vec());
-        let r = self.block_lines(ends);
+        let r = grow(|| self.block_lines(ends));
         self.open_ends.pop();
         r
     }
@@ -1200,7 +1206,7 @@ impl Parser {
 
     fn not_expr(&mut self) -> PResult<Expr> {
         self.deeper()?;
-        let r = self.not_expr_inner();
+        let r = grow(|| self.not_expr_inner());
         self.expr_depth -= 1;
         r
     }
@@ -1288,7 +1294,7 @@ impl Parser {
 
     fn unary_expr(&mut self) -> PResult<Expr> {
         self.deeper()?;
-        let r = self.unary_expr_inner();
+        let r = grow(|| self.unary_expr_inner());
         self.expr_depth -= 1;
         r
     }
