@@ -71,7 +71,7 @@ impl Instance {
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("loading packages failed: {e}"))?;
         for p in problems {
-            tracing::warn!("script not loaded: {p}");
+            tracing::warn!("not loaded: {p}");
         }
         let mut tasks = Vec::new();
         if opts.schedule {
@@ -198,7 +198,7 @@ async fn watch_bots(rt: Arc<Runtime>, dir: PathBuf, mut stopped: watch::Receiver
                 seen = now;
                 tracing::info!(bots = %names.join(", "), "bots folder changed: packages loaded again");
                 for p in problems {
-                    tracing::warn!("script not loaded: {p}");
+                    tracing::warn!("not loaded: {p}");
                 }
             }
             Ok(Ok(None)) => {}

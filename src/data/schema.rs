@@ -3,9 +3,12 @@
 //! it. Loading a package compares the definitions with the tables that exist and plans
 //! only changes that lose nothing: a new table, a new column. A column that a definition
 //! no longer has, or whose type changed, is refused with the definition's position: the
-//! data in it would be lost.
+//! data in it would be lost. [`apply_definitions`] runs this when a package loads.
 
-use crate::basic::ast::{Column, ExprKind, TableDef};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use crate::basic::ast::{Column, ExprKind, StmtKind, TableDef};
 use crate::basic::diagnostics::{Diagnostic, Span};
 
 use super::filter::{is_name, quote_ident};
@@ -198,6 +201,78 @@ fn same_type(existing: &str, wanted: &str) -> bool {
         }
     };
     base(existing) == base(wanted)
+}
+
+/// A column of an existing table, as `information_schema` describes it.
+#[derive(QueryableByName)]
+struct ColumnRow {
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    data_type: String,
+}
+
+/// Creates or extends the tables that a script of `bot` defines (its top-level
+/// `TABLE … END TABLE` blocks) in the bot's schema. What cannot be applied — a change that
+/// would lose data, a statement PostgreSQL refuses — is returned as a problem naming the
+/// file and line (`shown`), and that table is left as it was.
+pub fn apply_definitions(
+    conn: &mut PgConnection,
+    bot: &str,
+    shown: &str,
+    source: &str,
+) -> Vec<String> {
+    let Ok(tokens) = crate::basic::tokenizer::tokenize(source) else {
+        return Vec::new();
+    };
+    // A script that does not parse is reported by its compile; it defines nothing here.
+    let Ok(script) = crate::basic::parser::parse(tokens) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for stmt in &script.body {
+        let StmtKind::Table(def) = &stmt.kind else {
+            continue;
+        };
+        let existing: Result<Vec<ColumnRow>, _> = diesel::sql_query(
+            "SELECT column_name::text AS column_name, data_type::text AS data_type \
+             FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 \
+             ORDER BY ordinal_position",
+        )
+        .bind::<Text, _>(schema_of(bot))
+        .bind::<Text, _>(&def.name)
+        .load(conn);
+        let existing: Vec<(String, String)> = match existing {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|r| (r.column_name, r.data_type))
+                .collect(),
+            Err(e) => {
+                problems.push(format!("{shown}:{}: TABLE {}: {e}", stmt.span, def.name));
+                continue;
+            }
+        };
+        let plan = if existing.is_empty() {
+            create_table(bot, def, stmt.span)
+        } else {
+            alter_table(bot, def, &existing, stmt.span)
+        };
+        match plan {
+            Ok(statements) => {
+                let applied = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+                    for sql in &statements {
+                        diesel::sql_query(sql.as_str()).execute(conn)?;
+                    }
+                    Ok(())
+                });
+                if let Err(e) = applied {
+                    problems.push(format!("{shown}:{}: TABLE {}: {e}", stmt.span, def.name));
+                }
+            }
+            Err(d) => problems.push(format!("{shown}:{}: {}", d.span, d.message)),
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

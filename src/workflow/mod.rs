@@ -220,6 +220,13 @@ impl Runtime {
             for script in pkg.scripts.values() {
                 match self.store_script(&mut conn, &pkg.name, &script.name, &script.source) {
                     Ok((hash, compiled)) => {
+                        // TABLE definitions become the bot's tables (new ones, new columns).
+                        problems.extend(crate::data::schema::apply_definitions(
+                            &mut conn,
+                            &pkg.name,
+                            &script.path.display().to_string(),
+                            &script.source,
+                        ));
                         for (event, entry) in compiled.handlers() {
                             handlers.push((
                                 script.name.clone(),

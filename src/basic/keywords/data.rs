@@ -1,7 +1,8 @@
 //! Data keywords: `TABLE name … END TABLE` definitions. They parse into the AST
-//! ([`TableDef`]) with their columns, types, keys and references; this server does not
-//! create the tables yet, so `check` says so and running a definition does nothing (it is
-//! a declaration, like `PARAM`).
+//! ([`TableDef`]) with their columns, types, keys and references. The server creates the
+//! tables when the package loads (`data/schema.rs`); running a definition does nothing
+//! (it is a declaration, like `PARAM`). The data keywords are not provided yet, so
+//! `check` says so.
 
 use crate::basic::ast::{Column, Stmt, StmtKind, TableDef};
 use crate::basic::codegen::Codegen;
@@ -228,7 +229,8 @@ impl Codegen<'_> {
             self.diags.push(Diagnostic::warning(
                 s.span,
                 format!(
-                    "TABLE {} is parsed, but this server does not create tables yet",
+                    "TABLE {}: the server creates this table when the package loads, but the \
+                     data keywords (SAVE, FIND, …) are not available on this server yet",
                     t.name
                 ),
             ));
