@@ -9,20 +9,7 @@ mod common;
 
 use common::db::TestDb;
 use common::server::{eventually, BotDir, Options, Server};
-use serde_json::{json, Value};
-
-fn start(s: &Server, bot: &str) -> String {
-    let (st, v) = s.post(
-        "/api/workflows",
-        json!({ "bot": bot, "script": "start", "input": {} }),
-    );
-    assert_eq!(st, 201, "{v}");
-    v["id"].as_str().unwrap().to_string()
-}
-
-fn result(s: &Server, id: &str) -> Value {
-    s.get(&format!("/api/workflows/{id}/result?timeout=30")).1
-}
+use serde_json::json;
 
 /// A workflow whose two branches each delegate: one to a task waiting for an approval,
 /// one to a task waiting for an event that never comes.
@@ -70,14 +57,14 @@ fn cancel_ends_the_whole_tree_and_publishes_workflow_cancelled() {
     let db = TestDb::new();
     let bots = tree_bots();
     let s = Server::start(&db.url, &bots.path);
-    let id = start(&s, "tree");
+    let id = s.start_workflow("tree", "start", json!({}));
     await_tree(&db);
     let (_, pending) = s.get("/api/approvals?status=pending");
     let approval = pending["approvals"][0]["id"].as_str().unwrap().to_string();
 
     let (code, v) = s.post(&format!("/api/workflows/{id}/cancel"), json!({}));
     assert_eq!(code, 200, "{v}");
-    assert_eq!(result(&s, &id)["status"], "cancelled");
+    assert_eq!(s.workflow_result(&id)["status"], "cancelled");
     // The root, two branches and their two tasks: all cancelled, none waiting for anything.
     assert_eq!(
         db.count("SELECT count(*) AS n FROM workflow_executions WHERE status = 'cancelled'"),
@@ -122,7 +109,7 @@ fn detail_shows_the_whole_tree() {
     let db = TestDb::new();
     let bots = tree_bots();
     let s = Server::start(&db.url, &bots.path);
-    let id = start(&s, "tree");
+    let id = s.start_workflow("tree", "start", json!({}));
     await_tree(&db);
     let (_, d) = s.get(&format!("/api/workflows/{id}"));
     let branches = d["children"].as_array().unwrap();
@@ -147,7 +134,9 @@ fn list_refuses_unknown_status_and_pages_with_a_cursor() {
     let bots = BotDir::new();
     bots.script("quick", "start", "RETURN 1\n");
     let s = Server::start(&db.url, &bots.path);
-    let ids: Vec<String> = (0..5).map(|_| start(&s, "quick")).collect();
+    let ids: Vec<String> = (0..5)
+        .map(|_| s.start_workflow("quick", "start", json!({})))
+        .collect();
 
     let (code, v) = s.get("/api/workflows?status=bogus");
     assert_eq!(code, 400, "{v}");
@@ -190,8 +179,8 @@ fn retry_runs_the_latest_or_the_pinned_version() {
     let v1 = "ORCHESTRATE WORKFLOW \"versions\"\n  STEP 1: r = RANDOM(1, 1000000000)\n  STEP 2: BOT \"helper\" \"help\"\n  STEP 3: y = 1 / 0\n  RETURN \"v1\"\nEND WORKFLOW\n";
     bots.script("versions", "start", v1);
     let s = Server::start(&db.url, &bots.path);
-    let id = start(&s, "versions");
-    assert_eq!(result(&s, &id)["status"], "failed");
+    let id = s.start_workflow("versions", "start", json!({}));
+    assert_eq!(s.workflow_result(&id)["status"], "failed");
     let r1 = s.get(&format!("/api/workflows/{id}")).1["variables"]["r"].clone();
     assert!(r1.is_number(), "{r1}");
 
@@ -208,7 +197,7 @@ fn retry_runs_the_latest_or_the_pinned_version() {
         json!({ "version": "pinned" }),
     );
     assert_eq!(code, 200, "{v}");
-    let r = result(&s, &id);
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "failed", "pinned runs the old script: {r}");
 
     let (code, v) = s.post(
@@ -221,7 +210,7 @@ fn retry_runs_the_latest_or_the_pinned_version() {
     // kept (step 1's number is the first one, step 2's helper answer too).
     let (code, v) = s.post(&format!("/api/workflows/{id}/retry"), json!({}));
     assert_eq!(code, 200, "{v}");
-    let r = result(&s, &id);
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(r["result"], "v2 helper v1");
     let r2 = s.get(&format!("/api/workflows/{id}")).1["variables"]["r"].clone();
@@ -239,15 +228,15 @@ fn pinned_retry_runs_the_failed_child_on_its_version() {
         "ORCHESTRATE WORKFLOW \"pins\"\n  STEP 1: BOT \"worker\" \"work\"\n  RETURN step1\nEND WORKFLOW\n",
     );
     let s = Server::start(&db.url, &bots.path);
-    let id = start(&s, "pins");
-    assert_eq!(result(&s, &id)["status"], "failed");
+    let id = s.start_workflow("pins", "start", json!({}));
+    assert_eq!(s.workflow_result(&id)["status"], "failed");
     bots.script("worker", "task", "RETURN \"fixed\"\n");
     let (code, v) = s.post(
         &format!("/api/workflows/{id}/retry"),
         json!({ "version": "pinned" }),
     );
     assert_eq!(code, 200, "{v}");
-    let r = result(&s, &id);
+    let r = s.workflow_result(&id);
     assert_eq!(
         r["status"], "failed",
         "pinned reruns the old child script: {r}"
@@ -261,7 +250,7 @@ fn pinned_retry_runs_the_failed_child_on_its_version() {
         json!({ "version": "latest" }),
     );
     assert_eq!(code, 200, "{v}");
-    let r = result(&s, &id);
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(r["result"], "fixed");
 }
@@ -321,7 +310,7 @@ fn decisions_record_who_really_decided() {
     let s = Server::start(&db.url, &bots.path);
 
     // Development mode without a token: the admin decided.
-    let id = start(&s, "ask");
+    let id = s.start_workflow("ask", "start", json!({}));
     let (approval, _) = pending(&s, &id, None);
     let (code, v) = s.post(
         &format!("/api/approvals/{approval}"),
@@ -329,10 +318,10 @@ fn decisions_record_who_really_decided() {
     );
     assert_eq!(code, 200, "{v}");
     assert_eq!(decided_by(&db, &approval), "admin");
-    assert_eq!(result(&s, &id)["result"]["by"], "admin");
+    assert_eq!(s.workflow_result(&id)["result"]["by"], "admin");
 
     // With the approval's own token: the approver decided.
-    let id = start(&s, "ask");
+    let id = s.start_workflow("ask", "start", json!({}));
     let (approval, token) = pending(&s, &id, None);
     let (code, v) = s.post_auth(
         &format!("/api/approvals/{approval}"),
@@ -341,7 +330,10 @@ fn decisions_record_who_really_decided() {
     );
     assert_eq!(code, 200, "{v}");
     assert_eq!(decided_by(&db, &approval), "manager@example.com");
-    assert_eq!(result(&s, &id)["result"]["by"], "manager@example.com");
+    assert_eq!(
+        s.workflow_result(&id)["result"]["by"],
+        "manager@example.com"
+    );
 }
 
 #[test]

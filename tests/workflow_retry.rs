@@ -11,19 +11,6 @@ use common::db::TestDb;
 use common::server::{BotDir, Server};
 use serde_json::{json, Value};
 
-fn start(s: &Server, bot: &str) -> String {
-    let (st, v) = s.post(
-        "/api/workflows",
-        json!({ "bot": bot, "script": "start", "input": {} }),
-    );
-    assert_eq!(st, 201, "{v}");
-    v["id"].as_str().unwrap().to_string()
-}
-
-fn result(s: &Server, id: &str) -> Value {
-    s.get(&format!("/api/workflows/{id}/result?timeout=30")).1
-}
-
 fn step(s: &Server, id: &str, key: &str) -> Value {
     let (_, d) = s.get(&format!("/api/workflows/{id}"));
     d["steps"]
@@ -50,8 +37,8 @@ fn failing_twice_then_succeeding_takes_three_attempts() {
         "ORCHESTRATE WORKFLOW \"retrying\"\n  STEP 1: BOT \"flaky\" \"work\"\n    RETRY 3 BACKOFF 0.1\n  RETURN step1\nEND WORKFLOW\n",
     );
     let s = Server::start(&db.url, &bots.path);
-    let id = start(&s, "retrier");
-    let r = result(&s, &id);
+    let id = s.start_workflow("retrier", "start", json!({}));
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(r["result"], json!({ "calls": 3 }));
     let st = step(&s, &id, "1");
@@ -71,8 +58,8 @@ fn always_failing_step_fails_and_operator_retry_completes_after_fix() {
         "ORCHESTRATE WORKFLOW \"fixme\"\n  STEP 1: x = 41\n  STEP 2: BOT \"broken\" \"work\"\n    RETRY 2 BACKOFF 0.1\n  RETURN { x: x + 1, two: step2 }\nEND WORKFLOW\n",
     );
     let s = Server::start(&db.url, &bots.path);
-    let id = start(&s, "fixme");
-    let r = result(&s, &id);
+    let id = s.start_workflow("fixme", "start", json!({}));
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "failed", "{r}");
     assert!(
         r["error"].as_str().unwrap().contains("division by zero"),
@@ -89,12 +76,12 @@ fn always_failing_step_fails_and_operator_retry_completes_after_fix() {
     // Retrying before the fix fails again; after the fix it completes.
     let (code, v) = s.post(&format!("/api/workflows/{id}/retry"), json!({}));
     assert_eq!(code, 200, "{v}");
-    let r = result(&s, &id);
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "failed", "{r}");
     bots.script("broken", "task", "RETURN \"fixed\"\n");
     let (code, v) = s.post(&format!("/api/workflows/{id}/retry"), json!({}));
     assert_eq!(code, 200, "{v}");
-    let r = result(&s, &id);
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(r["result"], json!({ "x": 42, "two": "fixed" }));
     // Step 1 was not run again: its journal entry is the original one.
@@ -120,8 +107,8 @@ fn bot_step_without_retry_is_failed_and_retry_starts_a_new_child() {
         "ORCHESTRATE WORKFLOW \"once\"\n  STEP 1: x = 41\n  STEP 2: BOT \"breaks\" \"work\"\n  RETURN { x: x + 1, two: step2 }\nEND WORKFLOW\n",
     );
     let s = Server::start(&db.url, &bots.path);
-    let id = start(&s, "once");
-    let r = result(&s, &id);
+    let id = s.start_workflow("once", "start", json!({}));
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "failed", "{r}");
 
     // The failed step says so, with its error and its end.
@@ -139,7 +126,7 @@ fn bot_step_without_retry_is_failed_and_retry_starts_a_new_child() {
     bots.script("breaks", "task", "RETURN \"fixed\"\n");
     let (code, v) = s.post(&format!("/api/workflows/{id}/retry"), json!({}));
     assert_eq!(code, 200, "{v}");
-    let r = result(&s, &id);
+    let r = s.workflow_result(&id);
     assert_eq!(r["status"], "completed", "{r}");
     assert_eq!(r["result"], json!({ "x": 42, "two": "fixed" }));
     assert_eq!(step(&s, &id, "2")["status"], "completed");
@@ -164,8 +151,8 @@ fn failing_step_without_retry_shows_failed() {
         "STEP 1: x = 1\nSTEP 2: y = x / 0\nRETURN y\n",
     );
     let s = Server::start(&db.url, &bots.path);
-    let id = start(&s, "plain");
-    assert_eq!(result(&s, &id)["status"], "failed");
+    let id = s.start_workflow("plain", "start", json!({}));
+    assert_eq!(s.workflow_result(&id)["status"], "failed");
     let st = step(&s, &id, "2");
     assert_eq!(st["status"], "failed", "{st}");
     assert!(
@@ -190,7 +177,7 @@ fn cancel_stops_a_waiting_workflow_and_its_children() {
         "STEP 1: BOT \"sleeper\" \"nap\"\nRETURN 2\n",
     );
     let s = Server::start(&db.url, &bots.path);
-    let id = start(&s, "parent");
+    let id = s.start_workflow("parent", "start", json!({}));
     common::server::eventually(10.0, "child waiting", || {
         let n = db.count("SELECT count(*) AS n FROM workflow_executions WHERE bot = 'sleeper' AND status = 'waiting'");
         if n == 1 {
@@ -201,7 +188,7 @@ fn cancel_stops_a_waiting_workflow_and_its_children() {
     });
     let (code, v) = s.post(&format!("/api/workflows/{id}/cancel"), json!({}));
     assert_eq!(code, 200, "{v}");
-    assert_eq!(result(&s, &id)["status"], "cancelled");
+    assert_eq!(s.workflow_result(&id)["status"], "cancelled");
     assert_eq!(
         db.count("SELECT count(*) AS n FROM workflow_executions WHERE status = 'cancelled'"),
         2

@@ -44,6 +44,8 @@ pub struct CompiledScript {
     pub warnings: Vec<Diagnostic>,
     /// Bots named by a string literal in `BOT "name" …`, with the position.
     pub delegations: Vec<(String, Span)>,
+    /// The script's top-level `TABLE … END TABLE` definitions, with their positions.
+    pub tables: Vec<(ast::TableDef, Span)>,
 }
 
 impl CompiledScript {
@@ -137,11 +139,20 @@ fn compile_on_this_stack(
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Diagnostics(diags));
     }
+    let tables = script
+        .body
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StmtKind::Table(t) => Some((t.clone(), s.span)),
+            _ => None,
+        })
+        .collect();
     Ok(CompiledScript {
         hash: content_hash(source),
         entries,
         warnings: diags,
         delegations,
+        tables,
     })
 }
 

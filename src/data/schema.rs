@@ -8,7 +8,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use crate::basic::ast::{Column, ExprKind, StmtKind, TableDef};
+use crate::basic::ast::{Column, ExprKind, TableDef};
 use crate::basic::diagnostics::{Diagnostic, Span};
 
 use super::filter::{is_name, quote_ident};
@@ -213,27 +213,18 @@ struct ColumnRow {
 }
 
 /// Creates or extends the tables that a script of `bot` defines (its top-level
-/// `TABLE … END TABLE` blocks) in the bot's schema. What cannot be applied — a change that
-/// would lose data, a statement PostgreSQL refuses — is returned as a problem naming the
-/// file and line (`shown`), and that table is left as it was.
+/// `TABLE … END TABLE` blocks, as its compile found them) in the bot's schema. What
+/// cannot be applied — a change that would lose data, a statement PostgreSQL refuses —
+/// is returned as a problem naming the file and line (`shown`), and that table is left
+/// as it was.
 pub fn apply_definitions(
     conn: &mut PgConnection,
     bot: &str,
     shown: &str,
-    source: &str,
+    tables: &[(TableDef, Span)],
 ) -> Vec<String> {
-    let Ok(tokens) = crate::basic::tokenizer::tokenize(source) else {
-        return Vec::new();
-    };
-    // A script that does not parse is reported by its compile; it defines nothing here.
-    let Ok(script) = crate::basic::parser::parse(tokens) else {
-        return Vec::new();
-    };
     let mut problems = Vec::new();
-    for stmt in &script.body {
-        let StmtKind::Table(def) = &stmt.kind else {
-            continue;
-        };
+    for (def, span) in tables {
         let existing: Result<Vec<ColumnRow>, _> = diesel::sql_query(
             "SELECT column_name::text AS column_name, data_type::text AS data_type \
              FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 \
@@ -248,14 +239,14 @@ pub fn apply_definitions(
                 .map(|r| (r.column_name, r.data_type))
                 .collect(),
             Err(e) => {
-                problems.push(format!("{shown}:{}: TABLE {}: {e}", stmt.span, def.name));
+                problems.push(format!("{shown}:{}: TABLE {}: {e}", *span, def.name));
                 continue;
             }
         };
         let plan = if existing.is_empty() {
-            create_table(bot, def, stmt.span)
+            create_table(bot, def, *span)
         } else {
-            alter_table(bot, def, &existing, stmt.span)
+            alter_table(bot, def, &existing, *span)
         };
         match plan {
             Ok(statements) => {
@@ -266,7 +257,7 @@ pub fn apply_definitions(
                     Ok(())
                 });
                 if let Err(e) = applied {
-                    problems.push(format!("{shown}:{}: TABLE {}: {e}", stmt.span, def.name));
+                    problems.push(format!("{shown}:{}: TABLE {}: {e}", *span, def.name));
                 }
             }
             Err(d) => problems.push(format!("{shown}:{}: {}", d.span, d.message)),

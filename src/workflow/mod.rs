@@ -225,7 +225,7 @@ impl Runtime {
                             &mut conn,
                             &pkg.name,
                             &script.path.display().to_string(),
-                            &script.source,
+                            &compiled.tables,
                         ));
                         for (event, entry) in compiled.handlers() {
                             handlers.push((

@@ -26,12 +26,8 @@ const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
     ("length", 1, 1, len),
     ("rnd", 0, 0, |a| random(a)),
     ("slice", 2, 3, slice),
-    ("ucase", 1, 1, |a| {
-        Ok(Dynamic::from(display(&a[0]).to_uppercase()))
-    }),
-    ("lcase", 1, 1, |a| {
-        Ok(Dynamic::from(display(&a[0]).to_lowercase()))
-    }),
+    ("ucase", 1, 1, ucase),
+    ("lcase", 1, 1, lcase),
     ("trim", 1, 1, |a| {
         Ok(Dynamic::from(display(&a[0]).trim().to_string()))
     }),
@@ -87,12 +83,8 @@ const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
     ("min", 2, 2, |a| pick(a, std::cmp::Ordering::Less)),
     ("max", 2, 2, |a| pick(a, std::cmp::Ordering::Greater)),
     ("contains", 2, 2, contains),
-    ("upper", 1, 1, |a| {
-        Ok(Dynamic::from(display(&a[0]).to_uppercase()))
-    }),
-    ("lower", 1, 1, |a| {
-        Ok(Dynamic::from(display(&a[0]).to_lowercase()))
-    }),
+    ("upper", 1, 1, ucase),
+    ("lower", 1, 1, lcase),
     ("ltrim", 1, 1, |a| {
         Ok(Dynamic::from(display(&a[0]).trim_start().to_string()))
     }),
@@ -112,12 +104,8 @@ const BUILTINS: &[(&str, usize, usize, Builtin)] = &[
     ("floor", 1, 1, |a| {
         Ok(value::float_result(num(&a[0], "FLOOR")?.as_f64().floor()))
     }),
-    ("ceil", 1, 1, |a| {
-        Ok(value::float_result(num(&a[0], "CEIL")?.as_f64().ceil()))
-    }),
-    ("ceiling", 1, 1, |a| {
-        Ok(value::float_result(num(&a[0], "CEILING")?.as_f64().ceil()))
-    }),
+    ("ceil", 1, 1, ceil),
+    ("ceiling", 1, 1, ceil),
     ("sgn", 1, 1, |a| {
         let x = num(&a[0], "SGN")?.as_f64();
         Ok(Dynamic::from_int(if x > 0.0 {
@@ -646,6 +634,18 @@ fn slice(a: &[Dynamic]) -> Result<Dynamic, String> {
     } else {
         Vec::new()
     }))
+}
+
+fn ucase(a: &[Dynamic]) -> Result<Dynamic, String> {
+    Ok(Dynamic::from(display(&a[0]).to_uppercase()))
+}
+
+fn lcase(a: &[Dynamic]) -> Result<Dynamic, String> {
+    Ok(Dynamic::from(display(&a[0]).to_lowercase()))
+}
+
+fn ceil(a: &[Dynamic]) -> Result<Dynamic, String> {
+    Ok(value::float_result(num(&a[0], "CEIL")?.as_f64().ceil()))
 }
 
 /// NVL/COALESCE/IFNULL: the value, or the default when it is NULL or empty text.

@@ -134,13 +134,7 @@ impl Parser {
             for _ in 0..n {
                 self.advance();
             }
-            let key = if self.eat_sym("(") {
-                let k = self.expr()?;
-                self.expect_sym(")", "to close GET CONFIG(")?;
-                k
-            } else {
-                self.concat()?
-            };
+            let key = self.key_arg("GET CONFIG")?;
             return Ok(Some(Expr::new(ExprKind::BotConfig(Box::new(key)), span)));
         }
         let spelled = if w == "get" && self.at_words(&["get", "bot", "memory"]) {
@@ -153,14 +147,19 @@ impl Parser {
         for _ in 0..spelled {
             self.advance();
         }
-        let key = if self.eat_sym("(") {
-            let k = self.expr()?;
-            self.expect_sym(")", "to close GET BOT MEMORY(")?;
-            k
-        } else {
-            self.concat()?
-        };
+        let key = self.key_arg("GET BOT MEMORY")?;
         Ok(Some(Expr::new(ExprKind::BotMemory(Box::new(key)), span)))
+    }
+
+    /// The key of a reading keyword: `("k")` or `"k"` (then up to a comparison).
+    fn key_arg(&mut self, what: &str) -> PResult<Expr> {
+        if self.eat_sym("(") {
+            let k = self.expr()?;
+            self.expect_sym(")", &format!("to close {what}("))?;
+            Ok(k)
+        } else {
+            self.concat()
+        }
     }
 }
 
