@@ -251,6 +251,13 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("SET PAGE MODE", S, "conversation", false, "\"none\""),
     kw("SET LANGUAGE", S, "conversation", false, "\"pt\""),
     kw("SESSION ID", V, "conversation", false, ""),
+    kw(
+        "GET SESSION",
+        V,
+        "conversation",
+        false,
+        "session_id, \"name\"",
+    ),
     kw("BOT ID", V, "conversation", false, ""),
     kw("SEND MESSAGE", S, "conversation", false, "\"Hello\""),
     kw("ANSWER", V, "ai", false, "\"Latest orders\""),
@@ -708,6 +715,7 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("GET SUMMARY", Both, "crm", false, "session_id"),
     kw("GET CUSTOMER HISTORY", Both, "crm", false, "customer_id"),
     kw("QUALIFY LEAD", Both, "crm", false, "lead"),
+    kw("GET LEAD SCORE", V, "crm", false, "lead_email"),
     // ----- errors and calls -----
     kw("ON ERROR RESUME NEXT", S, "errors", false, ""),
     kw("ON ERROR GOTO", S, "errors", false, "0"),

@@ -96,6 +96,23 @@ impl Parser {
         if parens {
             self.expect_sym(")", &format!("to close {method}("))?;
         }
+        // Words after the URL (`GET stock FOR "MSFT"`) make it another General Bots form
+        // of the word, which this server does not provide.
+        if let Tok::Ident(w) = &self.peek().tok {
+            let w = w.to_ascii_lowercase();
+            if !matches!(
+                w.as_str(),
+                "then" | "else" | "and" | "or" | "mod" | "to" | "step" | "as" | "is"
+            ) {
+                while !self.at_eol() {
+                    self.advance();
+                }
+                return Ok(Some(Expr::new(
+                    ExprKind::Unavailable(method.to_string()),
+                    span,
+                )));
+            }
+        }
         Ok(Some(Expr::new(
             ExprKind::Http {
                 method,
@@ -110,8 +127,11 @@ impl Parser {
     pub(crate) fn header_statement(&mut self) -> PResult<Option<StmtKind>> {
         if self.eat_words(&["set", "header"]) || self.eat_word("set_header") {
             let parens = self.eat_sym("(");
-            let name = self.expr()?;
-            self.expect_sym(",", "between the name and the value of SET HEADER")?;
+            // `SET HEADER "Accept", "…"`, also written `SET HEADER "Accept" = "…"`.
+            let name = self.concat()?;
+            if !self.eat_sym("=") {
+                self.expect_sym(",", "between the name and the value of SET HEADER")?;
+            }
             let value = self.expr()?;
             if parens {
                 self.expect_sym(")", "to close SET HEADER(")?;
