@@ -84,6 +84,14 @@ pub enum ExprKind {
         url: Box<Expr>,
         body: Option<Box<Expr>>,
     },
+    /// `FIND`, `SAVE`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`: the keyword (lower-case),
+    /// its arguments (the table first), and the variable name of each argument that is
+    /// one (`SAVE "t", id, name, email` names its columns by them).
+    Data {
+        op: &'static str,
+        args: Vec<Expr>,
+        names: Vec<Option<String>>,
+    },
     /// A keyword of the wider General Bots dialect that this server does not provide.
     Unavailable(String),
 }

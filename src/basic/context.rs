@@ -61,6 +61,67 @@ pub struct HttpCall {
     pub body: Option<Json>,
 }
 
+/// A data keyword of a script (`FIND`, `SAVE`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`)
+/// on one of its bot's tables, its arguments already in the shape of the operation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataCall {
+    /// `FIND "t", "filter"`: the rows the filter matches.
+    Find { table: String, filter: String },
+    /// `SAVE "t", id, …`: the row whose `id` is `id`, updated with `row`, or inserted.
+    Save {
+        table: String,
+        id: Json,
+        row: serde_json::Map<String, Json>,
+    },
+    /// `INSERT "t", row`: a new row; the row as stored (with its defaults).
+    Insert {
+        table: String,
+        row: serde_json::Map<String, Json>,
+    },
+    /// `UPDATE "t", "filter", row`: how many rows changed.
+    Update {
+        table: String,
+        filter: String,
+        row: serde_json::Map<String, Json>,
+    },
+    /// `DELETE "t", "filter"`: how many rows went.
+    Delete { table: String, filter: String },
+    /// `MERGE "t", rows, "key[,key…]"[, columns]`: each row updated where its keys match,
+    /// else inserted.
+    Merge {
+        table: String,
+        rows: Vec<serde_json::Map<String, Json>>,
+        keys: Vec<String>,
+        only: Option<Vec<String>>,
+    },
+}
+
+impl DataCall {
+    /// The keyword, upper-case.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            DataCall::Find { .. } => "FIND",
+            DataCall::Save { .. } => "SAVE",
+            DataCall::Insert { .. } => "INSERT",
+            DataCall::Update { .. } => "UPDATE",
+            DataCall::Delete { .. } => "DELETE",
+            DataCall::Merge { .. } => "MERGE",
+        }
+    }
+
+    /// The table it works on.
+    pub fn table(&self) -> &str {
+        match self {
+            DataCall::Find { table, .. }
+            | DataCall::Save { table, .. }
+            | DataCall::Insert { table, .. }
+            | DataCall::Update { table, .. }
+            | DataCall::Delete { table, .. }
+            | DataCall::Merge { table, .. } => table,
+        }
+    }
+}
+
 /// A `STEP` as the script enters it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepSpec {
@@ -129,6 +190,10 @@ pub trait Host {
             "{} is not available on this server",
             call.method
         )))
+    }
+    /// A data keyword on one of the bot's tables: rows, a row, a count or a summary.
+    fn data(&mut self, call: &DataCall) -> HostResult<Json> {
+        needs_server(call.keyword())
     }
     fn publish(&mut self, _name: &str, _payload: Json) -> HostResult<()> {
         needs_server("PUBLISH EVENT")

@@ -1620,7 +1620,13 @@ impl Parser {
             "get" | "post" | "put" | "patch" | "delete" | "delete_http"
                 if !self.at_words(&["get", "bot", "memory"]) =>
             {
-                self.http_expr(span)?.map(StmtKind::Expr)
+                match self.http_expr(span)? {
+                    Some(e) => Some(StmtKind::Expr(e)),
+                    None => self.data_expr(span)?.map(StmtKind::Expr),
+                }
+            }
+            "find" | "save" | "insert" | "update" | "merge" => {
+                self.data_expr(span)?.map(StmtKind::Expr)
             }
             "begin" => self.begin_block(span)?,
             "table" => self.table_statement(span)?,
@@ -1643,6 +1649,9 @@ impl Parser {
             return Ok(Some(e));
         }
         if let Some(e) = self.http_expr(span)? {
+            return Ok(Some(e));
+        }
+        if let Some(e) = self.data_expr(span)? {
             return Ok(Some(e));
         }
         if self.at_words(&["new", "object"])

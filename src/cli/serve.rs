@@ -119,6 +119,14 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
         // requests, but leaves workflows, woken executions and handlers to the others.
         config.max_concurrent_runs = n.min(1024);
     }
+    if let Ok(v) = std::env::var("BOTSERVER_FIND_MAX_ROWS") {
+        config.find_max_rows = v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| format!("BOTSERVER_FIND_MAX_ROWS: '{v}' is not 1–1000000 rows"))?;
+    }
     let owner = opts
         .instance
         .clone()

@@ -77,3 +77,86 @@ pub async fn shared(
         })
         .await
 }
+
+/// `?limit=&offset=` of a table's rows.
+#[derive(serde::Deserialize)]
+pub struct RowsQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+fn columns_json(cols: &[crate::data::ops::ColumnInfo]) -> Vec<Value> {
+    cols.iter()
+        .map(|c| json!({ "name": c.name, "type": c.ty }))
+        .collect()
+}
+
+/// `GET /api/bots/{bot}/tables`: the bot's tables (those its `TABLE` definitions made),
+/// each with its columns and how many rows it has.
+pub async fn tables(
+    State(state): State<AppState>,
+    Path(bot): Path<String>,
+) -> Result<Json<Value>, Error> {
+    known(&state, &bot)?;
+    state
+        .blocking(move |rt| {
+            use crate::data::ops;
+            let mut conn = rt.conn()?;
+            let mut out = Vec::new();
+            for name in ops::tables(&mut conn, &bot)? {
+                let cols = ops::columns(&mut conn, &bot, &name)?;
+                let rows = ops::count_rows(&mut conn, &bot, &name)?;
+                out.push(json!({ "name": name, "columns": columns_json(&cols), "rows": rows }));
+            }
+            Ok(Json(json!({
+                "bot": bot,
+                "schema": crate::data::schema::schema_of(&bot),
+                "tables": out,
+            })))
+        })
+        .await
+}
+
+/// `GET /api/bots/{bot}/tables/{table}[?limit=&offset=]`: a page of a table's rows (at
+/// most `limit`, default 100, at most 1000), in the order of its first column.
+pub async fn table(
+    State(state): State<AppState>,
+    Path((bot, table)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<RowsQuery>,
+) -> Result<Json<Value>, Error> {
+    known(&state, &bot)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::BadRequest(format!(
+            "'limit' must be between 1 and 1000, not {limit}"
+        )));
+    }
+    let offset = q.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(Error::BadRequest(format!(
+            "'offset' must be 0 or more, not {offset}"
+        )));
+    }
+    state
+        .blocking(move |rt| {
+            use crate::data::ops;
+            let mut conn = rt.conn()?;
+            let cols = ops::columns(&mut conn, &bot, &table)?;
+            if cols.is_empty() {
+                return Err(Error::NotFound(format!(
+                    "bot '{bot}' has no table '{table}'"
+                )));
+            }
+            let total = ops::count_rows(&mut conn, &bot, &table)?;
+            let rows = ops::rows(&mut conn, &bot, &table, &cols, limit, offset)?;
+            Ok(Json(json!({
+                "bot": bot,
+                "table": table,
+                "columns": columns_json(&cols),
+                "total": total,
+                "offset": offset,
+                "rows": rows,
+            })))
+        })
+        .await
+}

@@ -105,6 +105,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/bots/{bot}/memory", get(bots::memory))
         .route("/api/bots/{bot}/memory/shared", get(bots::shared))
         .route("/api/bots/{bot}/memory/{key}", get(bots::memory_key))
+        .route("/api/bots/{bot}/tables", get(bots::tables))
+        .route("/api/bots/{bot}/tables/{table}", get(bots::table))
         .route(
             "/api/workflows",
             post(workflows::start).get(workflows::list),

@@ -85,6 +85,8 @@ pub enum Op {
     Http,
     /// `GET CONFIG`.
     Config,
+    /// `FIND`, `SAVE`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`.
+    Data,
 }
 
 impl Op {
@@ -109,6 +111,7 @@ impl Op {
             Op::Event => "event",
             Op::Http => "http",
             Op::Config => "config",
+            Op::Data => "data",
         }
     }
 

@@ -38,6 +38,8 @@ pub struct RuntimeConfig {
     pub max_concurrent_runs: usize,
     /// The largest journal value (bytes).
     pub max_journal_value_bytes: usize,
+    /// The most rows a `FIND` may return; more is an error naming the limit.
+    pub find_max_rows: usize,
     /// The limits of each run (operations, time, sizes).
     pub limits: engine::Limits,
 }
@@ -49,6 +51,7 @@ impl Default for RuntimeConfig {
             poll_interval: std::time::Duration::from_millis(250),
             max_concurrent_runs: 32,
             max_journal_value_bytes: 1 << 20,
+            find_max_rows: 1000,
             limits: engine::Limits::default(),
         }
     }

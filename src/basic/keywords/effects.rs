@@ -71,6 +71,8 @@ pub const DECLARED: &[(&str, Effect)] = &[
     ("k_http", Effect::Outside),
     ("k_set_header", Effect::None),
     ("k_clear_headers", Effect::None),
+    // data.rs: reads and writes the bot's tables in the run's transaction.
+    ("k_data", Effect::Database),
     // engine.rs: the operators with BASIC semantics.
     ("op_add", Effect::None),
     ("op_sub", Effect::None),

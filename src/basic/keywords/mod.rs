@@ -50,6 +50,7 @@ pub fn register(engine: &mut rhai::Engine) {
     workflow::register(engine);
     events::register(engine);
     http::register(engine);
+    data::register(engine);
     catalog::register(engine);
 }
 
@@ -90,6 +91,7 @@ impl Codegen<'_> {
             }
             ExprKind::Delegate { .. } => self.delegate_code(e),
             ExprKind::Http { .. } => self.http_expr_code(e),
+            ExprKind::Data { .. } => self.data_expr_code(e),
             ExprKind::Unavailable(name) => self.unavailable(name, e.span),
             _ => self.w("()"),
         }

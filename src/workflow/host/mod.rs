@@ -9,6 +9,7 @@
 
 mod builtins;
 mod conversation;
+mod data;
 mod events;
 mod http;
 mod memory;
@@ -24,7 +25,7 @@ use uuid::Uuid;
 use super::journal::{Journal, Journaled, Key, NewEntries, Op, Stamp, StepKey};
 use super::Runtime;
 use crate::basic::context::{
-    ApprovalRequest, EventWait, Host, HostError, HostResult, HttpCall, StepSpec,
+    ApprovalRequest, DataCall, EventWait, Host, HostError, HostResult, HttpCall, StepSpec,
 };
 use crate::db::executions::ExecRow;
 use crate::db::states::{StepKind, StepStatus, WaitingFor};
@@ -337,6 +338,9 @@ impl Host for DurableHost<'_> {
     }
     fn config(&mut self, key: &str) -> HostResult<Json> {
         self.k_config(key)
+    }
+    fn data(&mut self, call: &DataCall) -> HostResult<Json> {
+        self.k_data(call)
     }
     fn memory_set(&mut self, key: &str, value: Json) -> HostResult<()> {
         self.k_memory_set(key, value)

@@ -1,5 +1,5 @@
 x = 1
 IF x = 2 THEN
-  data = FIND("orders", "status=open")
+  data = SEARCH("orders", "open")
 END IF
 TALK "skipped the unavailable call"

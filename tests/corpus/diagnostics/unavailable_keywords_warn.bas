@@ -1,7 +1,7 @@
 ' These General Bots keywords parse: `check` warns, and running one fails the script.
 answer = LLM "Summarise this"
-rows = FIND "customers.xlsx", "city=Rio"
-SAVE "orders.xlsx", rows
-SEND EMAIL "a@b.com", "Subject", "Body"
+rows = SEARCH "customers.xlsx", "Rio"
+EXPORT "orders.xlsx", rows
+SEND SMS "+5511999", "Body"
 USE KB "manual"
 USE TOOL "lookup"

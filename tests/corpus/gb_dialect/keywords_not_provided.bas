@@ -5,11 +5,11 @@ USE KB "products"
 USE_KB "faq"
 ADD SUGGESTION "Track my order"
 CLEAR SUGGESTIONS
-rows = FIND "orders", "status=open"
+rows = SEARCH "orders", "open"
 total = AGGREGATE "SUM", rows, "amount"
-SEND MAIL "ana@example.com",
+SEND SMS "+5511999",
     "Your order",
     "It shipped today."
-SEND_MAIL("ana@example.com", "Again", "Still shipped.")
+SEND_SMS("+5511999", "Again", "Still shipped.")
 IF LLM("Is this spam?") = "yes" THEN TALK "spam"
 TALK "never reached"

@@ -1,4 +1,4 @@
-' Item 6: TABLE definitions parse into the bot's schema (not created by this server yet).
+' Item 6: TABLE definitions parse into the bot's schema (the server creates them when the package loads).
 TABLE customers
     id GUID KEY
     name STRING(100)
