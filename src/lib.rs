@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod instance;
+pub mod mail;
 pub mod server;
 pub mod wakeup;
 pub mod workflow;

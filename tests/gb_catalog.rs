@@ -74,6 +74,9 @@ fn provided_program(k: &Keyword) -> (String, &'static str) {
         "INSERT" => "INSERT INTO \"orders\" WITH id = 1, total = 2\n",
         "UPDATE" => "n = UPDATE \"orders\", \"id=1\", { total: 3 }\n",
         "DELETE" => "n = DELETE \"orders\", \"id=1\"\n",
+        // Mail needs a mail server; without one the run says so.
+        "SEND MAIL" => "SEND MAIL \"a@b.c\", \"Hi\", \"Body\"\n",
+        "SEND EMAIL" => "status = SEND_EMAIL(\"a@b.c\", \"Hi\", \"Body\")\n",
         "MERGE" => "r = MERGE \"orders\", [{ id: 1 }], \"id\"\n",
         other => panic!("no program for the provided keyword {other}: add one to this test"),
     };

@@ -92,6 +92,8 @@ pub enum ExprKind {
         args: Vec<Expr>,
         names: Vec<Option<String>>,
     },
+    /// `SEND MAIL to, subject, body`.
+    SendMail(Vec<Expr>),
     /// A keyword of the wider General Bots dialect that this server does not provide.
     Unavailable(String),
 }

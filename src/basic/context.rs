@@ -122,6 +122,15 @@ impl DataCall {
     }
 }
 
+/// A `SEND MAIL to, subject, body` of a script.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MailCall {
+    /// One address, or several separated by `,` or `;`.
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
 /// A `STEP` as the script enters it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepSpec {
@@ -194,6 +203,10 @@ pub trait Host {
     /// A data keyword on one of the bot's tables: rows, a row, a count or a summary.
     fn data(&mut self, call: &DataCall) -> HostResult<Json> {
         needs_server(call.keyword())
+    }
+    /// `SEND MAIL`: the message is sent; "sent".
+    fn send_mail(&mut self, _mail: &MailCall) -> HostResult<Json> {
+        needs_server("SEND MAIL")
     }
     fn publish(&mut self, _name: &str, _payload: Json) -> HostResult<()> {
         needs_server("PUBLISH EVENT")
@@ -284,6 +297,14 @@ impl<R: BufRead, W: Write> Host for TerminalHost<R, W> {
         let policy = crate::http::policy_from_env().map_err(HostError::Fail)?;
         let key = uuid::Uuid::new_v4().to_string();
         crate::http::call(&policy, call, &key).map_err(HostError::Fail)
+    }
+
+    fn send_mail(&mut self, mail: &MailCall) -> HostResult<Json> {
+        // `botserver run` sends for real, with the server's settings.
+        let cfg = crate::mail::config(|_| None).map_err(HostError::Fail)?;
+        let id = format!("<{}@botserver>", uuid::Uuid::new_v4().simple());
+        crate::mail::send(&cfg, mail, &id, crate::mail::TIMEOUT).map_err(HostError::Fail)?;
+        Ok(Json::String("sent".to_string()))
     }
 
     fn talk(&mut self, text: &str) -> HostResult<()> {

@@ -1628,6 +1628,9 @@ impl Parser {
             "find" | "save" | "insert" | "update" | "merge" => {
                 self.data_expr(span)?.map(StmtKind::Expr)
             }
+            "send" | "send_mail" | "send_email" if self.at_send_mail() => {
+                self.send_mail_expr(span)?.map(StmtKind::Expr)
+            }
             "begin" => self.begin_block(span)?,
             "table" => self.table_statement(span)?,
             "orchestrate" | "step" | "human" | "parallel" | "branch" | "retry" => {
@@ -1652,6 +1655,9 @@ impl Parser {
             return Ok(Some(e));
         }
         if let Some(e) = self.data_expr(span)? {
+            return Ok(Some(e));
+        }
+        if let Some(e) = self.send_mail_expr(span)? {
             return Ok(Some(e));
         }
         if self.at_words(&["new", "object"])

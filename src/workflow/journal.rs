@@ -87,6 +87,8 @@ pub enum Op {
     Config,
     /// `FIND`, `SAVE`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`.
     Data,
+    /// `SEND MAIL`.
+    Mail,
 }
 
 impl Op {
@@ -112,6 +114,7 @@ impl Op {
             Op::Http => "http",
             Op::Config => "config",
             Op::Data => "data",
+            Op::Mail => "mail",
         }
     }
 

@@ -4,4 +4,6 @@
 
 pub mod corpus;
 pub mod db;
+pub mod peer;
 pub mod server;
+pub mod smtp;

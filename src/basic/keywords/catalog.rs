@@ -480,14 +480,14 @@ pub const KEYWORDS: &[Keyword] = &[
         "SEND MAIL",
         Both,
         "mail",
-        false,
+        true,
         "\"a@b.c\", \"Subject\", \"Body\"",
     ),
     kw(
         "SEND EMAIL",
         Both,
         "mail",
-        false,
+        true,
         "\"a@b.c\", \"Subject\", \"Body\"",
     ),
     kw(

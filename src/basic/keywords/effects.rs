@@ -73,6 +73,8 @@ pub const DECLARED: &[(&str, Effect)] = &[
     ("k_clear_headers", Effect::None),
     // data.rs: reads and writes the bot's tables in the run's transaction.
     ("k_data", Effect::Database),
+    // mail.rs: the message leaves the server (at least once; its Message-ID is journaled).
+    ("k_send_mail", Effect::Outside),
     // engine.rs: the operators with BASIC semantics.
     ("op_add", Effect::None),
     ("op_sub", Effect::None),

@@ -9,6 +9,7 @@ pub mod data;
 pub mod effects;
 pub mod events;
 pub mod http;
+pub mod mail;
 pub mod memory;
 pub mod workflow;
 
@@ -51,6 +52,7 @@ pub fn register(engine: &mut rhai::Engine) {
     events::register(engine);
     http::register(engine);
     data::register(engine);
+    mail::register(engine);
     catalog::register(engine);
 }
 
@@ -92,6 +94,7 @@ impl Codegen<'_> {
             ExprKind::Delegate { .. } => self.delegate_code(e),
             ExprKind::Http { .. } => self.http_expr_code(e),
             ExprKind::Data { .. } => self.data_expr_code(e),
+            ExprKind::SendMail(_) => self.send_mail_code(e),
             ExprKind::Unavailable(name) => self.unavailable(name, e.span),
             _ => self.w("()"),
         }

@@ -12,6 +12,7 @@ mod conversation;
 mod data;
 mod events;
 mod http;
+mod mail;
 mod memory;
 mod workflow;
 
@@ -25,7 +26,7 @@ use uuid::Uuid;
 use super::journal::{Journal, Journaled, Key, NewEntries, Op, Stamp, StepKey};
 use super::Runtime;
 use crate::basic::context::{
-    ApprovalRequest, DataCall, EventWait, Host, HostError, HostResult, HttpCall, StepSpec,
+    ApprovalRequest, DataCall, EventWait, Host, HostError, HostResult, HttpCall, MailCall, StepSpec,
 };
 use crate::db::executions::ExecRow;
 use crate::db::states::{StepKind, StepStatus, WaitingFor};
@@ -341,6 +342,9 @@ impl Host for DurableHost<'_> {
     }
     fn data(&mut self, call: &DataCall) -> HostResult<Json> {
         self.k_data(call)
+    }
+    fn send_mail(&mut self, mail: &MailCall) -> HostResult<Json> {
+        self.k_send_mail(mail)
     }
     fn memory_set(&mut self, key: &str, value: Json) -> HostResult<()> {
         self.k_memory_set(key, value)

@@ -6,9 +6,9 @@ CATCH e
   TALK "caught: " & e
 END TRY
 TRY
-  SEND MAIL "a@b.c", "s", "b"
+  SEND SMS "+5511", "b"
 CATCH
-  TALK "no mail: " & err
+  TALK "no sms: " & err
 END TRY
 TRY
   TALK "fine"

@@ -1,2 +1,0 @@
-TALK "before"
-SEND EMAIL "a@b.com", "Subject", "Body"

@@ -1,0 +1,2 @@
+TALK "before"
+SEND SMS "+5511999", "Body"
