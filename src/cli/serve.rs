@@ -127,6 +127,24 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
             .filter(|n| (1..=1_000_000).contains(n))
             .ok_or_else(|| format!("BOTSERVER_FIND_MAX_ROWS: '{v}' is not 1–1000000 rows"))?;
     }
+    for (var, slot, max) in [
+        ("BOTSERVER_MAX_DEPTH", &mut config.max_depth, 1000usize),
+        ("BOTSERVER_MAX_TALKS", &mut config.max_talks, 10_000_000),
+        (
+            "BOTSERVER_MAX_OUTPUT_BYTES",
+            &mut config.max_output_bytes,
+            1 << 34,
+        ),
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            *slot = v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| format!("{var}: '{v}' is not a number from 1 to {max}"))?;
+        }
+    }
     let owner = opts
         .instance
         .clone()

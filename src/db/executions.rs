@@ -207,6 +207,27 @@ impl NewExecution {
     }
 }
 
+/// How many ancestors execution `id` has (0 for a top-level one), counting up to `cap`.
+pub fn depth(conn: &mut PgConnection, id: Uuid, cap: i32) -> Result<i32> {
+    #[derive(QueryableByName)]
+    struct Depth {
+        #[diesel(sql_type = Int4)]
+        d: i32,
+    }
+    let rows: Vec<Depth> = crate::db::sql::sql(
+        "WITH RECURSIVE up AS ( \
+           SELECT parent_id, 0 AS d FROM workflow_executions WHERE id = $1 \
+           UNION ALL \
+           SELECT e.parent_id, up.d + 1 FROM workflow_executions e JOIN up ON e.id = up.parent_id \
+           WHERE up.d < $2) \
+         SELECT coalesce(max(d), 0)::int4 AS d FROM up WHERE parent_id IS NULL OR d >= $2",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Int4, _>(cap)
+    .load(conn)?;
+    Ok(rows.first().map_or(0, |r| r.d))
+}
+
 /// Inserts a new execution, claimed for its owner with a lease of `lease_secs` when it has one.
 pub fn create(conn: &mut PgConnection, e: &NewExecution, lease_secs: f64) -> Result<()> {
     crate::db::sql::sql(

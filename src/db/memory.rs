@@ -34,6 +34,21 @@ pub fn get(conn: &mut PgConnection, bot: &str, key: &str) -> Result<Option<Json>
     Ok(rows.into_iter().next().map(|r| r.value))
 }
 
+/// As [`get`], holding the key until the transaction ends (a transaction-scoped advisory
+/// lock on the bot and key, taken whether the key exists or not): another transaction
+/// reading the key this way waits for this one to commit, and then reads what it wrote.
+pub fn get_locked(conn: &mut PgConnection, bot: &str, key: &str) -> Result<Option<Json>> {
+    // Two statements: under READ COMMITTED a statement reads from the snapshot taken when
+    // it began, so the read must begin after the lock is held to see the holder's write.
+    crate::db::sql::sql(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 7231))",
+    )
+    .bind::<Text, _>(bot)
+    .bind::<Text, _>(key)
+    .execute(conn)?;
+    get(conn, bot, key)
+}
+
 /// Sets a bot's key (a new version).
 pub fn set(conn: &mut PgConnection, bot: &str, key: &str, value: &Json) -> Result<()> {
     crate::db::sql::sql(

@@ -40,6 +40,12 @@ pub struct RuntimeConfig {
     pub max_journal_value_bytes: usize,
     /// The most rows a `FIND` may return; more is an error naming the limit.
     pub find_max_rows: usize,
+    /// How deep children may nest (`BOT` and `PARALLEL` under one another).
+    pub max_depth: usize,
+    /// The most messages one execution may `TALK` (over all its runs).
+    pub max_talks: usize,
+    /// The most bytes one execution may `TALK` (over all its runs).
+    pub max_output_bytes: usize,
     /// The limits of each run (operations, time, sizes).
     pub limits: engine::Limits,
 }
@@ -52,6 +58,9 @@ impl Default for RuntimeConfig {
             max_concurrent_runs: 32,
             max_journal_value_bytes: 1 << 20,
             find_max_rows: 1000,
+            max_depth: 32,
+            max_talks: 10_000,
+            max_output_bytes: 16 << 20,
             limits: engine::Limits::default(),
         }
     }

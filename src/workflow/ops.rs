@@ -247,7 +247,7 @@ impl Runtime {
     /// removed; then `workflow_cancelled` is published with the ids it cancelled.
     pub fn cancel(&self, id: Uuid) -> Result<()> {
         let mut conn = self.conn()?;
-        let (published, cancelled) = conn.transaction::<_, Error, _>(|conn| {
+        let (published, cancelled, woke_parent) = conn.transaction::<_, Error, _>(|conn| {
             let status = executions::lock_status(conn, id)?
                 .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
             if matches!(status, ExecStatus::Completed | ExecStatus::Cancelled) {
@@ -272,6 +272,24 @@ impl Runtime {
                 cancelled.push(e.id);
             }
             let root = tree.first();
+            // A cancelled child fails its parent's step (the parent no longer waits for
+            // it); a retry of the parent then runs that step again.
+            let mut woke_parent = false;
+            if let Some(child) = root.filter(|r| cancelled.contains(&r.id)) {
+                if let (Some(parent), Some(key)) = (child.parent_id, child.parent_key.as_deref()) {
+                    let marker = super::journal::failure_marker(&format!(
+                        "bot '{}' was cancelled by an operator (execution {})",
+                        child.bot, child.id
+                    ));
+                    woke_parent = matches!(
+                        leases::resolve_wait(conn, parent, key, &marker, None)?,
+                        leases::Resolved::Woken | leases::Resolved::Claimed
+                    );
+                    if woke_parent {
+                        events::notify_wake(conn, "")?;
+                    }
+                }
+            }
             let published = claims::publish(
                 conn,
                 "workflow_cancelled",
@@ -281,9 +299,9 @@ impl Runtime {
                 root.and_then(|e| e.conversation_id),
                 self.claimer().as_ref(),
             )?;
-            Ok((published, cancelled))
+            Ok((published, cancelled, woke_parent))
         })?;
-        if published.unclaimed {
+        if published.unclaimed || woke_parent {
             self.bus.wake.notify_one();
             self.announce();
         }

@@ -117,6 +117,9 @@ fn is_host_function(name: &str) -> bool {
     ["k_", "b_", "op_"].iter().any(|p| name.starts_with(p))
 }
 
+/// The bit of [`EntryEffects`] that says the entry writes bot memory.
+const WRITES_MEMORY: u8 = 1 << 7;
+
 /// The effects one compiled entry may have: the union of the declarations of the host
 /// functions its code calls (user procedures and closures included).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -138,10 +141,19 @@ impl EntryEffects {
             };
             if let Some(name) = name.filter(|n| is_host_function(n)) {
                 bits |= declared(name).unwrap_or(Effect::Database).bit();
+                if name == "k_memory_set" {
+                    bits |= WRITES_MEMORY;
+                }
             }
             true
         });
         EntryEffects(bits)
+    }
+
+    /// True when the entry writes bot memory (`SET BOT MEMORY`): its reads of bot memory
+    /// then hold the key until the run commits, so that a read-modify-write is atomic.
+    pub fn writes_memory(self) -> bool {
+        self.0 & WRITES_MEMORY != 0
     }
 
     /// True when some call of the entry has this effect.

@@ -7,8 +7,26 @@ use crate::workflow::journal::{Journaled, Op};
 
 impl DurableHost<'_> {
     /// `TALK`: recorded once; a replayed one counts towards the execution's talks only.
+    /// An execution's output is bounded (messages and bytes, over all its runs): the
+    /// `TALK` that would pass a limit fails the run, naming the limit.
     pub(super) fn k_talk(&mut self, text: &str) -> HostResult<()> {
         let key = self.next_key(Op::Talk);
+        let (max_talks, max_bytes) = (self.rt.config.max_talks, self.rt.config.max_output_bytes);
+        if self.out.all_talks.len() >= max_talks {
+            return Err(HostError::Fail(format!(
+                "TALK: this execution has already said {max_talks} messages, the limit \
+                 (BOTSERVER_MAX_TALKS)"
+            )));
+        }
+        if self.talk_bytes + text.len() > max_bytes {
+            return Err(HostError::Fail(format!(
+                "TALK: {} more bytes would pass this execution's output limit of {max_bytes} \
+                 bytes (BOTSERVER_MAX_OUTPUT_BYTES); it has said {} bytes",
+                text.len(),
+                self.talk_bytes
+            )));
+        }
+        self.talk_bytes += text.len();
         self.out.all_talks.push(text.to_string());
         if self.journal.has(&key) {
             return Ok(());

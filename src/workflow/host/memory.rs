@@ -11,10 +11,22 @@ use crate::db::messages;
 use crate::workflow::journal::{Journaled, Op};
 
 impl DurableHost<'_> {
-    /// `GET BOT MEMORY`: read once; a replay sees the value the first run read.
+    /// `GET BOT MEMORY`: read once; a replay sees the value the first run read. In a
+    /// script that also writes bot memory the key is held until the run commits, so a
+    /// read-modify-write (`g = GET BOT MEMORY("g")` … `SET BOT MEMORY "g", g + 1`) in one
+    /// run never loses a concurrent run's update.
     pub(super) fn k_memory_get(&mut self, key: &str) -> HostResult<Json> {
+        let hold = self
+            .rt
+            .cache
+            .get(&self.exec.script_hash)
+            .is_none_or(|s| s.entries.iter().any(|e| e.effects.writes_memory()));
         self.journaled(Op::MemoryGet, |h| {
-            let r = memory::get(h.conn, &h.exec.bot, key);
+            let r = if hold {
+                memory::get_locked(h.conn, &h.exec.bot, key)
+            } else {
+                memory::get(h.conn, &h.exec.bot, key)
+            };
             Ok(h.db(r)?.unwrap_or(Json::Null))
         })
     }

@@ -124,6 +124,8 @@ pub struct DurableHost<'a> {
     out: RunEffects,
     steps: Vec<ActiveStep>,
     now: DateTime<Utc>,
+    /// Bytes of `TALK` output so far in the execution (replayed and new).
+    talk_bytes: usize,
 }
 
 impl<'a> DurableHost<'a> {
@@ -143,6 +145,7 @@ impl<'a> DurableHost<'a> {
             out: RunEffects::default(),
             steps: Vec::new(),
             now: Utc::now(),
+            talk_bytes: 0,
         }
     }
 

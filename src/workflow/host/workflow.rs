@@ -158,6 +158,25 @@ impl DurableHost<'_> {
         Ok(())
     }
 
+    /// Fails when a child of this execution would be deeper than the delegation depth
+    /// limit (a bot delegating to itself, directly or around a loop of bots, stops there).
+    fn within_depth(&mut self, what: &str) -> HostResult<()> {
+        if self.exec.parent_id.is_none() {
+            return Ok(());
+        }
+        let max = self.rt.config.max_depth;
+        let r = executions::depth(self.conn, self.exec.id, max as i32);
+        let depth = self.db(r)? as usize;
+        if depth + 1 > max {
+            return Err(HostError::Fail(format!(
+                "{what}: a child here would be {} levels deep, over the delegation depth \
+                 limit of {max} (BOTSERVER_MAX_DEPTH); does a bot delegate to itself?",
+                depth + 1
+            )));
+        }
+        Ok(())
+    }
+
     /// `BOT "bot" "task"`: starts the child once (claimed for this instance, it runs
     /// right after this run commits) and waits for its result.
     pub(super) fn k_bot(&mut self, bot: &str, task: &str, vars: Json) -> HostResult<Json> {
@@ -177,6 +196,7 @@ impl DurableHost<'_> {
                 None,
             );
         }
+        self.within_depth("BOT")?;
         let mut script = match self.rt.task_script(self.conn, bot, task) {
             Ok(s) => s,
             Err(Error::NotFound(m)) => return Err(HostError::Fail(m)),
@@ -328,6 +348,7 @@ impl DurableHost<'_> {
         }
         let started_key = key.started();
         if !self.journal.has(&started_key) {
+            self.within_depth("PARALLEL")?;
             let mut ids = serde_json::Map::new();
             for (label, entry) in branches {
                 let permit = self.rt.permits.clone().try_acquire_owned().ok();
