@@ -67,6 +67,8 @@ fn provided_program(k: &Keyword) -> (String, &'static str) {
         "SET HEADER" => "SET HEADER \"X-Trace\", \"1\"\nSET_HEADER(\"A\", 2)\n",
         "CLEAR HEADERS" => "SET HEADER \"X-Trace\", \"1\"\nCLEAR HEADERS\nCLEAR_HEADERS\n",
         "NEW ARRAY" => "a = NEW ARRAY\na.push(1)\nTALK LEN(a)\n",
+        // A declaration: running it does nothing, the package load schedules the script.
+        "SET SCHEDULE" => "SET SCHEDULE \"0 9 * * *\"\nSET_SCHEDULE \"every day at 9am\"\nTALK \"x\"\n",
         other => panic!("no program for the provided keyword {other}: add one to this test"),
     };
     (p.to_string(), "")
