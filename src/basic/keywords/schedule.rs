@@ -176,7 +176,15 @@ pub fn parse(cron: &str) -> Result<croner::Cron, String> {
         .year(Year::Disallowed)
         .build()
         .parse(cron)
-        .map_err(|e| format!("SET SCHEDULE: \"{cron}\" is not a valid cron expression ({e})"))
+        .map_err(|e| {
+            // croner's messages start with the kind of error ("Component error: …").
+            let text = e.to_string();
+            let text = text.split_once(": ").map_or(text.as_str(), |(_, m)| m);
+            format!(
+                "SET SCHEDULE: \"{cron}\" is not a valid cron expression ({})",
+                text.trim_end_matches('.').to_lowercase()
+            )
+        })
 }
 
 /// The tick to run for a schedule whose next run was due at `due` (≤ `now`), and the
