@@ -83,6 +83,21 @@ pub struct Due {
     pub now: DateTime<Utc>,
 }
 
+/// True when some schedule of these bots is due: one cheap look before a transaction.
+pub fn any_due(conn: &mut PgConnection, bots: &[String]) -> Result<bool> {
+    #[derive(QueryableByName)]
+    struct Any {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        due: bool,
+    }
+    let rows: Vec<Any> = crate::db::sql::sql(
+        "SELECT EXISTS (SELECT 1 FROM schedules WHERE next_at <= now() AND bot = ANY($1)) AS due",
+    )
+    .bind::<Array<Text>, _>(bots)
+    .load(conn)?;
+    Ok(rows.first().is_some_and(|r| r.due))
+}
+
 /// Locks up to `limit` schedules of these bots whose next run is due, skipping those
 /// another instance is firing now. Call in a transaction.
 pub fn lock_due(conn: &mut PgConnection, bots: &[String], limit: i64) -> Result<Vec<Due>> {

@@ -67,6 +67,9 @@ impl Runtime {
             return Ok(0);
         }
         let mut conn = self.conn()?;
+        if !schedules::any_due(&mut conn, &bots)? {
+            return Ok(0);
+        }
         let started = conn.transaction::<_, Error, _>(|conn| {
             let mut started = 0;
             for due in schedules::lock_due(conn, &bots, BATCH)? {
@@ -181,15 +184,18 @@ impl Runtime {
     }
 }
 
-/// Fires due schedules until `shutdown` turns true: a look at every poll interval (one
-/// indexed query when nothing is due).
+/// Fires due schedules until `shutdown` turns true: a look about every poll interval (one
+/// indexed query when nothing is due). The looks of the instances are spread at random
+/// within half an interval either way, so that no instance always comes first: the
+/// ticks, and the work of firing them, fall to all of them.
 pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
-    let mut poll = tokio::time::interval(rt.config.poll_interval);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    use rand::Rng;
+    let every = rt.config.poll_interval;
     loop {
+        let pause = every.mul_f64(rand::thread_rng().gen_range(0.5..1.5));
         tokio::select! {
             _ = shutdown.changed() => {}
-            _ = poll.tick() => {}
+            _ = tokio::time::sleep(pause) => {}
         }
         if *shutdown.borrow() {
             return;

@@ -157,8 +157,9 @@ pub fn to_cron(text: &str) -> Result<String, String> {
     let fields = cron.split(' ').count();
     if !cron.starts_with('@') && fields != 5 && fields != 6 {
         return Err(format!(
-            "SET SCHEDULE: \"{cron}\" has {fields} fields; a cron expression has five (minute \
-             hour day-of-month month day-of-week) or six (seconds first)"
+            "SET SCHEDULE: \"{cron}\" has {fields} field{}; a cron expression has five \
+             (minute hour day-of-month month day-of-week) or six (seconds first)",
+            if fields == 1 { "" } else { "s" }
         ));
     }
     let parsed = parse(&cron)?;
