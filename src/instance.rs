@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use crate::db::{self, leases};
 use crate::server::{self, AppState, ServerConfig};
 use crate::wakeup::WakeBus;
-use crate::workflow::{scheduler, Runtime, RuntimeConfig};
+use crate::workflow::{scheduler, schedules, Runtime, RuntimeConfig};
 
 /// How to start an instance.
 pub struct InstanceOptions {
@@ -31,7 +31,7 @@ pub struct InstanceOptions {
     /// Connections in the pool.
     pub pool_size: u32,
     /// Runs the scheduler (claims runnable executions, renews leases, listens for
-    /// NOTIFY).
+    /// NOTIFY) and fires due `SET SCHEDULE` ticks.
     pub schedule: bool,
     /// Watches the bots folder and loads new and changed packages while running.
     pub watch_bots: bool,
@@ -78,6 +78,11 @@ impl Instance {
             let scheduling = scheduler::run(rt.clone(), stopped.clone());
             tasks.push(tokio::spawn(async move {
                 scheduling.await;
+                Ok(())
+            }));
+            let firing = schedules::run(rt.clone(), stopped.clone());
+            tasks.push(tokio::spawn(async move {
+                firing.await;
                 Ok(())
             }));
         }

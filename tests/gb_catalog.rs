@@ -78,6 +78,8 @@ fn provided_program(k: &Keyword) -> (String, &'static str) {
         "SEND MAIL" => "SEND MAIL \"a@b.c\", \"Hi\", \"Body\"\n",
         "SEND EMAIL" => "status = SEND_EMAIL(\"a@b.c\", \"Hi\", \"Body\")\n",
         "MERGE" => "r = MERGE \"orders\", [{ id: 1 }], \"id\"\n",
+        // A declaration: running it does nothing, the package load schedules the script.
+        "SET SCHEDULE" => "SET SCHEDULE \"0 9 * * *\"\nSET_SCHEDULE \"every day at 9am\"\nTALK \"x\"\n",
         other => panic!("no program for the provided keyword {other}: add one to this test"),
     };
     (p.to_string(), "")

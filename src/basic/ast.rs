@@ -343,6 +343,8 @@ pub enum StmtKind {
     ClearHeaders,
     /// `TABLE name … END TABLE`: a table definition of the bot's package.
     Table(TableDef),
+    /// `SET SCHEDULE "…"`: the script runs on this schedule (its cron expression).
+    Schedule(String),
     Unavailable(String),
 }
 

@@ -46,6 +46,8 @@ pub struct CompiledScript {
     pub delegations: Vec<(String, Span)>,
     /// The script's top-level `TABLE … END TABLE` definitions, with their positions.
     pub tables: Vec<(ast::TableDef, Span)>,
+    /// The script's `SET SCHEDULE` as a cron expression, with its position.
+    pub schedule: Option<(String, Span)>,
 }
 
 impl CompiledScript {
@@ -103,6 +105,7 @@ fn compile_on_this_stack(
     let tokens = tokenizer::tokenize(source).map_err(|d| Diagnostics(vec![d]))?;
     let script = parser::parse(tokens).map_err(Diagnostics)?;
     let mut diags = script.warnings.clone();
+    let schedule = keywords::schedule::declared(&script.body, &mut diags);
     let generated = codegen::generate(&script, &mut diags);
     let mut delegations = Vec::new();
     collect_delegations(&script.body, &mut delegations);
@@ -153,6 +156,7 @@ fn compile_on_this_stack(
         warnings: diags,
         delegations,
         tables,
+        schedule,
     })
 }
 

@@ -352,6 +352,11 @@ impl Parser {
         r
     }
 
+    /// True when the statement being parsed is at the top level of the script, in no block.
+    pub(crate) fn at_top_level(&self) -> bool {
+        self.open_ends.len() <= 1
+    }
+
     /// Skips the rest of the file after an error that makes parsing it pointless.
     fn give_up(&mut self) {
         self.gave_up = true;
@@ -1616,6 +1621,9 @@ impl Parser {
             "set" | "set_context" if self.at_context_statement() => self.memory_statement()?,
             "set" | "set_header" | "clear" | "clear_headers" if self.at_header_statement() => {
                 self.header_statement()?
+            }
+            "set" | "set_schedule" if self.at_schedule_statement() => {
+                self.schedule_statement(span)?
             }
             "get" | "post" | "put" | "patch" | "delete" | "delete_http"
                 if !self.at_words(&["get", "bot", "memory"]) =>

@@ -12,6 +12,7 @@ pub mod leases;
 pub mod local;
 pub mod memory;
 pub mod messages;
+pub mod schedules;
 pub mod scripts;
 pub mod sql;
 pub mod states;

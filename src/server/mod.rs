@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod extract;
 mod health;
+mod schedules;
 mod workflows;
 
 use std::future::Future;
@@ -117,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workflows/{id}/retry", post(workflows::retry))
         .route("/api/approvals", get(approvals::list))
         .route("/api/events", post(events::publish).get(events::list))
+        .route("/api/schedules", get(schedules::list))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
     // Public: health, starting a conversation, and the conversation's own calls (its
     // unguessable id is its capability); approvals check their own token.

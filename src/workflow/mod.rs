@@ -12,6 +12,7 @@ pub mod journal;
 pub mod ops;
 pub mod runner;
 pub mod scheduler;
+pub mod schedules;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -221,7 +222,8 @@ impl Runtime {
         Ok(self.pool.get()?)
     }
 
-    /// Loads packages: stores their scripts, registers their `ON EVENT` handlers.
+    /// Loads packages: stores their scripts, registers their `ON EVENT` handlers and
+    /// their `SET SCHEDULE`s (a script without the line any more loses its schedule).
     /// Scripts that do not compile are reported and skipped, the rest load.
     pub fn load_packages(&self, packages: Vec<Package>) -> Result<Vec<String>> {
         let mut conn = self.conn()?;
@@ -229,9 +231,13 @@ impl Runtime {
         for pkg in &packages {
             db::scripts::upsert_bot(&mut conn, &pkg.name)?;
             let mut handlers = Vec::new();
+            let (mut scheduled, mut unreadable) = (Vec::new(), Vec::new());
             for script in pkg.scripts.values() {
                 match self.store_script(&mut conn, &pkg.name, &script.name, &script.source) {
                     Ok((hash, compiled)) => {
+                        if let Some((cron, _)) = &compiled.schedule {
+                            scheduled.push((script.name.clone(), cron.clone()));
+                        }
                         // TABLE definitions become the bot's tables (new ones, new columns).
                         problems.extend(crate::data::schema::apply_definitions(
                             &mut conn,
@@ -249,12 +255,15 @@ impl Runtime {
                         }
                     }
                     Err(Error::BadRequest(msg)) => {
+                        // A script that no longer compiles keeps its schedule until fixed.
+                        unreadable.push(script.name.clone());
                         problems.push(format!("{}: {msg}", script.path.display()))
                     }
                     Err(e) => return Err(e),
                 }
             }
             db::events::set_handlers(&mut conn, &pkg.name, &handlers)?;
+            schedules::store_for_bot(&mut conn, &pkg.name, &scheduled, &unreadable)?;
         }
         if let Ok(mut bots) = self.bots.write() {
             for pkg in packages {

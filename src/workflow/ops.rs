@@ -45,6 +45,19 @@ impl ConversationReply {
     }
 }
 
+/// The name of a script started as a workflow: its `ORCHESTRATE WORKFLOW` name, else the
+/// script's.
+pub(crate) fn workflow_name(compiled: &crate::basic::CompiledScript, script: &str) -> String {
+    compiled
+        .entries
+        .iter()
+        .find_map(|e| match &e.generated.kind {
+            crate::basic::EntryKind::Workflow { name } if !name.is_empty() => Some(name.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| script.to_string())
+}
+
 impl Runtime {
     /// Starts `start.bas` of a bot as a conversation and runs it to its first wait.
     pub fn start_conversation(&self, bot: &str) -> Result<ConversationReply> {
@@ -112,16 +125,7 @@ impl Runtime {
         let mut conn = self.conn()?;
         let (script, hash) = self.current_script(&mut conn, bot, script)?;
         let compiled = self.compiled(&mut conn, &hash)?;
-        let name = compiled
-            .entries
-            .iter()
-            .find_map(|e| match &e.generated.kind {
-                crate::basic::EntryKind::Workflow { name } if !name.is_empty() => {
-                    Some(name.clone())
-                }
-                _ => None,
-            })
-            .unwrap_or_else(|| script.clone());
+        let name = workflow_name(&compiled, &script);
         let new = NewExecution::top(
             id,
             ExecKind::Workflow,

@@ -551,7 +551,7 @@ pub const KEYWORDS: &[Keyword] = &[
         "\"Call\", \"desc\", start, 30, \"room\"",
     ),
     // ----- scheduling, triggers, tasks -----
-    kw("SET SCHEDULE", S, "scheduling", false, "\"0 9 * * *\""),
+    kw("SET SCHEDULE", S, "schedule", true, "\"0 9 * * *\""),
     kwb(
         "ON FORM SUBMIT",
         "scheduling",

@@ -11,6 +11,7 @@ pub mod events;
 pub mod http;
 pub mod mail;
 pub mod memory;
+pub mod schedule;
 pub mod workflow;
 
 use rhai::{Dynamic, EvalAltResult, Position};
@@ -75,6 +76,7 @@ impl Codegen<'_> {
                 self.event_stmt(s)
             }
             StmtKind::Table { .. } => self.data_stmt(s),
+            StmtKind::Schedule(_) => self.schedule_stmt(s),
             StmtKind::SetHeader { .. } | StmtKind::ClearHeaders => self.http_stmt(s),
             StmtKind::Unavailable(name) => {
                 self.unavailable(name, s.span);

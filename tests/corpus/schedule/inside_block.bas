@@ -1,0 +1,6 @@
+IF 1 = 1 THEN
+  SET SCHEDULE "0 11 * * *"
+END IF
+SUB later()
+  SET_SCHEDULE "hourly"
+END SUB

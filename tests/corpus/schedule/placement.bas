@@ -1,0 +1,3 @@
+TALK "hello"
+SET SCHEDULE "0 9 * * *"
+SET SCHEDULE "0 10 * * *"
