@@ -168,11 +168,11 @@ fn redis_stopped_midway_loses_nothing() {
     // Redis goes away in the middle.
     redis.stop();
     eventually(10.0, "health says Redis is down", || {
-        let h = a.get("/health").1;
-        if h["redis"] == "down" {
+        let (st, h) = a.get("/health");
+        if h["redis"] == "down" && h["status"] == "degraded" && st == 503 {
             Ok(())
         } else {
-            Err(h.to_string())
+            Err(format!("{st} {h}"))
         }
     });
     let second = waiters(&a, 10, 20);
@@ -227,4 +227,79 @@ fn redis_stopped_midway_loses_nothing() {
         "the outage is reported once:\n{}",
         a.log_text()
     );
+}
+
+/// An instance that published nothing while Redis was away holds a connection to the
+/// old Redis: its first publish after the restart fails on it. Its state must follow
+/// Redis (the publisher reconnects), not stay at that failure: `/health` is 200 and
+/// "ok" again, and stays so.
+#[test]
+fn redis_status_follows_redis_after_an_idle_restart() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script("w", "start", "TALK \"hi\"\n");
+    let port = free_port();
+    let redis = Redis::start(port);
+    // A front instance (no run slots): every start is stored and announced through
+    // Redis, so each start uses the publisher.
+    let opts = Options {
+        redis_url: Some(redis.url()),
+        env: vec![("BOTSERVER_MAX_RUNS".to_string(), "0".to_string())],
+        ..Options::default()
+    };
+    let a = Server::start_with(&db.url, &bots.path, opts);
+    // B runs what A stores, so no work is left over that A would announce again and
+    // again (each announcement would reconnect A's publisher during the outage).
+    let _b = Server::start(&db.url, &bots.path);
+    let start = || {
+        let (st, v) = a.post(
+            "/api/workflows",
+            json!({ "bot": "w", "script": "start", "input": {} }),
+        );
+        assert!(st == 201 || st == 202, "{st} {v}");
+    };
+    let ok = |what: &str| {
+        eventually(15.0, what, || {
+            let (st, h) = a.get("/health");
+            if st == 200 && h["redis"] == "ok" {
+                Ok(())
+            } else {
+                Err(format!("{st} {h}"))
+            }
+        })
+    };
+    ok("Redis up at start");
+    // The publisher connects once; then nothing is left to announce.
+    start();
+    eventually(10.0, "B ran the work", || {
+        let n =
+            db.count("SELECT count(*) AS n FROM workflow_executions WHERE status <> 'completed'");
+        if n == 0 {
+            Ok(())
+        } else {
+            Err(format!("{n} not completed"))
+        }
+    });
+    redis.stop();
+    eventually(10.0, "health says Redis is down", || {
+        let (st, h) = a.get("/health");
+        if st == 503 && h["redis"] == "down" {
+            Ok(())
+        } else {
+            Err(format!("{st} {h}"))
+        }
+    });
+    let _redis = Redis::start(port);
+    ok("the subscriber back");
+    // Announcing now first meets the old connection.
+    for _ in 0..5 {
+        start();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    ok("the publisher back");
+    for _ in 0..10 {
+        let (st, h) = a.get("/health");
+        assert_eq!((st, h["redis"].as_str()), (200, Some("ok")), "{h}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

@@ -3,15 +3,17 @@
 use std::sync::atomic::Ordering;
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value as Json_};
 
 use super::AppState;
 
-/// `GET /health`: `{status, database, redis}`.
-pub async fn health(State(state): State<AppState>) -> Json<Json_> {
+/// `GET /health`: `{status, database, redis}`; 200 when `status` is `ok`, 503 when it is
+/// `degraded` (the database does not answer, or Redis is configured and down), so a load
+/// balancer's health check sees it.
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Json_>) {
     let db = state
         .blocking(|rt| {
             use diesel::RunQueryDsl;
@@ -24,9 +26,17 @@ pub async fn health(State(state): State<AppState>) -> Json<Json_> {
         Ok(()) => "ok".to_string(),
         Err(e) => format!("error: {e}"),
     };
-    let redis = state.rt.bus.redis().as_str();
-    let status = if database == "ok" { "ok" } else { "degraded" };
-    Json(json!({ "status": status, "database": database, "redis": redis }))
+    let redis = state.rt.bus.redis();
+    let healthy = database == "ok" && redis != crate::wakeup::RedisState::Down;
+    let (code, status) = if healthy {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "degraded")
+    };
+    (
+        code,
+        Json(json!({ "status": status, "database": database, "redis": redis.as_str() })),
+    )
 }
 
 /// `GET /metrics`: the runtime's counters as Prometheus text.

@@ -57,29 +57,61 @@ impl RedisState {
     }
 }
 
-/// The carrier's state, shared with its tasks.
+/// The carrier's state, shared with its tasks: the subscriber's and the publisher's, each
+/// set by what that task last saw of Redis. The carrier is up when the subscription is
+/// and the publisher's last attempt (if any) worked.
 #[derive(Default)]
-struct RedisStatus(AtomicU8);
+struct RedisStatus {
+    subscriber: AtomicU8,
+    publisher: AtomicU8,
+}
+
+fn code(state: RedisState) -> u8 {
+    match state {
+        RedisState::Off => 0,
+        RedisState::Ok => 1,
+        RedisState::Down => 2,
+        RedisState::Connecting => 3,
+    }
+}
+
+fn state(code: u8) -> RedisState {
+    match code {
+        1 => RedisState::Ok,
+        2 => RedisState::Down,
+        3 => RedisState::Connecting,
+        _ => RedisState::Off,
+    }
+}
 
 impl RedisStatus {
     fn get(&self) -> RedisState {
-        match self.0.load(Ordering::Relaxed) {
-            1 => RedisState::Ok,
-            2 => RedisState::Down,
-            3 => RedisState::Connecting,
-            _ => RedisState::Off,
+        let s = state(self.subscriber.load(Ordering::Relaxed));
+        let p = state(self.publisher.load(Ordering::Relaxed));
+        match (s, p) {
+            (RedisState::Down, _) | (_, RedisState::Down) => RedisState::Down,
+            (RedisState::Ok, _) => RedisState::Ok,
+            (s, _) => s,
         }
     }
 
-    /// Records a new state; true when it changed (so the change is logged once).
-    fn set(&self, state: RedisState) -> bool {
-        let v = match state {
-            RedisState::Off => 0,
-            RedisState::Ok => 1,
-            RedisState::Down => 2,
-            RedisState::Connecting => 3,
+    /// Records the state both tasks start in.
+    fn set(&self, state: RedisState) {
+        self.subscriber.store(code(state), Ordering::Relaxed);
+        self.publisher.store(code(state), Ordering::Relaxed);
+    }
+
+    /// Records what one task saw; true when the carrier's state changed (so the change
+    /// is logged once).
+    fn saw(&self, publisher: bool, seen: RedisState) -> bool {
+        let before = self.get();
+        let slot = if publisher {
+            &self.publisher
+        } else {
+            &self.subscriber
         };
-        self.0.swap(v, Ordering::Relaxed) != v
+        slot.store(code(seen), Ordering::Relaxed);
+        self.get() != before
     }
 }
 
@@ -194,15 +226,15 @@ fn start_redis(
 }
 
 #[cfg(feature = "redis")]
-fn went_down(status: &RedisStatus, e: &dyn std::fmt::Display) {
-    if status.set(RedisState::Down) {
+fn went_down(status: &RedisStatus, publisher: bool, e: &dyn std::fmt::Display) {
+    if status.saw(publisher, RedisState::Down) {
         tracing::warn!("Redis is unreachable ({e}); waking through PostgreSQL until it is back");
     }
 }
 
 #[cfg(feature = "redis")]
-fn came_up(status: &RedisStatus) {
-    if status.set(RedisState::Ok) {
+fn came_up(status: &RedisStatus, publisher: bool) {
+    if status.saw(publisher, RedisState::Ok) && status.get() == RedisState::Ok {
         tracing::info!("Redis connected: instances wake each other through it");
     }
 }
@@ -221,7 +253,7 @@ async fn subscriber(
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(&[CHANNEL, DONE_CHANNEL]).await {
                 Ok(()) => {
-                    came_up(&status);
+                    came_up(&status, false);
                     // Wake once: anything announced while we were away is picked up now.
                     wake.notify_one();
                     let mut stream = pubsub.on_message();
@@ -234,11 +266,11 @@ async fn subscriber(
                             wake.notify_one();
                         }
                     }
-                    went_down(&status, &"the subscription ended");
+                    went_down(&status, false, &"the subscription ended");
                 }
-                Err(e) => went_down(&status, &e),
+                Err(e) => went_down(&status, false, &e),
             },
-            Err(e) => went_down(&status, &e),
+            Err(e) => went_down(&status, false, &e),
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
@@ -254,7 +286,37 @@ async fn publisher(
     shutdown: watch::Receiver<bool>,
 ) {
     let mut conn = None;
-    while let Some(first) = rx.recv().await {
+    loop {
+        // While its last attempt failed, the publisher tries again every second even with
+        // nothing to send, so its state follows Redis rather than the last failure.
+        let next = if status.publisher.load(Ordering::Relaxed) == code(RedisState::Down) {
+            match tokio::time::timeout(std::time::Duration::from_secs(1), rx.recv()).await {
+                Ok(n) => n.map(Some),
+                Err(_) => Some(None),
+            }
+        } else {
+            rx.recv().await.map(Some)
+        };
+        let Some(next) = next else {
+            return;
+        };
+        let Some(first) = next else {
+            if *shutdown.borrow() {
+                return;
+            }
+            match client.get_multiplexed_async_connection().await {
+                Ok(mut c) => {
+                    let pong: redis::RedisResult<String> =
+                        redis::cmd("PING").query_async(&mut c).await;
+                    if pong.is_ok() {
+                        conn = Some(c);
+                        came_up(&status, true);
+                    }
+                }
+                Err(e) => went_down(&status, true, &e),
+            }
+            continue;
+        };
         let mut wake = false;
         let mut done = Vec::new();
         let mut note = Some(first);
@@ -272,7 +334,7 @@ async fn publisher(
             match client.get_multiplexed_async_connection().await {
                 Ok(c) => conn = Some(c),
                 Err(e) => {
-                    went_down(&status, &e);
+                    went_down(&status, true, &e);
                     continue;
                 }
             }
@@ -289,9 +351,12 @@ async fn publisher(
                     .ignore();
             }
             let sent: redis::RedisResult<()> = pipe.query_async(c).await;
-            if let Err(e) = sent {
-                went_down(&status, &e);
-                conn = None;
+            match sent {
+                Ok(()) => came_up(&status, true),
+                Err(e) => {
+                    went_down(&status, true, &e);
+                    conn = None;
+                }
             }
         }
     }
