@@ -26,7 +26,7 @@ pub enum Error {
     TooLarge(String),
     #[error("database error: {0}")]
     /// A database error (503 when PostgreSQL is unreachable).
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
     #[error("database unavailable: {0}")]
     /// No connection from the pool (503).
     Pool(#[from] diesel::r2d2::PoolError),
@@ -37,3 +37,14 @@ pub enum Error {
 
 /// A result with the runtime's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<diesel::result::Error> for Error {
+    /// A database error; one that says the connection is lost makes the pool check its
+    /// connections for a while (`db::suspect_connections`).
+    fn from(e: diesel::result::Error) -> Self {
+        if crate::db::connection_lost(&e) {
+            crate::db::suspect_connections();
+        }
+        Error::Database(e)
+    }
+}

@@ -148,3 +148,59 @@ fn cancelling_a_child_fails_its_parents_step() {
         "{e}"
     );
 }
+
+/// Every connection of the server to its database is cut (as a PostgreSQL restart does):
+/// the pool drops the dead ones once the first is found, and runs retry on a fresh one,
+/// so a burst of requests right after gets at most one 503, and every workflow started
+/// completes.
+#[test]
+fn dead_pooled_connections_are_dropped_after_the_first_is_found() {
+    use diesel::RunQueryDsl;
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "w",
+        "steps",
+        "STEP 1: x = 1\nSET BOT MEMORY \"k\", x\nRETURN x\n",
+    );
+    let s = Server::start(&db.url, &bots.path);
+    // Fill the pool with used connections.
+    std::thread::scope(|sc| {
+        for _ in 0..8 {
+            sc.spawn(|| {
+                let id = s.start_workflow("w", "steps", json!({}));
+                assert_eq!(s.workflow_result(&id)["status"], "completed");
+            });
+        }
+    });
+    let mut conn = db.conn();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{}' AND pid <> pg_backend_pid()",
+        db.name
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    let mut failed = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..30 {
+        let (st, v) = s.post(
+            "/api/workflows",
+            json!({ "bot": "w", "script": "steps", "input": {} }),
+        );
+        if st == 201 {
+            ids.push(v["id"].as_str().unwrap().to_string());
+        } else {
+            failed.push(format!("{st} {v}"));
+        }
+    }
+    assert!(
+        failed.len() <= 1,
+        "{} of 30 failed: {failed:?}",
+        failed.len()
+    );
+    for id in ids {
+        let r = s.workflow_result(&id);
+        assert_eq!(r["status"], "completed", "{r}");
+    }
+}

@@ -18,8 +18,12 @@ pub mod sql;
 pub mod states;
 pub mod steps;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, ManageConnection, Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -27,9 +31,79 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// The connection pool.
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<Checked>;
 /// A connection taken from the pool.
-pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+pub type PgConn = PooledConnection<Checked>;
+
+/// Until when (milliseconds since the epoch) the pool pings its connections: set for a
+/// while after a query failed because its connection was lost (a database restart, a
+/// terminated backend), when the idle connections of the pool are likely dead too.
+static SUSPECT_UNTIL_MS: AtomicU64 = AtomicU64::new(0);
+
+/// How long connections stay suspect after a lost one.
+const SUSPECT_FOR_MS: u64 = 30_000;
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A connection was lost: check every connection taken from or given back to the pool
+/// for the next 30 s, so that dead ones are dropped instead of failing their next use.
+pub fn suspect_connections() {
+    SUSPECT_UNTIL_MS.store(now_ms() + SUSPECT_FOR_MS, Ordering::Relaxed);
+}
+
+fn suspect() -> bool {
+    SUSPECT_UNTIL_MS.load(Ordering::Relaxed) > now_ms()
+}
+
+/// True when the error says the connection itself is gone (not the statement's fault).
+pub fn connection_lost(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        DieselError::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("terminating connection")
+                || m.contains("server closed the connection")
+                || m.contains("no connection to the server")
+                || m.contains("connection to server")
+        }
+        DieselError::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
+/// The pool's connection manager: diesel's, with a check of each connection taken from
+/// or returned to the pool while connections are suspect ([`suspect_connections`]), and
+/// none otherwise (a `SELECT 1` per checkout would be a round trip on every path).
+#[derive(Debug)]
+pub struct Checked(ConnectionManager<PgConnection>);
+
+impl ManageConnection for Checked {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        if suspect() {
+            self.0.is_valid(conn)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        self.0.has_broken(conn) || (suspect() && self.0.is_valid(conn).is_err())
+    }
+}
 
 /// The URL with `sslmode=disable` added for a loopback server when the URL says nothing
 /// about TLS: encrypting traffic that never leaves the machine only costs CPU (measured:
@@ -143,14 +217,14 @@ pub fn pool(url: &str, size: u32) -> Result<PgPool, String> {
         }
         None => tuned_url(url),
     };
-    let manager = ConnectionManager::<PgConnection>::new(target);
+    let manager = Checked(ConnectionManager::<PgConnection>::new(target));
     Pool::builder()
         .max_size(size)
         .min_idle(Some(size.min(4)))
-        // No `SELECT 1` before each use: that is a round trip per checkout, on every path.
-        // A connection that broke (a database restart) fails its next query, is dropped
-        // by the pool as broken, and the work is retried (runs) or answered 503 (API).
-        .test_on_check_out(false)
+        // A connection is checked when taken only while connections are suspect (a lost
+        // one was seen lately): no round trip per checkout otherwise. A dead connection
+        // found so is dropped and another one taken.
+        .test_on_check_out(true)
         .connection_timeout(std::time::Duration::from_secs(10))
         .build(manager)
         .map_err(|e| format!("cannot connect to PostgreSQL at {}: {e}", redact(url)))

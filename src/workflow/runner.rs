@@ -295,7 +295,7 @@ impl Runtime {
     /// Runs one execution until it suspends for real, ends, or is lost.
     fn run_until_settled(
         &self,
-        conn: &mut diesel::PgConnection,
+        conn: &mut crate::db::PgConn,
         id: Uuid,
         mut start: Start,
     ) -> Result<(RunReport, Vec<Uuid>)> {
@@ -307,7 +307,7 @@ impl Runtime {
         let mut next = Vec::new();
         let mut failures = 0;
         loop {
-            match self.run_once(conn, id, &start) {
+            match self.run_once(&mut *conn, id, &start) {
                 Ok(Once::Done {
                     report,
                     again,
@@ -334,6 +334,11 @@ impl Runtime {
                 }
                 Err(e) if retryable(&e) && failures < 3 => {
                     failures += 1;
+                    // A lost connection is not tried again: the retry takes a fresh one
+                    // (the pool checks the old one as it comes back, and drops it).
+                    if matches!(&e, Error::Database(d) if crate::db::connection_lost(d)) {
+                        *conn = self.conn()?;
+                    }
                     // A claim-time snapshot may be what went stale: read afresh.
                     if let Start::Loaded(..) = start {
                         start = Start::Load;
