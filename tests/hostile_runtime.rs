@@ -204,3 +204,138 @@ fn dead_pooled_connections_are_dropped_after_the_first_is_found() {
         assert_eq!(r["status"], "completed", "{r}");
     }
 }
+
+fn publish(s: &Server, name: &str) {
+    let (st, v) = s.post("/api/events", json!({ "name": name, "payload": {} }));
+    assert_eq!(st, 201, "{v}");
+}
+
+/// An ON EVENT handler that publishes its own event twice is a storm; the chain of
+/// handlers stops at its limit: 1 + 2 + 4 + 8 + 16 events with a limit of 4, the last
+/// handlers failing with an error naming the limit, and nothing more afterwards.
+#[test]
+fn an_event_storm_stops_at_the_chain_limit() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "storm",
+        "start",
+        "ON EVENT \"x\" DO\n  PUBLISH EVENT \"x\" WITH { a: 1 }\n  PUBLISH EVENT \"x\" WITH { a: 2 }\nEND ON\n",
+    );
+    let s = Server::start_with(
+        &db.url,
+        &bots.path,
+        env(&[("BOTSERVER_MAX_EVENT_CHAIN", "4")]),
+    );
+    publish(&s, "x");
+    let settled = |_: &str| {
+        eventually(30.0, "the storm to settle", || {
+            let open = db.count(
+                "SELECT count(*) AS n FROM workflow_executions WHERE status NOT IN ('completed', 'failed')",
+            );
+            let events = db.count("SELECT count(*) AS n FROM workflow_events WHERE name = 'x'");
+            if open == 0 && events == 31 {
+                Ok(())
+            } else {
+                Err(format!("{open} open, {events} events"))
+            }
+        })
+    };
+    settled("");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_events WHERE name = 'x'"),
+        31
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE status = 'failed' AND error LIKE '%BOTSERVER_MAX_EVENT_CHAIN%'"),
+        16
+    );
+}
+
+/// A paused bot runs nothing: its handlers wait, its conversations answer 409, its new
+/// workflows are stored; resumed, what waited runs.
+#[test]
+fn a_paused_bot_runs_nothing_until_resumed() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "calm",
+        "start",
+        "TALK \"hi\"\nON EVENT \"poke\" DO\n  SET BOT MEMORY \"poked\", TRUE\nEND ON\n",
+    )
+    .script("calm", "job", "RETURN 7\n");
+    let s = Server::start(&db.url, &bots.path);
+    let (st, v) = s.post("/api/bots/calm/pause", json!({}));
+    assert_eq!((st, v["paused"].as_bool()), (200, Some(true)), "{v}");
+    publish(&s, "poke");
+    let (st, v) = s.post("/api/bots/calm/conversations", json!({}));
+    assert_eq!(st, 409, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("is paused"), "{v}");
+    let (st, v) = s.post(
+        "/api/workflows",
+        json!({ "bot": "calm", "script": "job", "input": {} }),
+    );
+    assert!(st == 201 || st == 202, "{st} {v}");
+    let job = v["id"].as_str().unwrap().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE status = 'completed'"),
+        0,
+        "a paused bot ran something"
+    );
+    let (st, _) = s.get("/api/bots/calm/memory/poked");
+    assert_eq!(st, 404);
+    let (st, v) = s.post("/api/bots/calm/resume", json!({}));
+    assert_eq!((st, v["changed"].as_bool()), (200, Some(true)), "{v}");
+    assert_eq!(s.workflow_result(&job)["result"], 7);
+    eventually(10.0, "the handler to run", || {
+        let (st, v) = s.get("/api/bots/calm/memory/poked");
+        if st == 200 {
+            Ok(())
+        } else {
+            Err(v.to_string())
+        }
+    });
+}
+
+/// A timer that comes due while two thousand handler runs are runnable is not left
+/// behind them: claims give due timers their share of each batch.
+#[test]
+fn a_due_timer_is_not_starved_by_a_flood_of_runnable_work() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "flood",
+        "start",
+        "ON EVENT \"f\" DO\n  FOR i = 1 TO 20000\n  NEXT\nEND ON\n",
+    )
+    .script(
+        "gen",
+        "burst",
+        "FOR i = 1 TO 1000\n  PUBLISH EVENT \"f\" WITH { i: i }\nNEXT\n",
+    )
+    .script("t", "tick", "WAIT 1\nRETURN 1\n");
+    let s = Server::start(&db.url, &bots.path);
+    // The flood is stored while its bot is paused, then let go at once.
+    s.post("/api/bots/flood/pause", json!({}));
+    for _ in 0..2 {
+        let id = s.start_workflow("gen", "burst", json!({}));
+        assert_eq!(s.workflow_result(&id)["status"], "completed");
+    }
+    let runnable =
+        "SELECT count(*) AS n FROM workflow_executions WHERE bot = 'flood' AND status = 'running'";
+    assert_eq!(db.count(runnable), 2000);
+    let tick = s.start_workflow("t", "tick", json!({}));
+    s.post("/api/bots/flood/resume", json!({}));
+    let r = s.workflow_result(&tick);
+    assert_eq!(r["status"], "completed", "{r}");
+    let done_before = db.count(&format!(
+        "SELECT count(*) AS n FROM workflow_executions WHERE bot = 'flood' AND status = 'completed' \
+         AND finished_at < (SELECT finished_at FROM workflow_executions WHERE id = '{tick}')"
+    ));
+    assert!(
+        done_before < 1400,
+        "the due timer ran after {done_before} of 2000 flood runs"
+    );
+}

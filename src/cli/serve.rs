@@ -129,6 +129,16 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     }
     for (var, slot, max) in [
         ("BOTSERVER_MAX_DEPTH", &mut config.max_depth, 1000usize),
+        (
+            "BOTSERVER_MAX_EVENT_CHAIN",
+            &mut config.max_event_chain,
+            1000,
+        ),
+        (
+            "BOTSERVER_MAX_PUBLISH_PER_RUN",
+            &mut config.max_publish_per_run,
+            10_000_000,
+        ),
         ("BOTSERVER_MAX_TALKS", &mut config.max_talks, 10_000_000),
         (
             "BOTSERVER_MAX_OUTPUT_BYTES",

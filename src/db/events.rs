@@ -75,6 +75,9 @@ pub struct Handler {
     pub entry: i32,
     /// The script version the handler runs.
     pub script_hash: String,
+    /// The handler's bot is paused: its execution is stored, not claimed.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 /// The stored event, the waits it ended and the handlers of its name (one statement).
@@ -106,25 +109,27 @@ pub fn store(
     payload: &Json,
     source_bot: Option<&str>,
     source_execution: Option<Uuid>,
+    chain: i32,
 ) -> Result<Stored> {
     // The lock in a statement of its own: the next one reads (its snapshot is taken)
     // only once no other publish or wait of this name is in flight.
     lock_names(conn, &[name.to_string()])?;
     let rows: Vec<StoredRow> = crate::db::sql::sql(
-        "WITH ev AS (INSERT INTO workflow_events (name, payload, source_bot, source_execution) \
-           VALUES ($1, $2, $3, $4) RETURNING id, name, payload, source_bot, source_execution, created_at), \
+        "WITH ev AS (INSERT INTO workflow_events (name, payload, source_bot, source_execution, chain) \
+           VALUES ($1, $2, $3, $4, $5) RETURNING id, name, payload, source_bot, source_execution, created_at), \
          w AS (DELETE FROM event_waits WHERE names @> ARRAY[$1]::text[] AND cursor < (SELECT id FROM ev) \
            RETURNING execution_id) \
          SELECT ev.*, ARRAY(SELECT execution_id FROM w ORDER BY execution_id) AS waiters, \
-           (SELECT coalesce(jsonb_agg(jsonb_build_object('bot', bot, 'script', script, 'entry', entry, \
-              'script_hash', script_hash) ORDER BY bot, script, entry), '[]'::jsonb) \
-            FROM event_handlers WHERE event = $1) AS handlers \
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('bot', h.bot, 'script', h.script, 'entry', h.entry, \
+              'script_hash', h.script_hash, 'paused', p.bot IS NOT NULL) ORDER BY h.bot, h.script, h.entry), '[]'::jsonb) \
+            FROM event_handlers h LEFT JOIN paused_bots p ON p.bot = h.bot WHERE h.event = $1) AS handlers \
          FROM ev",
     )
     .bind::<Text, _>(name)
     .bind::<Jsonb, _>(payload)
     .bind::<Nullable<Text>, _>(source_bot)
     .bind::<Nullable<SqlUuid>, _>(source_execution)
+    .bind::<Int4, _>(chain)
     .load(conn)?;
     let Some(StoredRow {
         event,
@@ -143,6 +148,53 @@ pub fn store(
         waiters,
         handlers,
     })
+}
+
+/// The chain of the event a handler's execution runs for (0 when it runs for none).
+pub fn chain_of(conn: &mut PgConnection, execution: Uuid) -> Result<i32> {
+    #[derive(QueryableByName)]
+    struct Chain {
+        #[diesel(sql_type = Int4)]
+        chain: i32,
+    }
+    let rows: Vec<Chain> = crate::db::sql::sql(
+        "SELECT e.chain FROM event_deliveries d JOIN workflow_events e ON e.id = d.event_id \
+         WHERE d.execution_id = $1",
+    )
+    .bind::<SqlUuid, _>(execution)
+    .load(conn)?;
+    Ok(rows.first().map_or(0, |r| r.chain))
+}
+
+/// Pauses `bot` (true when it was not paused).
+pub fn pause(conn: &mut PgConnection, bot: &str) -> Result<bool> {
+    Ok(
+        crate::db::sql::sql("INSERT INTO paused_bots (bot) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind::<Text, _>(bot)
+            .execute(conn)?
+            > 0,
+    )
+}
+
+/// Resumes `bot` (true when it was paused).
+pub fn resume(conn: &mut PgConnection, bot: &str) -> Result<bool> {
+    Ok(
+        crate::db::sql::sql("DELETE FROM paused_bots WHERE bot = $1")
+            .bind::<Text, _>(bot)
+            .execute(conn)?
+            > 0,
+    )
+}
+
+/// The paused bots.
+pub fn paused_bots(conn: &mut PgConnection) -> Result<std::collections::HashSet<String>> {
+    #[derive(QueryableByName)]
+    struct B {
+        #[diesel(sql_type = Text)]
+        bot: String,
+    }
+    let rows: Vec<B> = crate::db::sql::sql("SELECT bot FROM paused_bots").load(conn)?;
+    Ok(rows.into_iter().map(|r| r.bot).collect())
 }
 
 /// Records that `handler` runs for `event` as `execution`; false when it already has a

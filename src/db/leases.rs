@@ -33,29 +33,42 @@ pub fn claim(
         "RETURNING {COLUMNS}, (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
          WHERE j.execution_id = workflow_executions.id) AS journal"
     );
-    let mut rows: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
-        "UPDATE workflow_executions SET owner = $1, lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
-         WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'running' \
-           AND (lease_until IS NULL OR lease_until < now()) ORDER BY lease_until NULLS FIRST \
-           LIMIT $3 FOR UPDATE SKIP LOCKED) {returning}"
-    ))
-    .bind::<Text, _>(owner)
-    .bind::<Double, _>(lease_secs)
-    .bind::<diesel::sql_types::BigInt, _>(limit)
-    .load(conn)?;
-    let room = limit - rows.len() as i64;
-    if room > 0 {
-        let due: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
+    // Due timers first, up to half of the batch: a flood of runnable work (an event
+    // storm) cannot keep a timer that is due waiting behind it. Runnable rows take the
+    // rest, and due timers any room they leave. A paused bot's executions stay put.
+    let due = |conn: &mut PgConnection, n: i64| -> Result<Vec<ExecWithJournal>> {
+        if n <= 0 {
+            return Ok(Vec::new());
+        }
+        Ok(crate::db::sql::sql(format!(
             "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $1, \
              lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
              WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'waiting' AND wake_at <= now() \
+               AND bot NOT IN (SELECT bot FROM paused_bots) \
                ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED) {returning}"
         ))
         .bind::<Text, _>(owner)
         .bind::<Double, _>(lease_secs)
-        .bind::<diesel::sql_types::BigInt, _>(room)
-        .load(conn)?;
-        rows.extend(due);
+        .bind::<diesel::sql_types::BigInt, _>(n)
+        .load(conn)?)
+    };
+    let mut rows = due(conn, (limit / 2).max(1))?;
+    let runnable: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
+        "UPDATE workflow_executions SET owner = $1, lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
+         WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'running' \
+           AND (lease_until IS NULL OR lease_until < now()) \
+           AND bot NOT IN (SELECT bot FROM paused_bots) ORDER BY lease_until NULLS FIRST \
+           LIMIT $3 FOR UPDATE SKIP LOCKED) {returning}"
+    ))
+    .bind::<Text, _>(owner)
+    .bind::<Double, _>(lease_secs)
+    .bind::<diesel::sql_types::BigInt, _>(limit - rows.len() as i64)
+    .load(conn)?;
+    let full = rows.len() as i64 + runnable.len() as i64 >= limit;
+    rows.extend(runnable);
+    if !full {
+        let more = due(conn, limit - rows.len() as i64)?;
+        rows.extend(more);
     }
     Ok(rows.into_iter().map(|r| (r.exec, r.journal)).collect())
 }

@@ -160,3 +160,37 @@ pub async fn table(
         })
         .await
 }
+
+/// `POST /api/bots/{bot}/pause`: the operator's switch for a runaway bot (an event storm,
+/// a loop): none of its executions is claimed, its handlers are stored but not started,
+/// new workflows of it are stored, its conversations answer 409. `{bot, paused, changed}`.
+pub async fn pause(
+    State(state): State<AppState>,
+    Path(bot): Path<String>,
+) -> Result<Json<Value>, Error> {
+    known(&state, &bot)?;
+    state
+        .blocking(move |rt| {
+            let changed = rt.set_paused(&bot, true)?;
+            Ok(Json(
+                json!({ "bot": bot, "paused": true, "changed": changed }),
+            ))
+        })
+        .await
+}
+
+/// `POST /api/bots/{bot}/resume`: lets every instance run what waited. `{bot, paused, changed}`.
+pub async fn resume(
+    State(state): State<AppState>,
+    Path(bot): Path<String>,
+) -> Result<Json<Value>, Error> {
+    known(&state, &bot)?;
+    state
+        .blocking(move |rt| {
+            let changed = rt.set_paused(&bot, false)?;
+            Ok(Json(
+                json!({ "bot": bot, "paused": false, "changed": changed }),
+            ))
+        })
+        .await
+}

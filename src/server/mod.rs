@@ -106,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/bots/{bot}/memory", get(bots::memory))
         .route("/api/bots/{bot}/memory/shared", get(bots::shared))
         .route("/api/bots/{bot}/memory/{key}", get(bots::memory_key))
+        .route("/api/bots/{bot}/pause", post(bots::pause))
+        .route("/api/bots/{bot}/resume", post(bots::resume))
         .route("/api/bots/{bot}/tables", get(bots::tables))
         .route("/api/bots/{bot}/tables/{table}", get(bots::table))
         .route(

@@ -66,6 +66,20 @@ impl Claimer<'_> {
     }
 }
 
+/// Where an event comes from: the publishing bot and execution (none for the API), the
+/// conversation its handlers belong to, and its link in a chain of `ON EVENT` handlers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Source<'a> {
+    /// The publishing bot.
+    pub bot: Option<&'a str>,
+    /// The publishing execution.
+    pub execution: Option<Uuid>,
+    /// The conversation the handlers it starts belong to.
+    pub conversation: Option<Uuid>,
+    /// Its link in a chain of `ON EVENT` handlers (0 outside one).
+    pub chain: i32,
+}
+
 /// Stores an event, wakes the executions waiting for its name and starts one execution
 /// per `ON EVENT` handler of that name, claiming what it can for `claimer`. Call inside
 /// a transaction.
@@ -73,12 +87,18 @@ pub fn publish(
     conn: &mut PgConnection,
     name: &str,
     payload: &Json,
-    source_bot: Option<&str>,
-    source_execution: Option<Uuid>,
-    conversation_id: Option<Uuid>,
+    source: Source,
     claimer: Option<&Claimer>,
 ) -> Result<Published> {
-    let stored = events::store(conn, name, payload, source_bot, source_execution)?;
+    let conversation_id = source.conversation;
+    let stored = events::store(
+        conn,
+        name,
+        payload,
+        source.bot,
+        source.execution,
+        source.chain,
+    )?;
     let event = stored.event;
     let mut out = Published {
         id: event.id,
@@ -116,7 +136,8 @@ pub fn publish(
         if !events::deliver(conn, event.id, &h, id)? {
             continue;
         }
-        let slot = claimer.and_then(|c| c.slot());
+        // A paused bot's handler is stored, for the scheduler once the bot is resumed.
+        let slot = claimer.filter(|_| !h.paused).and_then(|c| c.slot());
         let new = NewExecution::handler(
             id,
             h.bot,
@@ -136,7 +157,7 @@ pub fn publish(
                 loaded: None,
                 announce_end: true,
             }),
-            None => out.unclaimed = true,
+            None => out.unclaimed |= !h.paused,
         }
         out.handlers += 1;
     }

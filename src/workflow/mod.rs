@@ -43,6 +43,10 @@ pub struct RuntimeConfig {
     pub find_max_rows: usize,
     /// How deep children may nest (`BOT` and `PARALLEL` under one another).
     pub max_depth: usize,
+    /// How long a chain of `ON EVENT` handlers publishing events may grow.
+    pub max_event_chain: usize,
+    /// The most events one run may publish.
+    pub max_publish_per_run: usize,
     /// The most messages one execution may `TALK` (over all its runs).
     pub max_talks: usize,
     /// The most bytes one execution may `TALK` (over all its runs).
@@ -60,6 +64,8 @@ impl Default for RuntimeConfig {
             max_journal_value_bytes: 1 << 20,
             find_max_rows: 1000,
             max_depth: 32,
+            max_event_chain: 8,
+            max_publish_per_run: 1000,
             max_talks: 10_000,
             max_output_bytes: 16 << 20,
             limits: engine::Limits::default(),
@@ -117,6 +123,8 @@ pub struct Runtime {
         std::collections::HashMap<Uuid, serde_json::Value>,
         std::collections::VecDeque<Uuid>,
     )>,
+    /// The paused bots as last read, and when (read again after a second).
+    paused: Mutex<(Option<std::time::Instant>, HashSet<String>)>,
     /// Writes the first runs of new executions in shared transactions.
     pub group: group::GroupCommit,
     /// A weak handle on this runtime, so that a run can start others on new threads.
@@ -158,6 +166,7 @@ impl Runtime {
             permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_runs)),
             me: me.clone(),
             recent: Mutex::new(Default::default()),
+            paused: Mutex::new((None, HashSet::new())),
             group: group::GroupCommit::start(pool.clone()),
             metrics: Metrics::default(),
             config,

@@ -59,8 +59,59 @@ pub(crate) fn workflow_name(compiled: &crate::basic::CompiledScript, script: &st
 }
 
 impl Runtime {
+    /// True when an operator paused `bot` (read from the database at most once a second,
+    /// so a pause on another instance counts here within a second).
+    pub fn is_paused(&self, bot: &str) -> Result<bool> {
+        let fresh = |t: &Option<std::time::Instant>| {
+            t.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1))
+        };
+        if let Ok(p) = self.paused.lock() {
+            if fresh(&p.0) {
+                return Ok(p.1.contains(bot));
+            }
+        }
+        let bots = events::paused_bots(&mut *self.conn()?)?;
+        let paused = bots.contains(bot);
+        if let Ok(mut p) = self.paused.lock() {
+            *p = (Some(std::time::Instant::now()), bots);
+        }
+        Ok(paused)
+    }
+
+    /// Pauses or resumes `bot` (the operator's switch): while paused, none of its
+    /// executions is claimed, its `ON EVENT` handlers are stored but not started, new
+    /// workflows of it are stored but not run, and its conversations answer 409. Resuming
+    /// lets every instance run what waited. True when the state changed.
+    pub fn set_paused(&self, bot: &str, paused: bool) -> Result<bool> {
+        let mut conn = self.conn()?;
+        let changed = if paused {
+            events::pause(&mut conn, bot)?
+        } else {
+            events::resume(&mut conn, bot)?
+        };
+        if let Ok(mut p) = self.paused.lock() {
+            p.0 = None;
+        }
+        if !paused {
+            events::notify_wake(&mut conn, "")?;
+            self.bus.wake.notify_one();
+            self.announce();
+        }
+        Ok(changed)
+    }
+
+    fn refuse_paused(&self, bot: &str) -> Result<()> {
+        if self.is_paused(bot)? {
+            return Err(Error::Conflict(format!(
+                "bot '{bot}' is paused (POST /api/bots/{bot}/resume resumes it)"
+            )));
+        }
+        Ok(())
+    }
+
     /// Starts `start.bas` of a bot as a conversation and runs it to its first wait.
     pub fn start_conversation(&self, bot: &str) -> Result<ConversationReply> {
+        self.refuse_paused(bot)?;
         let id = Uuid::now_v7();
         let (script, hash) = self.current_script(&mut *self.conn()?, bot, "start")?;
         let new = NewExecution::top(
@@ -85,6 +136,7 @@ impl Runtime {
             let exec = executions::get(conn, id)?
                 .filter(|e| e.kind == ExecKind::Conversation)
                 .ok_or_else(|| Error::NotFound(format!("no conversation {id}")))?;
+            self.refuse_paused(&exec.bot)?;
             let key = Some(exec.waiting_for.as_ref())
                 .filter(|_| status == ExecStatus::Waiting)
                 .and_then(WaitingFor::message_key)
@@ -121,7 +173,12 @@ impl Runtime {
         let id = Uuid::now_v7();
         // A workflow knows its own id, as its children do.
         input["workflow_id"] = json!(id);
-        let permit = self.permits.clone().try_acquire_owned().ok();
+        // A paused bot's workflow is stored, to run when the bot is resumed.
+        let permit = if self.is_paused(bot)? {
+            None
+        } else {
+            self.permits.clone().try_acquire_owned().ok()
+        };
         let mut conn = self.conn()?;
         let (script, hash) = self.current_script(&mut conn, bot, script)?;
         let compiled = self.compiled(&mut conn, &hash)?;
@@ -208,9 +265,12 @@ impl Runtime {
                     "approval_id": id, "workflow_id": a.execution_id, "step": a.step,
                     "approver": a.approver, "by": by, "comment": comment,
                 }),
-                exec.as_ref().map(|e| e.bot.as_str()),
-                Some(a.execution_id),
-                exec.as_ref().and_then(|e| e.conversation_id),
+                claims::Source {
+                    bot: exec.as_ref().map(|e| e.bot.as_str()),
+                    execution: Some(a.execution_id),
+                    conversation: exec.as_ref().and_then(|e| e.conversation_id),
+                    chain: 0,
+                },
                 claimer.as_ref(),
             )?;
             claimed.extend(published.claimed);
@@ -230,9 +290,7 @@ impl Runtime {
                 conn,
                 name,
                 payload,
-                None,
-                None,
-                None,
+                claims::Source::default(),
                 self.claimer().as_ref(),
             )
         })?;
@@ -298,9 +356,12 @@ impl Runtime {
                 conn,
                 "workflow_cancelled",
                 &json!({ "workflow_id": id, "cancelled": cancelled }),
-                root.map(|e| e.bot.as_str()),
-                Some(id),
-                root.and_then(|e| e.conversation_id),
+                claims::Source {
+                    bot: root.map(|e| e.bot.as_str()),
+                    execution: Some(id),
+                    conversation: root.and_then(|e| e.conversation_id),
+                    chain: 0,
+                },
                 self.claimer().as_ref(),
             )?;
             Ok((published, cancelled, woke_parent))

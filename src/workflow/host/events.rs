@@ -7,7 +7,7 @@ use serde_json::{json, Value as Json};
 use super::{after_secs, DurableHost, EventRegistration, Wait};
 use crate::basic::context::{ApprovalRequest, EventWait, HostError, HostResult};
 use crate::db::events;
-use crate::db::states::{StepKind, WaitingFor};
+use crate::db::states::{ExecKind, StepKind, WaitingFor};
 use crate::workflow::journal::{Cursor, Journaled, Op};
 
 impl DurableHost<'_> {
@@ -15,13 +15,33 @@ impl DurableHost<'_> {
     /// instance claimed runs here after the commit.
     pub(super) fn publish_now(&mut self, name: &str, payload: Json) -> HostResult<()> {
         let exec = self.exec;
+        // An ON EVENT handler's events are one link further down its event's chain; a
+        // chain longer than the limit (a handler that publishes its own event, or a
+        // loop of handlers) stops here.
+        let chain = if exec.kind == ExecKind::Handler {
+            let r = events::chain_of(self.conn, exec.id);
+            self.db(r)? + 1
+        } else {
+            0
+        };
+        let max = self.rt.config.max_event_chain;
+        if chain as usize > max {
+            return Err(HostError::Fail(format!(
+                "PUBLISH EVENT \"{name}\": this would be the {chain}th event of a chain of ON EVENT \
+                 handlers, over the limit of {max} (BOTSERVER_MAX_EVENT_CHAIN); does a handler \
+                 publish the event it handles?"
+            )));
+        }
         let r = crate::workflow::claims::publish(
             self.conn,
             name,
             &payload,
-            Some(&exec.bot),
-            Some(exec.id),
-            exec.conversation(),
+            crate::workflow::claims::Source {
+                bot: Some(&exec.bot),
+                execution: Some(exec.id),
+                conversation: exec.conversation(),
+                chain,
+            },
             self.rt.claimer().as_ref(),
         );
         let published = self.db(r)?;
@@ -44,8 +64,18 @@ impl DurableHost<'_> {
 
     /// `PUBLISH EVENT`: published once.
     pub(super) fn k_publish(&mut self, name: &str, payload: Json) -> HostResult<()> {
-        self.journaled(Op::Publish, |h| h.publish_now(name, payload).map(|()| true))
-            .map(|_| ())
+        self.journaled(Op::Publish, |h| {
+            let max = h.rt.config.max_publish_per_run;
+            if h.published >= max {
+                return Err(HostError::Fail(format!(
+                    "PUBLISH EVENT \"{name}\": this run has already published {max} events, the \
+                     limit (BOTSERVER_MAX_PUBLISH_PER_RUN)"
+                )));
+            }
+            h.published += 1;
+            h.publish_now(name, payload).map(|()| true)
+        })
+        .map(|_| ())
     }
 
     /// `WAIT FOR EVENT`: the first event of its names published after the wait began

@@ -126,6 +126,8 @@ pub struct DurableHost<'a> {
     now: DateTime<Utc>,
     /// Bytes of `TALK` output so far in the execution (replayed and new).
     talk_bytes: usize,
+    /// Events this run published (not replayed ones).
+    published: usize,
 }
 
 impl<'a> DurableHost<'a> {
@@ -146,6 +148,7 @@ impl<'a> DurableHost<'a> {
             steps: Vec::new(),
             now: Utc::now(),
             talk_bytes: 0,
+            published: 0,
         }
     }
 

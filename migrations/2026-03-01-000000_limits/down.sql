@@ -1,0 +1,3 @@
+DROP TABLE paused_bots;
+DROP INDEX event_deliveries_by_execution;
+ALTER TABLE workflow_events DROP COLUMN chain;
