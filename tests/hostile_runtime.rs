@@ -339,3 +339,35 @@ fn a_due_timer_is_not_starved_by_a_flood_of_runnable_work() {
         "the due timer ran after {done_before} of 2000 flood runs"
     );
 }
+
+/// A tree that delegates without end stops at its size limit, whatever its depth.
+#[test]
+fn a_workflow_tree_stops_at_its_size_limit() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "fan",
+        "split",
+        "a = BOT \"fan\" \"split\"\nb = BOT \"fan\" \"split\"\nRETURN 1\n",
+    );
+    let s = Server::start_with(
+        &db.url,
+        &bots.path,
+        env(&[
+            ("BOTSERVER_MAX_TREE", "40"),
+            ("BOTSERVER_MAX_DEPTH", "1000"),
+        ]),
+    );
+    let id = s.start_workflow("fan", "split", json!({}));
+    let r = s.workflow_result(&id);
+    assert_eq!(r["status"], "failed", "{r}");
+    let e = error_of(&s, &id);
+    assert!(
+        e.contains("over the limit of 40 (BOTSERVER_MAX_TREE)"),
+        "{e}"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions"),
+        40
+    );
+}

@@ -7,6 +7,10 @@ ALTER TABLE workflow_events ADD COLUMN chain INT NOT NULL DEFAULT 0;
 -- A handler's execution finds the event it runs for.
 CREATE INDEX event_deliveries_by_execution ON event_deliveries (execution_id);
 
+-- How many executions a workflow tree has (on its root row): a tree that delegates
+-- without end stops at the limit.
+ALTER TABLE workflow_executions ADD COLUMN tree_size INT NOT NULL DEFAULT 1;
+
 -- Bots an operator paused: their executions are not claimed and their handlers are not
 -- started at once (the rows wait), until the bot is resumed.
 CREATE TABLE paused_bots (

@@ -129,6 +129,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
     }
     for (var, slot, max) in [
         ("BOTSERVER_MAX_DEPTH", &mut config.max_depth, 1000usize),
+        ("BOTSERVER_MAX_TREE", &mut config.max_tree, 100_000_000),
         (
             "BOTSERVER_MAX_EVENT_CHAIN",
             &mut config.max_event_chain,

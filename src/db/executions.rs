@@ -207,6 +207,23 @@ impl NewExecution {
     }
 }
 
+/// Counts `n` more executions in the tree whose root is `root`; the tree's new size (0
+/// when there is no such root).
+pub fn grow_tree(conn: &mut PgConnection, root: Uuid, n: i32) -> Result<i32> {
+    #[derive(QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = Int4)]
+        tree_size: i32,
+    }
+    let rows: Vec<Size> = crate::db::sql::sql(
+        "UPDATE workflow_executions SET tree_size = tree_size + $2 WHERE id = $1 RETURNING tree_size",
+    )
+    .bind::<SqlUuid, _>(root)
+    .bind::<Int4, _>(n)
+    .load(conn)?;
+    Ok(rows.first().map_or(0, |r| r.tree_size))
+}
+
 /// How many ancestors execution `id` has (0 for a top-level one), counting up to `cap`.
 pub fn depth(conn: &mut PgConnection, id: Uuid, cap: i32) -> Result<i32> {
     #[derive(QueryableByName)]

@@ -43,6 +43,8 @@ pub struct RuntimeConfig {
     pub find_max_rows: usize,
     /// How deep children may nest (`BOT` and `PARALLEL` under one another).
     pub max_depth: usize,
+    /// The most executions one workflow tree may have (its root and every descendant).
+    pub max_tree: usize,
     /// How long a chain of `ON EVENT` handlers publishing events may grow.
     pub max_event_chain: usize,
     /// The most events one run may publish.
@@ -64,6 +66,7 @@ impl Default for RuntimeConfig {
             max_journal_value_bytes: 1 << 20,
             find_max_rows: 1000,
             max_depth: 32,
+            max_tree: 10_000,
             max_event_chain: 8,
             max_publish_per_run: 1000,
             max_talks: 10_000,

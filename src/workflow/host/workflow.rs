@@ -158,9 +158,24 @@ impl DurableHost<'_> {
         Ok(())
     }
 
-    /// Fails when a child of this execution would be deeper than the delegation depth
-    /// limit (a bot delegating to itself, directly or around a loop of bots, stops there).
-    fn within_depth(&mut self, what: &str) -> HostResult<()> {
+    /// Fails when `n` more children of this execution would make its workflow tree
+    /// larger than the limit, or a child would be deeper than the delegation depth limit
+    /// (a bot delegating to itself, directly or around a loop of bots, stops there).
+    fn room_for_children(&mut self, what: &str, n: usize) -> HostResult<()> {
+        let root = self
+            .root_workflow()
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .unwrap_or(self.exec.id);
+        let r = executions::grow_tree(self.conn, root, n as i32);
+        let size = self.db(r)? as usize;
+        let max = self.rt.config.max_tree;
+        if size > max {
+            return Err(HostError::Fail(format!(
+                "{what}: the workflow tree would have {size} executions, over the limit of \
+                 {max} (BOTSERVER_MAX_TREE)"
+            )));
+        }
         if self.exec.parent_id.is_none() {
             return Ok(());
         }
@@ -196,7 +211,7 @@ impl DurableHost<'_> {
                 None,
             );
         }
-        self.within_depth("BOT")?;
+        self.room_for_children("BOT", 1)?;
         let mut script = match self.rt.task_script(self.conn, bot, task) {
             Ok(s) => s,
             Err(Error::NotFound(m)) => return Err(HostError::Fail(m)),
@@ -348,7 +363,7 @@ impl DurableHost<'_> {
         }
         let started_key = key.started();
         if !self.journal.has(&started_key) {
-            self.within_depth("PARALLEL")?;
+            self.room_for_children("PARALLEL", branches.len())?;
             let mut ids = serde_json::Map::new();
             for (label, entry) in branches {
                 let permit = self.rt.permits.clone().try_acquire_owned().ok();
