@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod extract;
 mod health;
+pub mod ratelimit;
 mod schedules;
 mod workflows;
 
