@@ -3,14 +3,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::extract::{parse_id, JsonBody};
+use super::extract::{parse_id, JsonBody, OptionalJsonBody, Path, Query};
 use super::AppState;
 use crate::db::executions::{self, ExecRow};
 use crate::db::states::{Direction, ExecKind, ExecStatus};
@@ -256,15 +256,9 @@ pub struct RetryBody {
 pub async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    OptionalJsonBody(body): OptionalJsonBody<RetryBody>,
 ) -> Result<Json<Value>, Error> {
     let id = parse_id(&id, "workflow")?;
-    let body: RetryBody = if body.iter().all(u8::is_ascii_whitespace) {
-        RetryBody::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::BadRequest(format!("invalid JSON body: {e}")))?
-    };
     let version = body.version;
     state.blocking(move |rt| rt.retry(id, version)).await?;
     Ok(Json(

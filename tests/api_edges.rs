@@ -1,0 +1,253 @@
+//! The API's edge under hostile input: every rejection must be a JSON error that names
+//! what is wrong — text PostgreSQL cannot store (a NUL) is a 400 naming the field, never
+//! a 503; bad query and path parameters, unknown routes, wrong methods and oversized
+//! URIs, headers and bodies are never a text/plain or empty answer. A start repeated
+//! with the same `Idempotency-Key` must not start a second workflow (after a restart,
+//! and racing itself), and a conversation's id (its capability) must not be guessable
+//! from its neighbour's.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::db::TestDb;
+use common::server::{BotDir, Server};
+use serde_json::{json, Value};
+
+/// An answer read off the wire, as it came.
+struct Raw {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts a JSON error `{error: kind, message}` with this status whose message
+    /// mentions `mentions`; returns the message.
+    fn assert_json_error(&self, what: &str, status: u16, kind: &str, mentions: &str) -> String {
+        assert_eq!(
+            self.status, status,
+            "{what}: status {} (expected {status}), body {:?}",
+            self.status, self.body
+        );
+        let ct = self.header("content-type").unwrap_or_default();
+        assert!(
+            ct.starts_with("application/json"),
+            "{what}: content-type {ct:?}, body {:?}",
+            self.body
+        );
+        let v: Value = serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{what}: body is not JSON ({e}): {:?}", self.body));
+        assert_eq!(v["error"], kind, "{what}: {v}");
+        let message = v["message"].as_str().unwrap_or_default().to_string();
+        assert!(
+            message.contains(mentions),
+            "{what}: the message should mention {mentions:?}: {v}"
+        );
+        message
+    }
+}
+
+/// Sends one request exactly as given (a request line target, extra header lines, a
+/// body) on a fresh connection and reads the whole answer.
+fn raw(s: &Server, method: &str, target: &str, headers: &str, body: &[u8]) -> Raw {
+    let addr = s.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    // The server may answer (and close) before it has read everything: a failed write
+    // is not the test's concern, the answer is.
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("{method} {target}: no HTTP answer: {text:?}"));
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("{method} {target}: no status line: {head:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Raw {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+fn post_json(s: &Server, path: &str, body: &Value, headers: &str) -> Raw {
+    raw(
+        s,
+        "POST",
+        path,
+        &format!("Content-Type: application/json\r\n{headers}"),
+        body.to_string().as_bytes(),
+    )
+}
+
+/// A bot with a dialog that echoes what it hears and a workflow that returns its input.
+fn bots() -> BotDir {
+    let bots = BotDir::new();
+    bots.script("echo", "start", "HEAR text\nTALK \"you said \" + text\n")
+        .script("echo", "wf", "STEP 1: x = n + 1\nRETURN x\n");
+    bots
+}
+
+fn assert_no_error_logged(s: &Server) {
+    let log = s.log_text();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+    assert!(
+        errors.is_empty(),
+        "ERROR lines in the log:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn nul_in_any_text_is_a_400_naming_the_field() {
+    let db = TestDb::new();
+    let bots = bots();
+    let s = Server::start(&db.url, &bots.path);
+    let (conversation, _) = s.converse("echo");
+
+    let cases: Vec<(&str, Raw, &str)> = vec![
+        (
+            "an event payload's value",
+            post_json(
+                &s,
+                "/api/events",
+                &json!({ "name": "e", "payload": { "a": "x\u{0}y" } }),
+                "",
+            ),
+            "'payload.a'",
+        ),
+        (
+            "an event payload's key",
+            post_json(
+                &s,
+                "/api/events",
+                &json!({ "name": "e", "payload": { "k\u{0}": 1 } }),
+                "",
+            ),
+            "'payload'",
+        ),
+        (
+            "workflow input",
+            post_json(
+                &s,
+                "/api/workflows",
+                &json!({ "bot": "echo", "script": "wf",
+                         "input": { "items": [{}, {}, { "name": "a\u{0}" }] } }),
+                "",
+            ),
+            "'input.items[2].name'",
+        ),
+        (
+            "a conversation message (a public route)",
+            post_json(
+                &s,
+                &format!("/api/conversations/{conversation}/messages"),
+                &json!({ "text": "hi\u{0}" }),
+                "",
+            ),
+            "'text'",
+        ),
+        (
+            "an approval comment",
+            post_json(
+                &s,
+                &format!("/api/approvals/{}", uuid::Uuid::new_v4()),
+                &json!({ "decision": "approve", "comment": "\u{0}" }),
+                "",
+            ),
+            "'comment'",
+        ),
+        (
+            "a query parameter",
+            raw(&s, "GET", "/api/workflows?status=%00", "", b""),
+            "'status'",
+        ),
+        (
+            "another query parameter",
+            raw(&s, "GET", "/api/events?name=a%00", "", b""),
+            "'name'",
+        ),
+        (
+            "a path parameter",
+            raw(&s, "GET", "/api/bots/echo/memory/%00", "", b""),
+            "'key'",
+        ),
+    ];
+    for (what, answer, field) in &cases {
+        let message = answer.assert_json_error(what, 400, "bad_request", field);
+        assert!(message.contains("NUL"), "{what}: {message}");
+    }
+
+    // Nothing of it reached the database, and the conversation is still usable.
+    assert_eq!(db.count("SELECT count(*) AS n FROM workflow_events"), 0);
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE kind = 'workflow'"),
+        0
+    );
+    let reply = s.say(&conversation, "hi");
+    assert_eq!(reply["messages"], json!(["you said hi"]), "{reply}");
+    assert_no_error_logged(&s);
+}
+
+#[test]
+fn query_and_path_rejections_are_json() {
+    let db = TestDb::new();
+    let bots = bots();
+    let s = Server::start(&db.url, &bots.path);
+    let id = s.start_workflow("echo", "wf", json!({ "n": 1 }));
+    let cases = [
+        ("/api/workflows?limit=abc", "limit"),
+        ("/api/workflows?limit=99999999999999999999", "limit"),
+        ("/api/workflows?status=a&status=b", "status"),
+        (
+            &format!("/api/workflows/{id}/result?timeout=abc"),
+            "timeout",
+        ),
+        ("/api/workflows/%FF", "UTF-8 in `id`"),
+        ("/api/workflows/%FF/result", "UTF-8 in `id`"),
+        ("/api/approvals?limit=many", "limit"),
+        ("/api/events?after=yesterday", "after"),
+        ("/api/bots/echo/tables/t?offset=-", "offset"),
+        ("/api/conversations/%FF", "UTF-8 in `id`"),
+    ];
+    for (target, field) in cases {
+        raw(&s, "GET", target, "", b"").assert_json_error(target, 400, "bad_request", field);
+    }
+    // A retry's optional body is read by the same rules.
+    raw(
+        &s,
+        "POST",
+        &format!("/api/workflows/{id}/retry"),
+        "",
+        b"{\"version\": 1",
+    )
+    .assert_json_error("retry with broken JSON", 400, "bad_request", "JSON");
+    assert_no_error_logged(&s);
+}
