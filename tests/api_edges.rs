@@ -251,3 +251,86 @@ fn query_and_path_rejections_are_json() {
     .assert_json_error("retry with broken JSON", 400, "bad_request", "JSON");
     assert_no_error_logged(&s);
 }
+
+#[test]
+fn unknown_routes_and_wrong_methods_are_json() {
+    let db = TestDb::new();
+    let bots = bots();
+    let s = Server::start(&db.url, &bots.path);
+    raw(&s, "GET", "/no/such/route", "", b"").assert_json_error(
+        "unknown route",
+        404,
+        "not_found",
+        "/no/such/route",
+    );
+    let r = raw(&s, "DELETE", "/api/workflows", "", b"");
+    r.assert_json_error("DELETE /api/workflows", 405, "method_not_allowed", "DELETE");
+    let allow = r.header("allow").unwrap_or_default().to_string();
+    assert!(
+        allow.contains("GET") && allow.contains("POST"),
+        "Allow: {allow:?}"
+    );
+    raw(&s, "PUT", "/health", "", b"").assert_json_error(
+        "PUT /health",
+        405,
+        "method_not_allowed",
+        "PUT",
+    );
+    raw(&s, "GET", "/api/events/x", "", b"").assert_json_error(
+        "an unknown route under /api",
+        404,
+        "not_found",
+        "/api/events/x",
+    );
+}
+
+#[test]
+fn oversized_uris_headers_and_bodies_are_json() {
+    let db = TestDb::new();
+    let bots = bots();
+    let s = Server::start(&db.url, &bots.path);
+    let long = "a".repeat(20 * 1024);
+    raw(&s, "GET", &format!("/api/workflows?name={long}"), "", b"").assert_json_error(
+        "a 20 KiB URI",
+        414,
+        "uri_too_long",
+        "8192",
+    );
+    raw(&s, "GET", &format!("/{long}"), "", b"").assert_json_error(
+        "a 20 KiB path",
+        414,
+        "uri_too_long",
+        "8192",
+    );
+    let big = format!("X-Big: {}\r\n", "b".repeat(100 * 1024));
+    raw(&s, "GET", "/health", &big, b"").assert_json_error(
+        "a 100 KiB header",
+        431,
+        "headers_too_large",
+        "bytes",
+    );
+    let many: String = (0..150).map(|i| format!("X-H{i}: v\r\n")).collect();
+    raw(&s, "GET", "/health", &many, b"").assert_json_error(
+        "150 headers",
+        431,
+        "headers_too_large",
+        "headers",
+    );
+    let body = json!({ "name": "e", "payload": { "p": "x".repeat(2 << 20) } });
+    post_json(&s, "/api/events", &body, "").assert_json_error(
+        "a 2 MiB body",
+        413,
+        "too_large",
+        "too large",
+    );
+    // Within the limits all is as usual.
+    let ok = raw(
+        &s,
+        "GET",
+        "/health",
+        &format!("X-Fine: {}\r\n", "c".repeat(4000)),
+        b"",
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_no_error_logged(&s);
+}

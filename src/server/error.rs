@@ -17,6 +17,12 @@ impl IntoResponse for Error {
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Error::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
+            Error::HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+            ),
             Error::Database(_) | Error::Pool(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
             }

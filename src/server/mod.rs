@@ -6,6 +6,7 @@
 mod approvals;
 mod bots;
 mod conversations;
+mod edge;
 mod error;
 mod events;
 mod extract;
@@ -24,6 +25,7 @@ use axum::Router;
 use crate::error::Error;
 use crate::workflow::same_secret;
 use crate::workflow::Runtime;
+pub use edge::HeadLimits;
 use extract::Bearer;
 
 /// Server settings beyond the runtime's.
@@ -37,6 +39,8 @@ pub struct ServerConfig {
     pub max_event_payload_bytes: usize,
     /// Whether Redis is configured (`/health` says `off` without).
     pub redis_url: Option<String>,
+    /// The limits on a request's URI and headers (414 and 431 over them).
+    pub head_limits: HeadLimits,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +50,7 @@ impl Default for ServerConfig {
             max_message_bytes: 64 * 1024,
             max_event_payload_bytes: 256 * 1024,
             redis_url: None,
+            head_limits: HeadLimits::default(),
         }
     }
 }
@@ -133,10 +138,16 @@ pub fn router(state: AppState) -> Router {
             post(conversations::message),
         )
         .route("/api/approvals/{id}", post(approvals::decide));
+    let head_limits = state.config.head_limits;
     admin
         .merge(public)
-        .fallback(|| async { Error::NotFound("no such route".into()) })
+        .fallback(edge::no_route)
+        .method_not_allowed_fallback(edge::no_method)
         .layer(DefaultBodyLimit::max(1 << 20))
+        .layer(middleware::from_fn_with_state(
+            head_limits,
+            edge::head_limits,
+        ))
         .with_state(state)
 }
 
@@ -146,7 +157,5 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    edge::serve(listener, router(state), shutdown).await
 }
