@@ -33,6 +33,9 @@ pub enum Error {
     #[error("{0}")]
     /// Request headers over the server's limits (431).
     HeadersTooLarge(String),
+    #[error("{0}")]
+    /// An `Idempotency-Key` already used for a different request (422).
+    IdempotencyKeyReused(String),
     #[error("database error: {0}")]
     /// A database error (503 when PostgreSQL is unreachable).
     Database(diesel::result::Error),

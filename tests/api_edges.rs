@@ -334,3 +334,87 @@ fn oversized_uris_headers_and_bodies_are_json() {
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_no_error_logged(&s);
 }
+
+fn start_with_key(s: &Server, key: &str, input: Value) -> Raw {
+    post_json(
+        s,
+        "/api/workflows",
+        &json!({ "bot": "echo", "script": "wf", "input": input }),
+        &format!("Idempotency-Key: {key}\r\n"),
+    )
+}
+
+fn id_of(r: &Raw) -> String {
+    let v: Value = serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body));
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id: {v}"))
+        .to_string()
+}
+
+#[test]
+fn a_start_repeated_with_the_same_idempotency_key_is_the_same_workflow() {
+    let db = TestDb::new();
+    let bots = bots();
+    let s = Server::start(&db.url, &bots.path);
+    let first = start_with_key(&s, "order-42", json!({ "n": 1 }));
+    assert_eq!(first.status, 201, "{}", first.body);
+    let id = id_of(&first);
+    let again = start_with_key(&s, "order-42", json!({ "n": 1 }));
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(id_of(&again), id);
+    assert_eq!(s.workflow_result(&id)["result"], json!(2));
+
+    // The same key with another body is refused and starts nothing.
+    start_with_key(&s, "order-42", json!({ "n": 2 })).assert_json_error(
+        "the key with another body",
+        422,
+        "idempotency_key_reused",
+        "order-42",
+    );
+    // Keys must be usable text.
+    start_with_key(&s, &"k".repeat(300), json!({ "n": 1 })).assert_json_error(
+        "a 300-character key",
+        400,
+        "bad_request",
+        "Idempotency-Key",
+    );
+
+    // After a restart the key still names the same workflow.
+    s.kill();
+    let s = Server::start(&db.url, &bots.path);
+    let after = start_with_key(&s, "order-42", json!({ "n": 1 }));
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(id_of(&after), id);
+
+    // Eight clients racing with one key get one workflow.
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| start_with_key(&s, "race", json!({ "n": 5 }))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let r = h.join().unwrap();
+                assert!(
+                    r.status == 200 || r.status == 201,
+                    "{} {}",
+                    r.status,
+                    r.body
+                );
+                id_of(&r)
+            })
+            .collect()
+    });
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    assert_eq!(s.workflow_result(&ids[0])["result"], json!(6));
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE kind = 'workflow'"),
+        2
+    );
+    // Without the header every start is a new workflow, as before.
+    let a = s.start_workflow("echo", "wf", json!({ "n": 1 }));
+    let b = s.start_workflow("echo", "wf", json!({ "n": 1 }));
+    assert_ne!(a, b);
+    assert_no_error_logged(&s);
+}

@@ -23,6 +23,9 @@ impl IntoResponse for Error {
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "headers_too_large",
             ),
+            Error::IdempotencyKeyReused(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+            }
             Error::Database(_) | Error::Pool(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
             }

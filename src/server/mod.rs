@@ -55,6 +55,11 @@ impl Default for ServerConfig {
     }
 }
 
+/// How many starts with an `Idempotency-Key` run at once on an instance. Each holds a
+/// pooled connection (the lock on its key) while its workflow starts on others, so
+/// without a bound a burst of them could take the whole pool and wait for itself.
+const KEYED_STARTS_AT_ONCE: usize = 4;
+
 /// What every handler gets.
 #[derive(Clone)]
 pub struct AppState {
@@ -62,9 +67,20 @@ pub struct AppState {
     pub rt: Arc<Runtime>,
     /// The server's settings.
     pub config: Arc<ServerConfig>,
+    /// Room for starts with an `Idempotency-Key` (see [`KEYED_STARTS_AT_ONCE`]).
+    pub keyed_starts: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
+    /// The state of a server on `rt` with `config`.
+    pub fn new(rt: Arc<Runtime>, config: ServerConfig) -> AppState {
+        AppState {
+            rt,
+            config: Arc::new(config),
+            keyed_starts: Arc::new(tokio::sync::Semaphore::new(KEYED_STARTS_AT_ONCE)),
+        }
+    }
+
     /// True when the request carries the admin token (or there is none to carry).
     pub fn is_admin(&self, bearer: &Bearer) -> bool {
         match (&self.config.admin_token, &bearer.0) {

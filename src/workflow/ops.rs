@@ -166,11 +166,22 @@ impl Runtime {
         script: &str,
         input: Json,
     ) -> Result<(Uuid, ExecStatus)> {
+        self.start_workflow_as(Uuid::now_v7(), bot, script, input)
+    }
+
+    /// [`Runtime::start_workflow`] with the id chosen by the caller (a UUID v7, as every
+    /// execution id): an idempotent start records the id before it starts the workflow.
+    pub fn start_workflow_as(
+        &self,
+        id: Uuid,
+        bot: &str,
+        script: &str,
+        input: Json,
+    ) -> Result<(Uuid, ExecStatus)> {
         if !input.is_object() && !input.is_null() {
             return Err(Error::BadRequest("'input' must be a JSON object".into()));
         }
         let mut input = if input.is_null() { json!({}) } else { input };
-        let id = Uuid::now_v7();
         // A workflow knows its own id, as its children do.
         input["workflow_id"] = json!(id);
         // A paused bot's workflow is stored, to run when the bot is resumed.
