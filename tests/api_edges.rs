@@ -418,3 +418,39 @@ fn a_start_repeated_with_the_same_idempotency_key_is_the_same_workflow() {
     assert_ne!(a, b);
     assert_no_error_logged(&s);
 }
+
+/// The hex digits two ids share at their start.
+fn shared_prefix(a: &str, b: &str) -> usize {
+    a.chars()
+        .filter(|c| *c != '-')
+        .zip(b.chars().filter(|c| *c != '-'))
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+#[test]
+fn conversation_ids_are_random_v4() {
+    let db = TestDb::new();
+    let bots = bots();
+    let s = Server::start(&db.url, &bots.path);
+    let (a, _) = s.converse("echo");
+    let (b, _) = s.converse("echo");
+    for id in [&a, &b] {
+        let parsed = uuid::Uuid::parse_str(id).unwrap();
+        assert_eq!(
+            parsed.get_version_num(),
+            4,
+            "{id} is not a random (v4) UUID"
+        );
+    }
+    // Two UUID v7 made in a row share their first 8–11 hex digits (the time); random
+    // ones share 6 with a chance of 1 in 16 million.
+    assert!(
+        shared_prefix(&a, &b) < 6,
+        "{a} and {b} share a prefix of {} hex digits",
+        shared_prefix(&a, &b)
+    );
+    // The ids still work as the conversations' capabilities.
+    assert_eq!(s.say(&a, "one")["messages"], json!(["you said one"]));
+    assert_eq!(s.say(&b, "two")["messages"], json!(["you said two"]));
+}
