@@ -454,3 +454,47 @@ fn conversation_ids_are_random_v4() {
     assert_eq!(s.say(&a, "one")["messages"], json!(["you said one"]));
     assert_eq!(s.say(&b, "two")["messages"], json!(["you said two"]));
 }
+
+#[test]
+fn a_keyed_start_that_started_nothing_starts_its_workflow_on_a_retry() {
+    let db = TestDb::new();
+    let bots = bots();
+    let s = Server::start(&db.url, &bots.path);
+    let late = || {
+        post_json(
+            &s,
+            "/api/workflows",
+            &json!({ "bot": "echo", "script": "late", "input": { "n": 10 } }),
+            "Idempotency-Key: late-1\r\n",
+        )
+    };
+    // No such script yet: the key is bound to an id, but no workflow has it.
+    late().assert_json_error("a start of a missing script", 404, "not_found", "late");
+    let bound = db.count("SELECT count(*) AS n FROM workflow_start_keys WHERE key = 'late-1'");
+    assert_eq!(bound, 1);
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE kind = 'workflow'"),
+        0
+    );
+    // Once the script is there (packages are reloaded while serving), the retry starts
+    // the workflow under the id the key was bound to, once.
+    bots.script("echo", "late", "RETURN n * 2\n");
+    let started = common::server::eventually(20.0, "the late script is loaded", || {
+        let r = late();
+        if r.status == 201 {
+            Ok(r)
+        } else {
+            Err(format!("{} {}", r.status, r.body))
+        }
+    });
+    let id = id_of(&started);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) AS n FROM workflow_start_keys WHERE key = 'late-1' AND execution_id = '{id}'"
+        )),
+        1
+    );
+    assert_eq!(s.workflow_result(&id)["result"], json!(20));
+    let again = late();
+    assert_eq!((again.status, id_of(&again)), (200, id));
+}
