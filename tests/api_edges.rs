@@ -195,6 +195,11 @@ fn nul_in_any_text_is_a_400_naming_the_field() {
             "'name'",
         ),
         (
+            "the schedules' filter",
+            raw(&s, "GET", "/api/schedules?bot=%00", "", b""),
+            "'bot'",
+        ),
+        (
             "a path parameter",
             raw(&s, "GET", "/api/bots/echo/memory/%00", "", b""),
             "'key'",
@@ -236,6 +241,7 @@ fn query_and_path_rejections_are_json() {
         ("/api/events?after=yesterday", "after"),
         ("/api/bots/echo/tables/t?offset=-", "offset"),
         ("/api/conversations/%FF", "UTF-8 in `id`"),
+        ("/api/schedules?bot=a&bot=b", "bot"),
     ];
     for (target, field) in cases {
         raw(&s, "GET", target, "", b"").assert_json_error(target, 400, "bad_request", field);
