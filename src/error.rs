@@ -24,6 +24,18 @@ pub enum Error {
     #[error("{0}")]
     /// Over a size limit (413).
     TooLarge(String),
+    #[error("{0}")]
+    /// A route that exists, asked with a method it does not take (405).
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    /// A request URI over the server's limit (414).
+    UriTooLong(String),
+    #[error("{0}")]
+    /// Request headers over the server's limits (431).
+    HeadersTooLarge(String),
+    #[error("{0}")]
+    /// An `Idempotency-Key` already used for a different request (422).
+    IdempotencyKeyReused(String),
     #[error("database error: {0}")]
     /// A database error (503 when PostgreSQL is unreachable).
     Database(diesel::result::Error),

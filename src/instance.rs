@@ -96,10 +96,7 @@ impl Instance {
         let mut addr = None;
         if let Some((listener, config)) = opts.http {
             addr = Some(listener.local_addr().map_err(|e| e.to_string())?);
-            let state = AppState {
-                rt: rt.clone(),
-                config: Arc::new(config),
-            };
+            let state = AppState::new(rt.clone(), config);
             let mut stopped = stopped.clone();
             tasks.push(tokio::spawn(async move {
                 let shutdown = async move {

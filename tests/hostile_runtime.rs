@@ -371,3 +371,69 @@ fn a_workflow_tree_stops_at_its_size_limit() {
         40
     );
 }
+
+/// The public routes take a limited number of requests a minute per client: past the
+/// burst, starting conversations is a 429 with a JSON error and Retry-After, while
+/// /health and the admin routes are not limited; behind a trusted proxy each forwarded
+/// client counts on its own, and an untrusted peer's X-Forwarded-For is ignored.
+#[test]
+fn public_routes_are_rate_limited_per_client() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script("hi", "start", "TALK \"hi\"\n");
+    let start = |s: &Server, forwarded: Option<&str>| -> (u16, Option<String>, serde_json::Value) {
+        let mut req = ureq::post(&format!("{}/api/bots/hi/conversations", s.base))
+            .set("Content-Type", "application/json");
+        if let Some(f) = forwarded {
+            req = req.set("X-Forwarded-For", f);
+        }
+        let resp = match req.send_string("{}") {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        let status = resp.status();
+        let retry = resp.header("retry-after").map(str::to_string);
+        let body = serde_json::from_str(&resp.into_string().unwrap()).unwrap();
+        (status, retry, body)
+    };
+
+    // 20 a minute: bursts of 10.
+    let s = Server::start_with(&db.url, &bots.path, env(&[("BOTSERVER_PUBLIC_RATE", "20")]));
+    // The peer (127.0.0.1) is no trusted proxy: what it forwards does not count.
+    let answers: Vec<_> = (0..15)
+        .map(|i| start(&s, Some(&format!("203.0.113.{i}"))))
+        .collect();
+    let ok = answers.iter().filter(|a| a.0 == 200 || a.0 == 201).count();
+    assert_eq!(ok, 10, "{answers:?}");
+    let limited = answers.iter().find(|a| a.0 == 429).unwrap();
+    assert_eq!(limited.2["error"], "rate_limited", "{limited:?}");
+    assert!(limited
+        .1
+        .as_deref()
+        .is_some_and(|r| r.parse::<u64>().unwrap() >= 1));
+    let (st, _) = s.get("/health");
+    assert_eq!(st, 200);
+    let (st, _) = s.get("/api/workflows");
+    assert_eq!(st, 200);
+    drop(s);
+
+    // Behind a trusted proxy (the test is the proxy), clients count apart.
+    let s = Server::start_with(
+        &db.url,
+        &bots.path,
+        env(&[
+            ("BOTSERVER_PUBLIC_RATE", "20"),
+            ("BOTSERVER_TRUSTED_PROXIES", "127.0.0.1"),
+        ]),
+    );
+    for i in 0..15 {
+        let (st, _, v) = start(&s, Some(&format!("198.51.100.{i}")));
+        assert!(st == 200 || st == 201, "{st} {v}");
+    }
+    let limited = (0..15)
+        .map(|_| start(&s, Some("198.51.100.200")).0)
+        .filter(|st| *st == 429)
+        .count();
+    assert_eq!(limited, 5);
+}

@@ -9,14 +9,15 @@ use common::db::TestDb;
 fn tables(db: &TestDb) -> i64 {
     db.count(
         "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public' \
-         AND table_name IN ('workflow_executions', 'workflow_events', 'bot_shared_memory', 'bot_memories', 'journal')",
+         AND table_name IN ('workflow_executions', 'workflow_events', 'bot_shared_memory', 'bot_memories', 'journal', \
+         'workflow_start_keys')",
     )
 }
 
 #[test]
 fn migrations_go_up_down_and_up_again() {
     let db = TestDb::new();
-    assert_eq!(tables(&db), 5, "the template is migrated");
+    assert_eq!(tables(&db), 6, "the template is migrated");
     let mut conn = db.conn();
     let folders = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
         .unwrap()
@@ -27,7 +28,7 @@ fn migrations_go_up_down_and_up_again() {
     assert_eq!(tables(&db), 0);
     let applied = botserver::db::migrate(&mut conn).unwrap();
     assert_eq!(applied, folders);
-    assert_eq!(tables(&db), 5);
+    assert_eq!(tables(&db), 6);
     assert_eq!(
         db.count(
             "SELECT count(*) AS n FROM __diesel_schema_migrations WHERE version = '20260125091800'"

@@ -177,6 +177,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), String> {
             ServerConfig {
                 admin_token: opts.admin_token.clone(),
                 redis_url: opts.redis_url.clone(),
+                public_rate: crate::server::ratelimit::RateLimit::from_env()?,
                 ..ServerConfig::default()
             },
         )),

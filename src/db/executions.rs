@@ -13,7 +13,8 @@ use crate::error::Result;
 
 /// A new execution to insert.#[derive(Debug, Clone)]
 pub struct NewExecution {
-    /// The execution's id (UUID v7, so ids sort by creation).
+    /// The execution's id: a UUID v7 (ids sort by creation), but for a conversation,
+    /// whose id is its capability, a random UUID v4.
     pub id: Uuid,
     /// What it is.
     pub kind: ExecKind,
@@ -379,7 +380,8 @@ pub struct ListFilter<'a> {
     pub after: Option<Uuid>,
 }
 
-/// Executions of a kind, filtered, newest first (by id), at most `limit`.
+/// Executions of a kind, filtered, newest first (by id), at most `limit`. Not for
+/// conversations: their ids are random (v4), so their order is not that of creation.
 pub fn list(
     conn: &mut PgConnection,
     kinds: &[ExecKind],

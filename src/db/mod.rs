@@ -15,6 +15,7 @@ pub mod messages;
 pub mod schedules;
 pub mod scripts;
 pub mod sql;
+pub mod start_keys;
 pub mod states;
 pub mod steps;
 

@@ -1,11 +1,11 @@
 //! Approval requests: list them, decide one.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{parse_id, Bearer, JsonBody};
+use super::extract::{parse_id, Bearer, JsonBody, Path, Query};
 use super::AppState;
 use crate::db::approvals;
 use crate::error::Error;

@@ -1,9 +1,10 @@
 //! Loaded bots and their memory.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::extract::{Path, Query};
 use super::AppState;
 use crate::db::memory;
 use crate::error::Error;
@@ -122,7 +123,7 @@ pub async fn tables(
 pub async fn table(
     State(state): State<AppState>,
     Path((bot, table)): Path<(String, String)>,
-    axum::extract::Query(q): axum::extract::Query<RowsQuery>,
+    Query(q): Query<RowsQuery>,
 ) -> Result<Json<Value>, Error> {
     known(&state, &bot)?;
     let limit = q.limit.unwrap_or(100);

@@ -1,12 +1,12 @@
 //! Conversations: start one with a bot, send messages, read the transcript.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{parse_id, JsonBody};
+use super::extract::{parse_id, JsonBody, Path};
 use super::AppState;
 use crate::db::executions;
 use crate::db::messages;

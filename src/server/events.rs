@@ -1,12 +1,12 @@
 //! Events: publish one, read them by name and id.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::JsonBody;
+use super::extract::{JsonBody, Query};
 use super::AppState;
 use crate::basic::keywords::events::{event_name_error, valid_event_name};
 use crate::db::events;

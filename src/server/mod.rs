@@ -6,6 +6,7 @@
 mod approvals;
 mod bots;
 mod conversations;
+mod edge;
 mod error;
 mod events;
 mod extract;
@@ -25,6 +26,7 @@ use axum::Router;
 use crate::error::Error;
 use crate::workflow::same_secret;
 use crate::workflow::Runtime;
+pub use edge::HeadLimits;
 use extract::Bearer;
 
 /// Server settings beyond the runtime's.
@@ -38,6 +40,10 @@ pub struct ServerConfig {
     pub max_event_payload_bytes: usize,
     /// Whether Redis is configured (`/health` says `off` without).
     pub redis_url: Option<String>,
+    /// The limits on a request's URI and headers (414 and 431 over them).
+    pub head_limits: HeadLimits,
+    /// The per-client limit of the public routes (none: unlimited).
+    pub public_rate: Option<Arc<ratelimit::RateLimit>>,
 }
 
 impl Default for ServerConfig {
@@ -47,9 +53,16 @@ impl Default for ServerConfig {
             max_message_bytes: 64 * 1024,
             max_event_payload_bytes: 256 * 1024,
             redis_url: None,
+            head_limits: HeadLimits::default(),
+            public_rate: None,
         }
     }
 }
+
+/// How many starts with an `Idempotency-Key` run at once on an instance. Each holds a
+/// pooled connection (the lock on its key) while its workflow starts on others, so
+/// without a bound a burst of them could take the whole pool and wait for itself.
+const KEYED_STARTS_AT_ONCE: usize = 4;
 
 /// What every handler gets.
 #[derive(Clone)]
@@ -58,9 +71,20 @@ pub struct AppState {
     pub rt: Arc<Runtime>,
     /// The server's settings.
     pub config: Arc<ServerConfig>,
+    /// Room for starts with an `Idempotency-Key` (see [`KEYED_STARTS_AT_ONCE`]).
+    pub keyed_starts: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
+    /// The state of a server on `rt` with `config`.
+    pub fn new(rt: Arc<Runtime>, config: ServerConfig) -> AppState {
+        AppState {
+            rt,
+            config: Arc::new(config),
+            keyed_starts: Arc::new(tokio::sync::Semaphore::new(KEYED_STARTS_AT_ONCE)),
+        }
+    }
+
     /// True when the request carries the admin token (or there is none to carry).
     pub fn is_admin(&self, bearer: &Bearer) -> bool {
         match (&self.config.admin_token, &bearer.0) {
@@ -126,18 +150,28 @@ pub fn router(state: AppState) -> Router {
     // Public: health, starting a conversation, and the conversation's own calls (its
     // unguessable id is its capability); approvals check their own token.
     let public = Router::new()
-        .route("/health", get(health::health))
         .route("/api/bots/{bot}/conversations", post(conversations::start))
         .route("/api/conversations/{id}", get(conversations::get))
         .route(
             "/api/conversations/{id}/messages",
             post(conversations::message),
         )
-        .route("/api/approvals/{id}", post(approvals::decide));
+        .route("/api/approvals/{id}", post(approvals::decide))
+        .route_layer(middleware::from_fn_with_state(
+            state.config.public_rate.clone(),
+            ratelimit::limit,
+        ))
+        .route("/health", get(health::health));
+    let head_limits = state.config.head_limits;
     admin
         .merge(public)
-        .fallback(|| async { Error::NotFound("no such route".into()) })
+        .fallback(edge::no_route)
+        .method_not_allowed_fallback(edge::no_method)
         .layer(DefaultBodyLimit::max(1 << 20))
+        .layer(middleware::from_fn_with_state(
+            head_limits,
+            edge::head_limits,
+        ))
         .with_state(state)
 }
 
@@ -147,7 +181,15 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    if let Some(limit) = state.config.public_rate.clone() {
+        // Clients that stopped coming are forgotten now and then.
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                limit.forget_idle();
+            }
+        });
+    }
+    edge::serve(listener, router(state), shutdown).await
 }

@@ -23,6 +23,15 @@ pub struct RateLimit {
     trusted: Vec<IpAddr>,
 }
 
+impl std::fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimit")
+            .field("per_minute", &self.per_minute)
+            .field("trusted", &self.trusted)
+            .finish()
+    }
+}
+
 impl RateLimit {
     /// `per_minute` requests a minute per client, in bursts of up to `burst`.
     pub fn new(per_minute: NonZeroU32, burst: NonZeroU32, trusted: Vec<IpAddr>) -> RateLimit {
@@ -35,10 +44,10 @@ impl RateLimit {
     }
 
     /// The limit the environment sets: `BOTSERVER_PUBLIC_RATE` (requests a minute per
-    /// client, default 120; `off` for none) with bursts of a quarter of it (at least 10),
+    /// client, default 600; `off` for none) with bursts of a quarter of it (at least 10),
     /// and `BOTSERVER_TRUSTED_PROXIES` (comma-separated addresses).
     pub fn from_env() -> Result<Option<Arc<RateLimit>>, String> {
-        let rate = std::env::var("BOTSERVER_PUBLIC_RATE").unwrap_or_else(|_| "120".into());
+        let rate = std::env::var("BOTSERVER_PUBLIC_RATE").unwrap_or_else(|_| "600".into());
         let rate = rate.trim();
         if rate.eq_ignore_ascii_case("off") {
             return Ok(None);

@@ -1,10 +1,11 @@
 //! Schedules: the scripts that run on a `SET SCHEDULE`, with their next and last runs.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::extract::Query;
 use super::AppState;
 use crate::db::schedules;
 use crate::error::Error;

@@ -3,18 +3,19 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use diesel::Connection;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::extract::{parse_id, JsonBody};
+use super::extract::{parse_id, JsonBody, OptionalJsonBody, Path, Query};
 use super::AppState;
 use crate::db::executions::{self, ExecRow};
 use crate::db::states::{Direction, ExecKind, ExecStatus};
-use crate::db::{messages, steps};
+use crate::db::{messages, start_keys, steps};
 use crate::error::Error;
 use crate::workflow::ops::RetryVersion;
 
@@ -28,18 +29,152 @@ pub struct StartBody {
     input: Value,
 }
 
-/// `POST /api/workflows` `{bot, script, input}`: starts a workflow (its first run before the answer when there is room).
+/// `POST /api/workflows` `{bot, script, input}`: starts a workflow (its first run before
+/// the answer when there is room) → 201. With an `Idempotency-Key` header, a repeat of
+/// the same request (bot, script and input) is the workflow the key first started → 200
+/// with its current status; the key with another request is a 422.
 pub async fn start(
     State(state): State<AppState>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<StartBody>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
-    let (id, status) = state
-        .blocking(move |rt| rt.start_workflow(&body.bot, &body.script, body.input))
+    let Some(key) = idempotency_key(&headers)? else {
+        let (id, status) = state
+            .blocking(move |rt| rt.start_workflow(&body.bot, &body.script, body.input))
+            .await?;
+        return Ok((
+            StatusCode::CREATED,
+            Json(json!({ "id": id, "status": status })),
+        ));
+    };
+    let hash = request_hash(&body);
+    let _room = state
+        .keyed_starts
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| Error::Internal(format!("keyed starts: {e}")))?;
+    let (created, id, status) = state
+        .blocking(move |rt| start_keyed(rt, &key, &hash, body))
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "status": status })),
-    ))
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((code, Json(json!({ "id": id, "status": status }))))
+}
+
+/// The longest `Idempotency-Key` taken.
+const MAX_KEY_CHARS: usize = 255;
+
+/// The request's `Idempotency-Key`, if it has one: 1 to 255 visible ASCII characters
+/// (spaces inside allowed).
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Error> {
+    let mut values = headers.get_all("idempotency-key").iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(Error::BadRequest(
+            "give one 'Idempotency-Key' header, not several".into(),
+        ));
+    }
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= MAX_KEY_CHARS
+                && k.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        })
+        .ok_or_else(|| {
+            Error::BadRequest(format!(
+                "'Idempotency-Key' must be 1 to {MAX_KEY_CHARS} visible ASCII characters"
+            ))
+        })?;
+    Ok(Some(key.to_string()))
+}
+
+/// What makes two starts the same request: bot, script and input (a missing input is
+/// `{}`), hashed over JSON with its keys sorted, so the order a client wrote them in
+/// does not matter.
+fn request_hash(body: &StartBody) -> String {
+    let input = if body.input.is_null() {
+        json!({})
+    } else {
+        body.input.clone()
+    };
+    let mut text = String::new();
+    canonical_json(
+        &json!({ "bot": body.bot, "script": body.script, "input": input }),
+        &mut text,
+    );
+    crate::basic::content_hash(&text)
+}
+
+fn canonical_json(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(k) {
+                    canonical_json(v, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A start under `key` (see `db::start_keys` for the protocol): the key is bound to the
+/// request and a new id and committed; then, holding the key's row lock, the workflow of
+/// that id is looked for and started only if it is not there. Whether it was started
+/// now, its id and its status.
+fn start_keyed(
+    rt: &crate::workflow::Runtime,
+    key: &str,
+    hash: &str,
+    body: StartBody,
+) -> Result<(bool, Uuid, ExecStatus), Error> {
+    let mut conn = rt.conn()?;
+    start_keys::record(&mut conn, key, hash, Uuid::now_v7())?;
+    conn.transaction::<_, Error, _>(|conn| {
+        let bound = start_keys::lock(conn, key)?.ok_or_else(|| {
+            Error::Internal(format!("Idempotency-Key '{key}' was recorded but is gone"))
+        })?;
+        if bound.request_hash != hash {
+            return Err(Error::IdempotencyKeyReused(format!(
+                "Idempotency-Key '{key}' was used for another request (another bot, script or \
+                 input); a different request needs a new key"
+            )));
+        }
+        if let Some(e) = executions::get(conn, bound.execution_id)? {
+            return Ok((false, e.id, e.status));
+        }
+        let (id, status) =
+            rt.start_workflow_as(bound.execution_id, &body.bot, &body.script, body.input)?;
+        Ok((true, id, status))
+    })
 }
 
 /// `GET /api/workflows` filters.
@@ -256,15 +391,9 @@ pub struct RetryBody {
 pub async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    OptionalJsonBody(body): OptionalJsonBody<RetryBody>,
 ) -> Result<Json<Value>, Error> {
     let id = parse_id(&id, "workflow")?;
-    let body: RetryBody = if body.iter().all(u8::is_ascii_whitespace) {
-        RetryBody::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::BadRequest(format!("invalid JSON body: {e}")))?
-    };
     let version = body.version;
     state.blocking(move |rt| rt.retry(id, version)).await?;
     Ok(Json(

@@ -112,7 +112,10 @@ impl Runtime {
     /// Starts `start.bas` of a bot as a conversation and runs it to its first wait.
     pub fn start_conversation(&self, bot: &str) -> Result<ConversationReply> {
         self.refuse_paused(bot)?;
-        let id = Uuid::now_v7();
+        // The id is the conversation's capability (its later calls need nothing else), so
+        // it is random (v4: 122 random bits), not a v7 whose neighbours made in the same
+        // millisecond share all but a counter and about 32 random bits.
+        let id = Uuid::new_v4();
         let (script, hash) = self.current_script(&mut *self.conn()?, bot, "start")?;
         let new = NewExecution::top(
             id,
@@ -166,11 +169,22 @@ impl Runtime {
         script: &str,
         input: Json,
     ) -> Result<(Uuid, ExecStatus)> {
+        self.start_workflow_as(Uuid::now_v7(), bot, script, input)
+    }
+
+    /// [`Runtime::start_workflow`] with the id chosen by the caller (a UUID v7, as workflow
+    /// ids are): an idempotent start records the id before it starts the workflow.
+    pub fn start_workflow_as(
+        &self,
+        id: Uuid,
+        bot: &str,
+        script: &str,
+        input: Json,
+    ) -> Result<(Uuid, ExecStatus)> {
         if !input.is_object() && !input.is_null() {
             return Err(Error::BadRequest("'input' must be a JSON object".into()));
         }
         let mut input = if input.is_null() { json!({}) } else { input };
-        let id = Uuid::now_v7();
         // A workflow knows its own id, as its children do.
         input["workflow_id"] = json!(id);
         // A paused bot's workflow is stored, to run when the bot is resumed.

@@ -110,6 +110,9 @@ impl Server {
         if !opts.env.iter().any(|(k, _)| k == "BOTSERVER_MAX_RUNS") {
             cmd.env("BOTSERVER_MAX_RUNS", "6");
         }
+        // Tests drive the public routes far faster than a person: no per-client limit
+        // unless a test sets one.
+        cmd.env("BOTSERVER_PUBLIC_RATE", "off");
         for (k, v) in &opts.env {
             cmd.env(k, v);
         }
