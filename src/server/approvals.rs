@@ -5,13 +5,15 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::error::ErrorBody;
 use super::extract::{parse_id, Bearer, JsonBody, Path, Query};
 use super::AppState;
 use crate::db::approvals;
 use crate::error::Error;
 
 /// `GET /api/approvals` filters.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     approver: Option<String>,
     status: Option<String>,
@@ -20,6 +22,7 @@ pub struct ListQuery {
 }
 
 /// `GET /api/approvals[?approver=&status=&workflow=]`: approval requests, newest first.
+#[utoipa::path(get, path = "/api/approvals", tag = "approvals", params(ListQuery), responses((status = 200, description = "approval requests", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -44,7 +47,7 @@ pub async fn list(
 }
 
 /// The body of a decision.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecideBody {
     decision: String,
@@ -52,6 +55,7 @@ pub struct DecideBody {
 }
 
 /// `POST /api/approvals/{id}` `{decision, comment}`: decides with the approval's token or the admin's; the workflow goes on at once where there is a free run slot.
+#[utoipa::path(post, path = "/api/approvals/{id}", tag = "approvals", params(("id" = String, Path, description = "the id")), request_body = DecideBody, responses((status = 200, description = "decided", body = Object), (status = 401, description = "no token", body = ErrorBody), (status = 403, description = "wrong token", body = ErrorBody), (status = 409, description = "already decided", body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn decide(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -4,12 +4,14 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::error::ErrorBody;
 use super::extract::{Path, Query};
 use super::AppState;
 use crate::db::memory;
 use crate::error::Error;
 
 /// `GET /api/bots`: the loaded bots and their scripts.
+#[utoipa::path(get, path = "/api/bots", tag = "bots", responses((status = 200, description = "the loaded bots", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     let bots: Vec<Value> = state
         .rt
@@ -29,6 +31,7 @@ fn known(state: &AppState, bot: &str) -> Result<(), Error> {
 }
 
 /// `GET /api/bots/{bot}/memory`: a bot's memory.
+#[utoipa::path(get, path = "/api/bots/{bot}/memory", tag = "bots", params(("bot" = String, Path, description = "the bot", example = "support")), responses((status = 200, description = "the bot's memory", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn memory(
     State(state): State<AppState>,
     Path(bot): Path<String>,
@@ -45,6 +48,7 @@ pub async fn memory(
 }
 
 /// `GET /api/bots/{bot}/memory/{key}`: one key of a bot's memory.
+#[utoipa::path(get, path = "/api/bots/{bot}/memory/{key}", tag = "bots", params(("bot" = String, Path, description = "the bot", example = "support"), ("key" = String, Path, description = "the key")), responses((status = 200, description = "one value", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn memory_key(
     State(state): State<AppState>,
     Path((bot, key)): Path<(String, String)>,
@@ -64,6 +68,7 @@ pub async fn memory_key(
 }
 
 /// `GET /api/bots/{bot}/memory/shared`: what a bot shares and what is shared with it.
+#[utoipa::path(get, path = "/api/bots/{bot}/memory/shared", tag = "bots", params(("bot" = String, Path, description = "the bot", example = "support")), responses((status = 200, description = "shares out and in", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn shared(
     State(state): State<AppState>,
     Path(bot): Path<String>,
@@ -80,7 +85,8 @@ pub async fn shared(
 }
 
 /// `?limit=&offset=` of a table's rows.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RowsQuery {
     limit: Option<i64>,
     offset: Option<i64>,
@@ -94,6 +100,7 @@ fn columns_json(cols: &[crate::data::ops::ColumnInfo]) -> Vec<Value> {
 
 /// `GET /api/bots/{bot}/tables`: the bot's tables (those its `TABLE` definitions made),
 /// each with its columns and how many rows it has.
+#[utoipa::path(get, path = "/api/bots/{bot}/tables", tag = "bots", params(("bot" = String, Path, description = "the bot", example = "support")), responses((status = 200, description = "the bot's tables", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn tables(
     State(state): State<AppState>,
     Path(bot): Path<String>,
@@ -120,6 +127,7 @@ pub async fn tables(
 
 /// `GET /api/bots/{bot}/tables/{table}[?limit=&offset=]`: a page of a table's rows (at
 /// most `limit`, default 100, at most 1000), in the order of its first column.
+#[utoipa::path(get, path = "/api/bots/{bot}/tables/{table}", tag = "bots", params(("bot" = String, Path, description = "the bot", example = "support"), ("table" = String, Path, description = "the table"), RowsQuery), responses((status = 200, description = "a page of rows", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn table(
     State(state): State<AppState>,
     Path((bot, table)): Path<(String, String)>,
@@ -165,6 +173,7 @@ pub async fn table(
 /// `POST /api/bots/{bot}/pause`: the operator's switch for a runaway bot (an event storm,
 /// a loop): none of its executions is claimed, its handlers are stored but not started,
 /// new workflows of it are stored, its conversations answer 409. `{bot, paused, changed}`.
+#[utoipa::path(post, path = "/api/bots/{bot}/pause", tag = "bots", params(("bot" = String, Path, description = "the bot", example = "support")), responses((status = 200, description = "paused", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn pause(
     State(state): State<AppState>,
     Path(bot): Path<String>,
@@ -181,6 +190,7 @@ pub async fn pause(
 }
 
 /// `POST /api/bots/{bot}/resume`: lets every instance run what waited. `{bot, paused, changed}`.
+#[utoipa::path(post, path = "/api/bots/{bot}/resume", tag = "bots", params(("bot" = String, Path, description = "the bot", example = "support")), responses((status = 200, description = "resumed", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
     Path(bot): Path<String>,

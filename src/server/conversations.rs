@@ -6,6 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::error::ErrorBody;
 use super::extract::{parse_id, JsonBody, Path};
 use super::AppState;
 use crate::db::executions;
@@ -14,6 +15,7 @@ use crate::db::states::{ExecKind, ExecStatus, WaitingFor};
 use crate::error::Error;
 
 /// `POST /api/bots/{bot}/conversations`: starts `start.bas` and runs it to its first wait.
+#[utoipa::path(post, path = "/api/bots/{bot}/conversations", tag = "conversations", params(("bot" = String, Path, description = "the bot", example = "support")), responses((status = 201, description = "started", body = Object), (status = 409, description = "paused", body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
     Path(bot): Path<String>,
@@ -25,13 +27,14 @@ pub async fn start(
 }
 
 /// The body of a message.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
     text: String,
 }
 
 /// `POST /api/conversations/{id}/messages` `{text}`: answers the conversation's `HEAR` and runs it on.
+#[utoipa::path(post, path = "/api/conversations/{id}/messages", tag = "conversations", params(("id" = String, Path, description = "the id")), request_body = MessageBody, responses((status = 200, description = "the reply", body = Object), (status = 409, description = "not waiting", body = ErrorBody), (status = 413, description = "too large", body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn message(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -52,6 +55,7 @@ pub async fn message(
 }
 
 /// `GET /api/conversations/{id}`: the transcript and the status.
+#[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations", params(("id" = String, Path, description = "the id")), responses((status = 200, description = "transcript and status", body = Object), (status = 429, description = "rate limited", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,

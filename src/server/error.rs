@@ -8,6 +8,16 @@ use serde_json::json;
 
 use crate::error::Error;
 
+/// Every error's body, as the API description shows it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    /// The kind: `bad_request`, `not_found`, `conflict`, …
+    error: String,
+    /// What is wrong, naming the field or value.
+    message: String,
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, kind) = match &self {

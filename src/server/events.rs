@@ -6,6 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::error::ErrorBody;
 use super::extract::{JsonBody, Query};
 use super::AppState;
 use crate::basic::keywords::events::{event_name_error, valid_event_name};
@@ -13,15 +14,17 @@ use crate::db::events;
 use crate::error::Error;
 
 /// The body of a publish.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishBody {
     name: String,
     #[serde(default)]
+    #[schema(value_type = Object)]
     payload: Value,
 }
 
 /// `POST /api/events` `{name, payload}`: publishes an event (waits woken, handlers started).
+#[utoipa::path(post, path = "/api/events", tag = "events", request_body = PublishBody, responses((status = 201, description = "published", body = Object), (status = 413, description = "too large", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<PublishBody>,
@@ -43,7 +46,8 @@ pub async fn publish(
 }
 
 /// `GET /api/events` filters.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     name: Option<String>,
     after: Option<i64>,
@@ -51,6 +55,7 @@ pub struct ListQuery {
 }
 
 /// `GET /api/events[?name=&after=&limit=]`: stored events, oldest first.
+#[utoipa::path(get, path = "/api/events", tag = "events", params(ListQuery), responses((status = 200, description = "events", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,

@@ -13,6 +13,7 @@ use super::AppState;
 /// `GET /health`: `{status, database, redis}`; 200 when `status` is `ok`, 503 when it is
 /// `degraded` (the database does not answer, or Redis is configured and down), so a load
 /// balancer's health check sees it.
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "healthy", body = Object), (status = 503, description = "degraded", body = Object)))]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Json_>) {
     let db = state
         .blocking(|rt| {
@@ -40,6 +41,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Json_>) 
 }
 
 /// `GET /metrics`: the runtime's counters as Prometheus text.
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let m = &state.rt.metrics;
     let mut out = String::new();

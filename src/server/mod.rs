@@ -20,8 +20,10 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{self, Next};
-use axum::routing::{get, post};
-use axum::Router;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::Error;
 use crate::workflow::same_secret;
@@ -123,48 +125,66 @@ async fn require_admin(
     Ok(next.run(req).await)
 }
 
-/// The routes of the API.
+/// The routes of the API, with its OpenAPI description made from the same handlers (each
+/// handler's `#[utoipa::path]`), so the description cannot list a route the router does
+/// not have, or miss one. The description is served at `/api/openapi.json`.
 pub fn router(state: AppState) -> Router {
-    let admin = Router::new()
-        .route("/metrics", get(health::metrics))
-        .route("/api/bots", get(bots::list))
-        .route("/api/bots/{bot}/memory", get(bots::memory))
-        .route("/api/bots/{bot}/memory/shared", get(bots::shared))
-        .route("/api/bots/{bot}/memory/{key}", get(bots::memory_key))
-        .route("/api/bots/{bot}/pause", post(bots::pause))
-        .route("/api/bots/{bot}/resume", post(bots::resume))
-        .route("/api/bots/{bot}/tables", get(bots::tables))
-        .route("/api/bots/{bot}/tables/{table}", get(bots::table))
-        .route(
-            "/api/workflows",
-            post(workflows::start).get(workflows::list),
-        )
-        .route("/api/workflows/{id}", get(workflows::detail))
-        .route("/api/workflows/{id}/result", get(workflows::result))
-        .route("/api/workflows/{id}/cancel", post(workflows::cancel))
-        .route("/api/workflows/{id}/retry", post(workflows::retry))
-        .route("/api/approvals", get(approvals::list))
-        .route("/api/events", post(events::publish).get(events::list))
-        .route("/api/schedules", get(schedules::list))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
+    let (admin, admin_api) = OpenApiRouter::new()
+        .routes(routes!(health::metrics))
+        .routes(routes!(bots::list))
+        .routes(routes!(bots::memory))
+        .routes(routes!(bots::shared))
+        .routes(routes!(bots::memory_key))
+        .routes(routes!(bots::pause))
+        .routes(routes!(bots::resume))
+        .routes(routes!(bots::tables))
+        .routes(routes!(bots::table))
+        .routes(routes!(workflows::start, workflows::list))
+        .routes(routes!(workflows::detail))
+        .routes(routes!(workflows::result))
+        .routes(routes!(workflows::cancel))
+        .routes(routes!(workflows::retry))
+        .routes(routes!(approvals::list))
+        .routes(routes!(events::publish, events::list))
+        .routes(routes!(schedules::list))
+        .split_for_parts();
+    let admin = admin.route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
     // Public: health, starting a conversation, and the conversation's own calls (its
     // unguessable id is its capability); approvals check their own token.
-    let public = Router::new()
-        .route("/api/bots/{bot}/conversations", post(conversations::start))
-        .route("/api/conversations/{id}", get(conversations::get))
-        .route(
-            "/api/conversations/{id}/messages",
-            post(conversations::message),
-        )
-        .route("/api/approvals/{id}", post(approvals::decide))
-        .route_layer(middleware::from_fn_with_state(
-            state.config.public_rate.clone(),
-            ratelimit::limit,
-        ))
-        .route("/health", get(health::health));
+    let (public, public_api) = OpenApiRouter::new()
+        .routes(routes!(conversations::start))
+        .routes(routes!(conversations::get))
+        .routes(routes!(conversations::message))
+        .routes(routes!(approvals::decide))
+        .split_for_parts();
+    let public = public.route_layer(middleware::from_fn_with_state(
+        state.config.public_rate.clone(),
+        ratelimit::limit,
+    ));
+    let (health, health_api) = OpenApiRouter::new()
+        .routes(routes!(health::health))
+        .split_for_parts();
+    let mut api = admin_api;
+    api.merge(public_api);
+    api.merge(health_api);
+    api.info.title = "botserver".to_string();
+    api.info.description = Some(
+        "The HTTP API of botserver: bots, conversations, workflows, approvals, events, \
+         schedules. Every error is {\"error\", \"message\"} JSON."
+            .to_string(),
+    );
+    let api = Arc::new(api);
     let head_limits = state.config.head_limits;
     admin
         .merge(public)
+        .merge(health)
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let api = api.clone();
+                async move { Json((*api).clone()) }
+            }),
+        )
         .fallback(edge::no_route)
         .method_not_allowed_fallback(edge::no_method)
         .layer(DefaultBodyLimit::max(1 << 20))

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::error::ErrorBody;
 use super::extract::{parse_id, JsonBody, OptionalJsonBody, Path, Query};
 use super::AppState;
 use crate::db::executions::{self, ExecRow};
@@ -20,12 +21,13 @@ use crate::error::Error;
 use crate::workflow::ops::RetryVersion;
 
 /// The body of `POST /api/workflows`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
     bot: String,
     script: String,
     #[serde(default)]
+    #[schema(value_type = Object)]
     input: Value,
 }
 
@@ -33,6 +35,7 @@ pub struct StartBody {
 /// the answer when there is room) → 201. With an `Idempotency-Key` header, a repeat of
 /// the same request (bot, script and input) is the workflow the key first started → 200
 /// with its current status; the key with another request is a 422.
+#[utoipa::path(post, path = "/api/workflows", tag = "workflows", request_body = StartBody, params(("Idempotency-Key" = Option<String>, Header, description = "makes a repeated start answer the first one")), responses((status = 201, description = "started", body = Object), (status = 200, description = "a repeat of a keyed start", body = Object), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "key reused", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -178,7 +181,8 @@ fn start_keyed(
 }
 
 /// `GET /api/workflows` filters.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     status: Option<String>,
     bot: Option<String>,
@@ -201,6 +205,7 @@ const LIST_DEFAULT: i64 = 100;
 /// `GET /api/workflows[?status=&bot=&name=&limit=&after=]`: workflows, newest first, one
 /// page of at most `limit` (default 100, at most 1000); `next` is the `after` of the next
 /// page, null on the last one.
+#[utoipa::path(get, path = "/api/workflows", tag = "workflows", params(ListQuery), responses((status = 200, description = "workflows, newest first", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -286,6 +291,7 @@ fn child_tree(rows: &[ExecRow], id: Uuid) -> Vec<Value> {
 
 /// `GET /api/workflows/{id}`: status, waiting_for, variables, steps, children (each with
 /// its own children: the whole tree), output, error.
+#[utoipa::path(get, path = "/api/workflows/{id}", tag = "workflows", params(("id" = String, Path, description = "the id")), responses((status = 200, description = "the workflow", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -314,12 +320,14 @@ pub async fn detail(
 }
 
 /// `GET /api/workflows/{id}/result` options.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ResultQuery {
     timeout: Option<f64>,
 }
 
 /// Long poll: answers when the workflow ends or the timeout (default 30 s) passes.
+#[utoipa::path(get, path = "/api/workflows/{id}/result", tag = "workflows", params(("id" = String, Path, description = "the id"), ResultQuery), responses((status = 200, description = "its end, or its state at the timeout", body = Object), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn result(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -367,6 +375,7 @@ pub async fn result(
 }
 
 /// `POST /api/workflows/{id}/cancel`: cancels it and everything it started.
+#[utoipa::path(post, path = "/api/workflows/{id}/cancel", tag = "workflows", params(("id" = String, Path, description = "the id")), responses((status = 200, description = "cancelled", body = Object), (status = 409, description = "already ended", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -378,16 +387,18 @@ pub async fn cancel(
 
 /// The body of a retry: `{"version": "latest" | "pinned"}`, all optional (an empty body
 /// is `latest`).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     version: RetryVersion,
 }
 
 /// `POST /api/workflows/{id}/retry` `[{version}]`: runs a failed workflow again from its
 /// failed step, on the newest script versions (`latest`, the default) or on those it ran
 /// (`pinned`).
+#[utoipa::path(post, path = "/api/workflows/{id}/retry", tag = "workflows", params(("id" = String, Path, description = "the id")), request_body(content = Option<RetryBody>, description = "optional"), responses((status = 200, description = "retried", body = Object), (status = 409, description = "not failed", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,
