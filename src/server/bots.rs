@@ -178,15 +178,7 @@ pub async fn pause(
     State(state): State<AppState>,
     Path(bot): Path<String>,
 ) -> Result<Json<Value>, Error> {
-    known(&state, &bot)?;
-    state
-        .blocking(move |rt| {
-            let changed = rt.set_paused(&bot, true)?;
-            Ok(Json(
-                json!({ "bot": bot, "paused": true, "changed": changed }),
-            ))
-        })
-        .await
+    switch(state, bot, true).await
 }
 
 /// `POST /api/bots/{bot}/resume`: lets every instance run what waited. `{bot, paused, changed}`.
@@ -195,12 +187,17 @@ pub async fn resume(
     State(state): State<AppState>,
     Path(bot): Path<String>,
 ) -> Result<Json<Value>, Error> {
+    switch(state, bot, false).await
+}
+
+/// Pauses or resumes `bot`: `{bot, paused, changed}`.
+async fn switch(state: AppState, bot: String, paused: bool) -> Result<Json<Value>, Error> {
     known(&state, &bot)?;
     state
         .blocking(move |rt| {
-            let changed = rt.set_paused(&bot, false)?;
+            let changed = rt.set_paused(&bot, paused)?;
             Ok(Json(
-                json!({ "bot": bot, "paused": false, "changed": changed }),
+                json!({ "bot": bot, "paused": paused, "changed": changed }),
             ))
         })
         .await
