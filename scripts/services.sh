@@ -24,3 +24,6 @@ if ! redis_up && command -v redis-server >/dev/null 2>&1; then
   for _ in $(seq 1 20); do redis_up && break; sleep 0.5; done
 fi
 redis_up || echo "warning: Redis does not answer on 127.0.0.1:6379; Redis tests will fail" >&2
+
+# The console's browser tests: Debian's chromium and playwright-core (once).
+bash "$(dirname "${BASH_SOURCE[0]}")/browser-setup.sh" || echo "warning: the browser tests cannot run (see above)" >&2

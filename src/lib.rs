@@ -5,6 +5,7 @@ pub mod basic;
 pub mod bench;
 pub mod bots;
 pub mod cli;
+pub mod console;
 pub mod data;
 pub mod db;
 pub mod error;

@@ -326,3 +326,31 @@ pub fn set_handlers(
     }
     Ok(())
 }
+
+/// The latest events, newest first, by name (optional).
+pub fn latest(conn: &mut PgConnection, name: Option<&str>, limit: i64) -> Result<Vec<EventRow>> {
+    let text = match name {
+        Some(_) => "SELECT id, name, payload, source_bot, source_execution, created_at FROM workflow_events \
+                    WHERE name = $1 ORDER BY id DESC LIMIT $2",
+        None => "SELECT id, name, payload, source_bot, source_execution, created_at FROM workflow_events \
+                 ORDER BY id DESC LIMIT $1",
+    };
+    let q = diesel::sql_query(text).into_boxed::<diesel::pg::Pg>();
+    let q = match name {
+        Some(n) => q.bind::<Text, _>(n.to_string()),
+        None => q,
+    };
+    Ok(q.bind::<BigInt, _>(limit).load(conn)?)
+}
+
+/// The id of the newest event (0 when there is none).
+pub fn newest_id(conn: &mut PgConnection) -> Result<i64> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let rows: Vec<Row> =
+        crate::db::sql::sql("SELECT coalesce(max(id), 0) AS id FROM workflow_events").load(conn)?;
+    Ok(rows.first().map(|r| r.id).unwrap_or(0))
+}

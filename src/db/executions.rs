@@ -378,30 +378,158 @@ pub struct ListFilter<'a> {
     /// Only those older than this one (the cursor of the previous page: ids are UUID v7,
     /// so their order is the order of creation).
     pub after: Option<Uuid>,
+    /// Only those newer than this one (the cursor of a page back towards the newest).
+    pub before: Option<Uuid>,
+    /// Only those created at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only those created before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The smallest UUID v7 of a millisecond: the ids of executions created from `t` on
+/// are at least this one, those created before are smaller. Time filters become id
+/// bounds, so they ride on the same indexes as the order of the list.
+pub fn v7_floor(t: DateTime<Utc>) -> Uuid {
+    let ms = t.timestamp_millis().max(0) as u64;
+    let mut b = [0u8; 16];
+    b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    b[6] = 0x70;
+    b[8] = 0x80;
+    Uuid::from_bytes(b)
 }
 
 /// Executions of a kind, filtered, newest first (by id), at most `limit`. Not for
 /// conversations: their ids are random (v4), so their order is not that of creation.
+/// With `before`, the page just newer than that id (still newest first).
+///
+/// Planned afresh with its values (see `db::sql`): only the filters given are in the
+/// statement, so PostgreSQL walks the index of the one that narrows it (status, bot,
+/// or the primary key for the order) and stops after `limit` rows, however many
+/// executions the table holds.
 pub fn list(
     conn: &mut PgConnection,
     kinds: &[ExecKind],
     filter: &ListFilter,
     limit: i64,
 ) -> Result<Vec<ExecRow>> {
-    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-    Ok(diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM workflow_executions WHERE kind = ANY($1) \
-         AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR bot = $3) \
-         AND ($4::text IS NULL OR name = $4) AND ($5::uuid IS NULL OR id < $5) \
-         ORDER BY id DESC LIMIT $6"
-    ))
-    .bind::<Array<Text>, _>(kinds)
-    .bind::<Nullable<Text>, _>(filter.status.map(|s| s.as_str()))
-    .bind::<Nullable<Text>, _>(filter.bot)
-    .bind::<Nullable<Text>, _>(filter.name)
-    .bind::<Nullable<SqlUuid>, _>(filter.after)
-    .bind::<diesel::sql_types::BigInt, _>(limit)
-    .load(conn)?)
+    use diesel::sql_types::BigInt;
+    let kinds: Vec<String> = kinds.iter().map(|k| k.as_str().to_string()).collect();
+    let mut clauses = vec!["kind = ANY($1)".to_string()];
+    let mut texts: Vec<String> = Vec::new();
+    let mut ids: Vec<Uuid> = Vec::new();
+    // Text filters are $2…, id bounds after them; numbered as they are pushed.
+    let push_text = |col: &str, v: &str, clauses: &mut Vec<String>, texts: &mut Vec<String>| {
+        texts.push(v.to_string());
+        clauses.push(format!("{col} = ${}", 1 + texts.len()));
+    };
+    if let Some(st) = filter.status {
+        push_text("status", st.as_str(), &mut clauses, &mut texts);
+    }
+    if let Some(b) = filter.bot {
+        push_text("bot", b, &mut clauses, &mut texts);
+    }
+    if let Some(n) = filter.name {
+        push_text("name", n, &mut clauses, &mut texts);
+    }
+    let mut bounds: Vec<(&str, Uuid)> = Vec::new();
+    if let Some(a) = filter.after {
+        bounds.push(("<", a));
+    }
+    if let Some(b) = filter.before {
+        bounds.push((">", b));
+    }
+    if let Some(t) = filter.since {
+        bounds.push((">=", v7_floor(t)));
+    }
+    if let Some(t) = filter.until {
+        bounds.push(("<", v7_floor(t)));
+    }
+    for (op, id) in bounds {
+        ids.push(id);
+        clauses.push(format!("id {op} ${}", 1 + texts.len() + ids.len()));
+    }
+    let limit_at = 2 + texts.len() + ids.len();
+    let order = if filter.before.is_some() {
+        "ASC"
+    } else {
+        "DESC"
+    };
+    let text = format!(
+        "SELECT {COLUMNS} FROM workflow_executions WHERE {} ORDER BY id {order} LIMIT ${limit_at}",
+        clauses.join(" AND ")
+    );
+    let mut q = diesel::sql_query(text)
+        .into_boxed::<diesel::pg::Pg>()
+        .bind::<Array<Text>, _>(kinds);
+    for t in texts {
+        q = q.bind::<Text, _>(t);
+    }
+    for id in ids {
+        q = q.bind::<SqlUuid, _>(id);
+    }
+    let mut rows: Vec<ExecRow> = q.bind::<BigInt, _>(limit).load(conn)?;
+    if filter.before.is_some() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// How many executions of `kind` there are in each status.
+pub fn counts_by_status(conn: &mut PgConnection, kind: ExecKind) -> Result<Vec<(String, i64)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Row> = crate::db::sql::sql(
+        "SELECT status, count(*) AS n FROM workflow_executions WHERE kind = $1 GROUP BY status",
+    )
+    .bind::<Text, _>(kind.as_str())
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
+}
+
+/// How many executions wait, by what they wait for (`waiting_for.kind`), and the
+/// soonest deadline among them (a timer's, or its approval's) where there is one.
+pub fn waiting_counts(conn: &mut PgConnection) -> Result<Vec<(String, i64)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        what: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Row> = crate::db::sql::sql(
+        "SELECT coalesce(waiting_for->>'kind', 'unknown') AS what, count(*) AS n \
+         FROM workflow_executions WHERE status = 'waiting' GROUP BY 1 ORDER BY 2 DESC",
+    )
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.what, r.n)).collect())
+}
+
+/// The newest `updated_at` among `id` and every execution under it, and how many they
+/// are: what changes when anything in the tree moves (the detail page's live updates).
+pub fn tree_mark(conn: &mut PgConnection, id: Uuid) -> Result<Option<(DateTime<Utc>, i64)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Nullable<Timestamptz>)]
+        at: Option<DateTime<Utc>>,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Row> = crate::db::sql::sql(
+        "WITH RECURSIVE t AS (SELECT id, updated_at FROM workflow_executions WHERE id = $1 \
+         UNION ALL SELECT e.id, e.updated_at FROM workflow_executions e JOIN t ON e.parent_id = t.id) \
+         SELECT max(updated_at) AS at, count(*) AS n FROM t",
+    )
+    .bind::<SqlUuid, _>(id)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|r| r.at.map(|at| (at, r.n))))
 }
 
 /// The executions it started (children, branches), oldest first.

@@ -61,3 +61,28 @@ pub fn entry(conn: &mut PgConnection, id: Uuid, key: &str) -> Result<Option<Json
             .load(conn)?;
     Ok(rows.into_iter().next().map(|r| r.value))
 }
+
+/// One journal entry as the console lists it.
+#[derive(QueryableByName, Debug, Clone)]
+pub struct EntryRow {
+    /// Its key (`scope/op#n`).
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    /// What a replay answers from it.
+    #[diesel(sql_type = Jsonb)]
+    pub value: Json,
+    /// When it was written.
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An execution's journal in the order it was written, at most `limit` entries.
+pub fn entries(conn: &mut PgConnection, id: Uuid, limit: i64) -> Result<Vec<EntryRow>> {
+    Ok(crate::db::sql::sql(
+        "SELECT key, value, created_at FROM journal WHERE execution_id = $1 \
+         ORDER BY created_at, key LIMIT $2",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)?)
+}

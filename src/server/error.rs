@@ -18,29 +18,35 @@ pub struct ErrorBody {
     message: String,
 }
 
+/// The status code and kind of an error: the one mapping, used by the API's JSON and
+/// the console's pages alike.
+pub fn status_of(e: &Error) -> (StatusCode, &'static str) {
+    match e {
+        Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+        Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+        Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+        Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+        Error::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
+        Error::HeadersTooLarge(_) => (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+        ),
+        Error::IdempotencyKeyReused(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+        }
+        Error::Database(_) | Error::Pool(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+        }
+        Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let (status, kind) = match &self {
-            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            Error::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
-            Error::HeadersTooLarge(_) => (
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "headers_too_large",
-            ),
-            Error::IdempotencyKeyReused(_) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
-            }
-            Error::Database(_) | Error::Pool(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
-            }
-            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        };
+        let (status, kind) = status_of(&self);
         if status.is_server_error() {
             tracing::error!("{self}");
         }

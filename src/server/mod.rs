@@ -9,7 +9,7 @@ mod conversations;
 mod edge;
 mod error;
 mod events;
-mod extract;
+pub(crate) mod extract;
 mod health;
 pub mod ratelimit;
 mod schedules;
@@ -29,6 +29,7 @@ use crate::error::Error;
 use crate::workflow::same_secret;
 use crate::workflow::Runtime;
 pub use edge::HeadLimits;
+pub use error::status_of;
 use extract::Bearer;
 
 /// Server settings beyond the runtime's.
@@ -75,6 +76,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Room for starts with an `Idempotency-Key` (see [`KEYED_STARTS_AT_ONCE`]).
     pub keyed_starts: Arc<tokio::sync::Semaphore>,
+    /// The console's keys and figures.
+    pub console: Arc<crate::console::Console>,
 }
 
 impl AppState {
@@ -82,6 +85,7 @@ impl AppState {
     pub fn new(rt: Arc<Runtime>, config: ServerConfig) -> AppState {
         AppState {
             rt,
+            console: Arc::new(crate::console::Console::new(config.admin_token.as_deref())),
             config: Arc::new(config),
             keyed_starts: Arc::new(tokio::sync::Semaphore::new(KEYED_STARTS_AT_ONCE)),
         }
@@ -178,6 +182,7 @@ pub fn router(state: AppState) -> Router {
     admin
         .merge(public)
         .merge(health)
+        .merge(crate::console::router(state.clone()))
         .route(
             "/api/openapi.json",
             get(move || {
@@ -201,6 +206,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    crate::console::stats::spawn_sampler(&state.rt, state.console.series.clone());
     if let Some(limit) = state.config.public_rate.clone() {
         // Clients that stopped coming are forgotten now and then.
         tokio::spawn(async move {

@@ -241,6 +241,7 @@ pub async fn list(
                 bot: q.bot.as_deref(),
                 name: q.name.as_deref(),
                 after,
+                ..Default::default()
             };
             let rows = executions::list(&mut *rt.conn()?, &[ExecKind::Workflow], &filter, limit)?;
             // A full page may have a next one; a short page is the last.

@@ -89,6 +89,45 @@ pub struct Metrics {
     pub suspended: AtomicU64,
     /// Runs abandoned (retried or given up).
     pub aborted: AtomicU64,
+    /// Wake-up latencies (seconds) since the console's sampler last took them.
+    pub wake: Latencies,
+}
+
+/// Latencies recorded since they were last taken: at most [`Latencies::KEEP`] per
+/// interval (beyond that, every other one is dropped, which keeps the median and the
+/// tail of a steady load).
+#[derive(Default)]
+pub struct Latencies {
+    samples: Mutex<Vec<f64>>,
+    seen: AtomicU64,
+}
+
+impl Latencies {
+    /// The most samples kept between two takes.
+    pub const KEEP: usize = 8192;
+
+    /// Records one latency in seconds.
+    pub fn record(&self, secs: f64) {
+        let n = self.seen.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut s) = self.samples.lock() {
+            if s.len() < Self::KEEP {
+                s.push(secs);
+            } else {
+                let i = (n as usize) % Self::KEEP;
+                s[i] = secs;
+            }
+        }
+    }
+
+    /// The samples since the last take, and how many were recorded in all.
+    pub fn take(&self) -> (Vec<f64>, u64) {
+        let samples = self
+            .samples
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default();
+        (samples, self.seen.swap(0, Ordering::Relaxed))
+    }
 }
 
 impl Metrics {
@@ -316,6 +355,11 @@ impl Runtime {
             .read()
             .map(|b| b.contains_key(name))
             .unwrap_or(false)
+    }
+
+    /// A loaded bot's package (its scripts as loaded, its settings).
+    pub fn package(&self, name: &str) -> Option<Package> {
+        self.bots.read().ok().and_then(|b| b.get(name).cloned())
     }
 
     /// Loaded bots with their script names.

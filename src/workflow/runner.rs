@@ -396,6 +396,12 @@ impl Runtime {
                 let ran = match claimed.loaded {
                     Some(loaded) => {
                         let (exec, journal) = *loaded;
+                        // The claim set `updated_at` in the transaction that woke it:
+                        // from there to this run is the wake-up's latency.
+                        let waited = (chrono::Utc::now() - exec.updated_at)
+                            .num_microseconds()
+                            .unwrap_or(0);
+                        rt.metrics.wake.record(waited.max(0) as f64 / 1e6);
                         rt.run_claimed(exec, journal, Some(claimed.permit))
                     }
                     None => {

@@ -1,0 +1,154 @@
+//! The console in a real browser: headless Chromium (Debian's package) driven by
+//! playwright-core (`tests/browser/console.mjs`). It tries to break what an operator
+//! relies on: that a waiting workflow shows as waiting, that approving it from the
+//! inbox moves the open detail page to `completed` without a reload, that only the
+//! admin token logs in, that a form post without the page's CSRF token changes
+//! nothing, and that an approver's link decides its own request and no other.
+//!
+//! Screenshots of every page go to `target/tmp/console-screenshots/` (the test run's
+//! output folder, `CARGO_TARGET_TMPDIR`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::db::TestDb;
+use common::server::{eventually, BotDir, Options, Server};
+use serde_json::json;
+
+const ADMIN: &str = "console-admin-token";
+
+/// The pending approval of a workflow and its decision token (from its
+/// `approval_requested` event).
+fn approval_of(s: &Server, wf: &str) -> (String, String) {
+    eventually(20.0, "the workflow to wait for its approval", || {
+        let (_, d) = s.get_auth(&format!("/api/workflows/{wf}"), ADMIN);
+        let Some(id) = d["waiting_for"]["approval_id"].as_str() else {
+            return Err(format!("waiting_for = {}", d["waiting_for"]));
+        };
+        let (_, evs) = s.get_auth("/api/events?name=approval_requested&limit=1000", ADMIN);
+        let ev = evs["events"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["payload"]["approval_id"] == id))
+            .cloned()
+            .ok_or("no approval_requested event yet")?;
+        Ok((
+            id.to_string(),
+            ev["payload"]["token"].as_str().unwrap_or("").to_string(),
+        ))
+    })
+}
+
+fn start(s: &Server, amount: i64) -> String {
+    let (st, v) = s.request(
+        "POST",
+        "/api/workflows",
+        Some(
+            json!({"bot": "customer-support-workflow", "script": "start",
+                   "input": {"order_amount": amount}})
+            .to_string(),
+        ),
+        Some(ADMIN),
+    );
+    assert_eq!(st, 201, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn an_operator_approves_in_the_browser_and_watches_the_workflow_complete() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let setup = Command::new("bash")
+        .arg(root.join("scripts/browser-setup.sh"))
+        .status()
+        .expect("cannot run scripts/browser-setup.sh");
+    assert!(
+        setup.success(),
+        "scripts/browser-setup.sh failed: the browser test needs Debian's chromium and npm"
+    );
+
+    let db = TestDb::new();
+    let bots = BotDir::new().with_templates();
+    let s = Server::start_with(
+        &db.url,
+        &bots.path,
+        Options {
+            admin_token: Some(ADMIN.into()),
+            ..Default::default()
+        },
+    );
+    let wf = start(&s, 150);
+    let keep = start(&s, 200);
+    let third = start(&s, 300);
+    approval_of(&s, &wf);
+    let (other_id, _) = approval_of(&s, &keep);
+    let (approve_id, approve_token) = approval_of(&s, &third);
+    let (st, conv) = s.post("/api/bots/support/conversations", json!({}));
+    assert_eq!(st, 201, "{conv}");
+    let conv = conv["id"].as_str().unwrap().to_string();
+
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    let out = Command::new("node")
+        .arg(root.join("tests/browser/console.mjs"))
+        .current_dir(root.join("tests/browser"))
+        .env("BASE", &s.base)
+        .env("TOKEN", ADMIN)
+        .env("WF", &wf)
+        .env("WF_KEEP", &keep)
+        .env("CONV", &conv)
+        .env("APPROVE_ID", &approve_id)
+        .env("APPROVE_TOKEN", &approve_token)
+        .env("OTHER_ID", &other_id)
+        .env("SHOTS", &shots)
+        .output()
+        .expect("cannot run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser script failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+        s.log_text()
+    );
+    assert!(stdout.contains("browser: ok"), "{stdout}");
+
+    // What the browser did is what the server holds.
+    let (_, d) = s.get_auth(&format!("/api/workflows/{wf}"), ADMIN);
+    assert_eq!(d["status"], "completed", "{d}");
+    let (_, a) = s.get_auth(&format!("/api/approvals?workflow={wf}"), ADMIN);
+    let decided = &a["approvals"][0];
+    assert_eq!(decided["status"], "approved", "{a}");
+    assert_eq!(decided["comment"], "approved in the browser test", "{a}");
+    // The forged posts cancelled nothing, and the approver's token decided only its own.
+    let (_, k) = s.get_auth(&format!("/api/workflows/{keep}"), ADMIN);
+    assert_eq!(k["status"], "waiting", "{k}");
+    let (_, o) = s.get_auth(&format!("/api/approvals?workflow={keep}"), ADMIN);
+    assert_eq!(o["approvals"][0]["status"], "pending", "{o}");
+    let (_, done) = s.get_auth(&format!("/api/workflows/{third}/result?timeout=30"), ADMIN);
+    assert_eq!(done["status"], "completed", "{done}");
+    let (_, t) = s.get_auth(&format!("/api/approvals?workflow={third}"), ADMIN);
+    assert_eq!(
+        t["approvals"][0]["decided_by"], "manager@company.com",
+        "{t}"
+    );
+    for name in [
+        "login",
+        "workflows",
+        "workflow-waiting",
+        "approvals",
+        "workflow-completed",
+        "overview",
+        "events",
+        "bots",
+        "bot",
+        "conversation",
+        "phone-workflow",
+        "approver-link",
+    ] {
+        let f = shots.join(format!("{name}.png"));
+        let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 1000, "screenshot {} missing or empty", f.display());
+    }
+}
