@@ -117,7 +117,7 @@ e AS ( \
     CASE WHEN status = 'failed' THEN ($5::text[])[s] || '.bas:3:9: BOT: bot ''order-checker'' failed: order ' || g || ' not found' END, \
     1 + (g % 3)::int, t, t + (50 + g % 950) * interval '1 millisecond', t + (50 + g % 950) * interval '1 millisecond' \
   FROM x RETURNING id, status, variables, created_at, finished_at), \
-some AS (SELECT * FROM e WHERE (variables->>'n')::bigint % 4 = 0), \
+picked AS (SELECT * FROM e WHERE (variables->>'n')::bigint % 4 = 0), \
 st AS ( \
   INSERT INTO workflow_steps (execution_id, key, label, kind, status, result, error, attempts, started_at, finished_at) \
   SELECT id, k::text, k::text, CASE WHEN k = 3 THEN 'parallel' ELSE 'bot' END, \
@@ -125,13 +125,13 @@ st AS ( \
     CASE WHEN k = 3 AND status <> 'completed' THEN NULL ELSE jsonb_build_object('ok', true, 'step', k) END, \
     CASE WHEN k = 3 AND status <> 'completed' THEN 'order not found' END, 1, \
     created_at + (k - 1) * interval '10 milliseconds', created_at + k * interval '10 milliseconds' \
-  FROM some CROSS JOIN generate_series(1, 3) AS k) \
+  FROM picked CROSS JOIN generate_series(1, 3) AS k) \
 INSERT INTO journal (execution_id, key, value, created_at) \
 SELECT id, CASE WHEN k = 3 AND status <> 'completed' THEN '3!fail#1' ELSE k || '!end' END, \
   CASE WHEN k = 3 AND status <> 'completed' THEN jsonb_build_object('error', 'order not found', 'retry', false) \
        ELSE jsonb_build_object('ok', true, 'step', k) END, \
   created_at + k * interval '10 milliseconds' \
-FROM some CROSS JOIN generate_series(1, 3) AS k";
+FROM picked CROSS JOIN generate_series(1, 3) AS k";
 
 #[derive(QueryableByName)]
 struct Bytes {
