@@ -20,12 +20,16 @@ const BENCH: &[(&str, &str)] = &[
         "delegate",
         "STEP 1: BOT \"worker\" \"noop\"\nSTEP 2: BOT \"worker\" \"noop\"\nSTEP 3: BOT \"worker\" \"noop\"\nRETURN result\n",
     ),
+    (
+        "seed",
+        "STEP 1: BOT \"worker\" \"classify\"\nSTEP 2: BOT \"worker\" \"check order\"\nSTEP 3: PARALLEL\n  BRANCH A: BOT \"worker\" \"refund\"\n  BRANCH B: BOT \"worker\" \"update stock\"\nEND PARALLEL\nRETURN result\n",
+    ),
     ("waiter", "WAIT FOR EVENT n\nRETURN 1\n"),
     ("parked", "WAIT 36000\n"),
     ("sleeper", "WAIT 1\nRETURN 1\n"),
 ];
 
-/// Writes the bench's packages (`bench`, `worker`) under `dir`.
+/// Writes the bench's packages (`bench`, `worker`, `chat`) under `dir`.
 pub fn write_bots(dir: &Path) -> std::io::Result<()> {
     let bench = dir.join("bench.gbai").join("bench.gbdialog");
     std::fs::create_dir_all(&bench)?;
@@ -41,6 +45,12 @@ pub fn write_bots(dir: &Path) -> std::io::Result<()> {
     let worker = dir.join("worker.gbai").join("worker.gbdialog");
     std::fs::create_dir_all(&worker)?;
     std::fs::write(worker.join("task.bas"), "RETURN 1\n")?;
+    let chat = dir.join("chat.gbai").join("chat.gbdialog");
+    std::fs::create_dir_all(&chat)?;
+    std::fs::write(
+        chat.join("start.bas"),
+        "DO\n  HEAR text\n  TALK \"echo: \" + text\nLOOP\n",
+    )?;
     Ok(())
 }
 
@@ -106,6 +116,27 @@ pub async fn count(rt: &Arc<Runtime>, sql: &'static str) -> Result<i64, String> 
     tokio::task::spawn_blocking(move || {
         let mut c = rt.conn().map_err(|e| e.to_string())?;
         let rows: Vec<N> = diesel::sql_query(sql)
+            .load(&mut *c)
+            .map_err(|e| e.to_string())?;
+        Ok(rows.first().map(|r| r.n).unwrap_or(0))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Runs a `SELECT count(*) AS n … $1 …` on the bench database, with `$1` bound to `param`.
+pub async fn count_with(rt: &Arc<Runtime>, sql: &'static str, param: &str) -> Result<i64, String> {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rt = rt.clone();
+    let param = param.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut c = rt.conn().map_err(|e| e.to_string())?;
+        let rows: Vec<N> = diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Text, _>(param)
             .load(&mut *c)
             .map_err(|e| e.to_string())?;
         Ok(rows.first().map(|r| r.n).unwrap_or(0))

@@ -5,12 +5,15 @@
 #![warn(missing_docs)]
 
 pub mod compile;
+pub mod conversation;
 pub mod http;
 pub mod instance;
 pub mod memory;
 pub mod recovery;
 pub mod report;
 pub mod run;
+pub mod scale;
 pub mod steps;
 pub mod throughput;
 pub mod wake;
+pub mod wakeups;

@@ -1,25 +1,29 @@
-//! Recovery: a new instance takes up 10,000 suspended workflows whose timers are due.
+//! Recovery: a new instance takes up suspended workflows whose timers are due (10,000 by
+//! default, 100,000 in the scale part).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 
-use super::instance::{count, start};
+use super::instance::{count_with, start};
 use super::report::Extra;
 use crate::db;
 use crate::workflow::journal::{Journal, Op, Timer};
 
-/// 10,000 suspended workflows with due timers: a new instance starts → all running again.
+/// `n` suspended workflows with due timers (named `recovery-{n}`): a new instance starts →
+/// all running again.
 pub async fn recovery(url: &str, bots: &Path, n: i64, extra: &mut Extra) -> Result<f64, String> {
+    let name = format!("recovery-{n}");
     {
         let mut conn = db::connect(url)?;
         diesel::sql_query(
             "INSERT INTO workflow_executions (id, kind, bot, script, script_hash, entry, name, status, waiting_for, wake_at, input, variables) \
              SELECT gen_random_uuid(), 'workflow', 'bench', 'sleeper', (SELECT hash FROM scripts WHERE bot = 'bench' AND name = 'sleeper' LIMIT 1), \
-             0, 'recovery', 'waiting', '{\"kind\": \"timer\"}', now() - interval '1 second', '{}', '{}' FROM generate_series(1, $1)",
+             0, $2, 'waiting', '{\"kind\": \"timer\"}', now() - interval '1 second', '{}', '{}' FROM generate_series(1, $1)",
         )
         .bind::<diesel::sql_types::BigInt, _>(n)
+        .bind::<diesel::sql_types::Text, _>(&name)
         .execute(&mut conn)
         .map_err(|e| e.to_string())?;
         // The entry of their `WAIT 1`, long due.
@@ -30,10 +34,11 @@ pub async fn recovery(url: &str, bots: &Path, n: i64, extra: &mut Extra) -> Resu
         .map_err(|e| e.to_string())?;
         diesel::sql_query(
             "INSERT INTO journal (execution_id, key, value) SELECT id, $1, $2 \
-             FROM workflow_executions WHERE name = 'recovery'",
+             FROM workflow_executions WHERE name = $3",
         )
         .bind::<diesel::sql_types::Text, _>(key.as_str())
         .bind::<diesel::sql_types::Jsonb, _>(due)
+        .bind::<diesel::sql_types::Text, _>(&name)
         .execute(&mut conn)
         .map_err(|e| e.to_string())?;
     }
@@ -41,11 +46,21 @@ pub async fn recovery(url: &str, bots: &Path, n: i64, extra: &mut Extra) -> Resu
     let inst = start(url, bots, None, "bench-recovery", true, None).await?;
     let mut running_again = None;
     loop {
-        let waiting = count(&inst.rt, "SELECT count(*) AS n FROM workflow_executions WHERE name = 'recovery' AND status = 'waiting'").await?;
+        let waiting = count_with(
+            &inst.rt,
+            "SELECT count(*) AS n FROM workflow_executions WHERE name = $1 AND status = 'waiting'",
+            &name,
+        )
+        .await?;
         if waiting == 0 && running_again.is_none() {
             running_again = Some(t.elapsed().as_secs_f64());
         }
-        let done = count(&inst.rt, "SELECT count(*) AS n FROM workflow_executions WHERE name = 'recovery' AND status = 'completed'").await?;
+        let done = count_with(
+            &inst.rt,
+            "SELECT count(*) AS n FROM workflow_executions WHERE name = $1 AND status = 'completed'",
+            &name,
+        )
+        .await?;
         if done == n {
             extra.recovery_completed_secs = t.elapsed().as_secs_f64();
             break;

@@ -21,6 +21,62 @@ pub struct Figures {
     pub compile_1000_lines_ms: f64,
     /// RSS growth per suspended workflow (KiB).
     pub suspended_rss_kib_per_workflow: f64,
+    /// The seed's shape (two `BOT` steps, then a `PARALLEL` of two `BOT` branches)
+    /// completed per second (64 in flight, over HTTP).
+    pub parallel_workflows_per_sec: f64,
+    /// Conversation messages answered per second (64 conversations in a `HEAR` loop
+    /// answering with `TALK`, over HTTP).
+    pub conversation_messages_per_sec: f64,
+    /// A message posted → its reply received, median (ms).
+    pub conversation_reply_p50_ms: f64,
+    /// The same, 99th percentile (ms).
+    pub conversation_reply_p99_ms: f64,
+    /// Workflows woken per second, each by its own event published over HTTP.
+    pub wakeups_per_sec: f64,
+    /// Publish → that event's workflow ran again, 99th percentile (ms).
+    pub wakeup_p99_ms: f64,
+    /// Database size growth per suspended workflow (bytes; `--only scale`).
+    pub suspended_disk_bytes_per_workflow: f64,
+    /// 100,000 due workflows running again after a start (s; `--only scale`).
+    pub recovery_100k_secs: f64,
+    /// Three-step throughput with 1,000,000 finished executions in the tables, over the
+    /// figure with none (`--only scale`).
+    pub throughput_at_1m_ratio: f64,
+}
+
+impl Figures {
+    /// Every figure not measured (NaN, `null` in the JSON).
+    pub fn unmeasured() -> Figures {
+        Figures {
+            workflows_per_sec: f64::NAN,
+            delegated_workflows_per_sec: f64::NAN,
+            step_overhead_p50_ms: f64::NAN,
+            step_overhead_p99_ms: f64::NAN,
+            event_wake_p50_ms: f64::NAN,
+            event_wake_p99_ms: f64::NAN,
+            recovery_10k_secs: f64::NAN,
+            compile_1000_lines_ms: f64::NAN,
+            suspended_rss_kib_per_workflow: f64::NAN,
+            parallel_workflows_per_sec: f64::NAN,
+            conversation_messages_per_sec: f64::NAN,
+            conversation_reply_p50_ms: f64::NAN,
+            conversation_reply_p99_ms: f64::NAN,
+            wakeups_per_sec: f64::NAN,
+            wakeup_p99_ms: f64::NAN,
+            suspended_disk_bytes_per_workflow: f64::NAN,
+            recovery_100k_secs: f64::NAN,
+            throughput_at_1m_ratio: f64::NAN,
+        }
+    }
+}
+
+/// One table's or index's share of the disk a suspended workflow takes.
+#[derive(Debug, Clone, Default)]
+pub struct DiskShare {
+    /// The table or index.
+    pub relation: String,
+    /// Its growth per suspended workflow (bytes).
+    pub bytes_per_workflow: f64,
 }
 
 /// Figures printed in the table only.
@@ -36,6 +92,25 @@ pub struct Extra {
     pub threads_before: usize,
     /// Threads after them.
     pub threads_after: usize,
+    /// Publish → running again, median, of the wake-up storm (ms).
+    pub wakeup_p50_ms: f64,
+    /// How many workflows the wake-up storm woke.
+    pub wakeups: usize,
+    /// Conversations started (each answers a fixed number of messages, then the next
+    /// one starts).
+    pub conversations: usize,
+    /// The scale part was skipped (it runs only with `--only scale`).
+    pub scale_skipped: bool,
+    /// Each table's and index's share of the disk per suspended workflow.
+    pub disk_shares: Vec<DiskShare>,
+    /// Writing the million finished executions and vacuuming (s).
+    pub fill_secs: f64,
+    /// Three-step workflows/s before the million.
+    pub throughput_empty: f64,
+    /// Three-step workflows/s with the million.
+    pub throughput_full: f64,
+    /// 100,000 due workflows completed after a start (s).
+    pub recovery_100k_completed_secs: f64,
 }
 
 /// The `p`-quantile (0..1) of sorted values; NaN when there are none.
@@ -73,7 +148,42 @@ pub fn table(f: &Figures, e: &Extra) -> String {
         (
             "delegated three-step workflows/s".into(),
             fig(f.delegated_workflows_per_sec, 0),
+            ">= 2000".into(),
+        ),
+        (
+            "seed's shape: 2 BOT + PARALLEL of 2 BOT, workflows/s".into(),
+            fig(f.parallel_workflows_per_sec, 0),
+            ">= 1500".into(),
+        ),
+        (
+            "conversation messages/s (64 conversations, HTTP)".into(),
+            fig(f.conversation_messages_per_sec, 0),
+            ">= 5000".into(),
+        ),
+        (
+            "conversation reply p50 (ms)".into(),
+            fig(f.conversation_reply_p50_ms, 2),
             "-".into(),
+        ),
+        (
+            "conversation reply p99 (ms)".into(),
+            fig(f.conversation_reply_p99_ms, 2),
+            "< 10".into(),
+        ),
+        (
+            format!("wake-ups/s ({} workflows, each its own event)", e.wakeups),
+            fig(f.wakeups_per_sec, 0),
+            ">= 5000".into(),
+        ),
+        (
+            "wake-up p50 (ms)".into(),
+            fig(e.wakeup_p50_ms, 2),
+            "-".into(),
+        ),
+        (
+            "wake-up p99 (ms)".into(),
+            fig(f.wakeup_p99_ms, 2),
+            "< 20".into(),
         ),
         (
             "step overhead p50 (ms)".into(),
@@ -132,6 +242,57 @@ pub fn table(f: &Figures, e: &Extra) -> String {
             "no growth".into(),
         ),
     ]);
+    if e.scale_skipped {
+        rows.push((
+            "scale (disk per suspended workflow, 100k recovery, 1M history)".into(),
+            "skipped".into(),
+            "--only scale".into(),
+        ));
+    } else {
+        rows.push((
+            "disk per suspended workflow (bytes)".into(),
+            fig(f.suspended_disk_bytes_per_workflow, 0),
+            "stated".into(),
+        ));
+        for share in &e.disk_shares {
+            rows.push((
+                format!("  of which {}", share.relation),
+                fig(share.bytes_per_workflow, 0),
+                "-".into(),
+            ));
+        }
+        rows.extend([
+            (
+                "recovery: 100,000 due workflows running again (s)".into(),
+                fig(f.recovery_100k_secs, 2),
+                "< 10".into(),
+            ),
+            (
+                "recovery: 100,000 workflows completed (s)".into(),
+                fig(e.recovery_100k_completed_secs, 2),
+                "-".into(),
+            ),
+            (
+                "three-step workflows/s: empty tables / 1M finished".into(),
+                format!(
+                    "{} / {}",
+                    fig(e.throughput_empty, 0),
+                    fig(e.throughput_full, 0)
+                ),
+                "-".into(),
+            ),
+            (
+                "throughput at 1M finished executions (ratio)".into(),
+                fig(f.throughput_at_1m_ratio, 3),
+                ">= 0.9".into(),
+            ),
+            (
+                "writing the 1M finished executions + VACUUM (s)".into(),
+                fig(e.fill_secs, 1),
+                "-".into(),
+            ),
+        ]);
+    }
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(10);
     let mut out = format!("{:<w$}  {:>10}  {:>10}\n", "figure", "measured", "target");
     for (name, v, t) in rows {

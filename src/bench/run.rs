@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::instance::{create_database, drop_database, start, write_bots};
 use super::report::{Extra, Figures};
-use super::{memory, recovery, steps, throughput, wake};
+use super::{conversation, memory, recovery, scale, steps, throughput, wake, wakeups};
 
 /// What `bench` was asked to do.
 #[derive(Debug, Clone)]
@@ -30,13 +30,32 @@ pub const PARTS: &[&str] = &[
     "steps",
     "throughput",
     "delegated",
+    "parallel",
+    "conversation",
     "wake",
+    "wakeups",
     "memory",
     "recovery",
+    "scale",
 ];
+
+/// Parts run only when `--only` names them (they take minutes and fill the database).
+const ON_REQUEST: &[&str] = &["scale"];
+
+/// Workflows in the wake-up storm.
+const WAKEUPS: usize = 10_000;
+
+/// Finished executions written for `throughput_at_1m_ratio`.
+const HISTORY: i64 = 1_000_000;
+
+/// Messages each bench conversation answers before its caller starts the next one.
+const TURNS: usize = 20;
 
 impl BenchOptions {
     fn wants(&self, part: &str) -> bool {
+        if ON_REQUEST.contains(&part) {
+            return self.only.iter().any(|p| p == part);
+        }
         self.only.is_empty() || self.only.iter().any(|p| p == part)
     }
 }
@@ -49,22 +68,21 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
             PARTS.join(", ")
         ));
     }
-    let mut f = Figures {
-        workflows_per_sec: f64::NAN,
-        delegated_workflows_per_sec: f64::NAN,
-        step_overhead_p50_ms: f64::NAN,
-        step_overhead_p99_ms: f64::NAN,
-        event_wake_p50_ms: f64::NAN,
-        event_wake_p99_ms: f64::NAN,
-        recovery_10k_secs: f64::NAN,
-        compile_1000_lines_ms: f64::NAN,
-        suspended_rss_kib_per_workflow: f64::NAN,
-    };
+    let mut f = Figures::unmeasured();
     let mut extra = Extra {
         recovery_completed_secs: f64::NAN,
+        wakeup_p50_ms: f64::NAN,
+        fill_secs: f64::NAN,
+        throughput_empty: f64::NAN,
+        throughput_full: f64::NAN,
+        recovery_100k_completed_secs: f64::NAN,
+        scale_skipped: !opts.wants("scale"),
         ..Extra::default()
     };
     let say = |s: &str| eprintln!("bench: {s}");
+    if extra.scale_skipped {
+        say("the scale part (disk per suspended workflow, 100,000 due workflows, a million finished executions) runs only with --only scale: skipped");
+    }
 
     if opts.wants("compile") {
         say("compiling a generated 1,000-line script");
@@ -106,6 +124,26 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
             say("three delegated steps through HTTP, 64 in flight");
             f.delegated_workflows_per_sec = throughput::throughput(addr, "delegate", 64, opts.seconds).await?;
         }
+        if opts.wants("parallel") {
+            say("the seed's shape (2 BOT steps, then a PARALLEL of 2 BOT branches) through HTTP, 64 in flight");
+            f.parallel_workflows_per_sec = throughput::throughput(addr, "seed", 64, opts.seconds).await?;
+        }
+        if opts.wants("conversation") {
+            say("64 conversations over HTTP, each a HEAR loop answering with TALK");
+            let m = conversation::conversations(addr, 64, TURNS, opts.seconds).await?;
+            f.conversation_messages_per_sec = m.per_sec;
+            f.conversation_reply_p50_ms = m.p50_ms;
+            f.conversation_reply_p99_ms = m.p99_ms;
+            extra.conversations = m.started;
+        }
+        if opts.wants("wakeups") {
+            say(&format!("{WAKEUPS} workflows waiting for their own events, woken by publishing them over HTTP"));
+            let m = wakeups::wakeups(&a, WAKEUPS).await?;
+            f.wakeups_per_sec = m.per_sec;
+            f.wakeup_p99_ms = m.p99_ms;
+            extra.wakeup_p50_ms = m.p50_ms;
+            extra.wakeups = WAKEUPS;
+        }
         if opts.wants("wake") {
             say("event wake-up: published on another instance, which runs the woken workflow");
             let b = start(&url, &bots, None, "bench-b", true, None).await?;
@@ -120,6 +158,12 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
         if opts.wants("memory") {
             say("memory of suspended workflows");
             f.suspended_rss_kib_per_workflow = memory::suspended_memory(&a, 2000, &mut extra).await?;
+        }
+        if opts.wants("scale") {
+            say("scale: database growth per suspended workflow (10,000 parked)");
+            f.suspended_disk_bytes_per_workflow = scale::suspended_disk(&a, 10_000, &mut extra).await?;
+            say("scale: three-step throughput, then a million finished executions, then again");
+            f.throughput_at_1m_ratio = scale::throughput_at(&a, &url, HISTORY, opts.seconds, &mut extra).await?;
         }
         a.stop().await?;
 
@@ -137,6 +181,10 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
         if opts.wants("recovery") {
             say("recovery of 10,000 suspended workflows with due timers");
             f.recovery_10k_secs = recovery::recovery(&url, &bots, 10_000, &mut extra).await?;
+        }
+        if opts.wants("scale") {
+            say("scale: recovery of 100,000 suspended workflows with due timers");
+            f.recovery_100k_secs = scale::recovery_100k(&url, &bots, &mut extra).await?;
         }
         Ok::<(), String>(())
     }
