@@ -61,8 +61,8 @@ enum Command {
         #[arg(long, default_value_t = 8.0)]
         seconds: f64,
         /// Only these parts, comma-separated: compile, steps, throughput, delegated,
-        /// parallel, conversation, wake, wakeups, memory, recovery, scale (scale runs
-        /// only when named here).
+        /// parallel, conversation, wake, wakeups, memory, recovery, scale, console
+        /// (scale and console run only when named here).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },

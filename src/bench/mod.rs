@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod compile;
+pub mod console;
 pub mod conversation;
 pub mod http;
 pub mod instance;

@@ -42,6 +42,12 @@ pub struct Figures {
     /// Three-step throughput with 1,000,000 finished executions in the tables, over the
     /// figure with none (`--only scale`).
     pub throughput_at_1m_ratio: f64,
+    /// The console's workflow list with a million executions, median (ms; `--only console`).
+    pub console_list_p50_ms: f64,
+    /// A filtered list (status, bot, time), median (ms; `--only console`).
+    pub console_filtered_p50_ms: f64,
+    /// A workflow's page (steps, tree, journal), median (ms; `--only console`).
+    pub console_detail_p50_ms: f64,
 }
 
 impl Figures {
@@ -66,6 +72,9 @@ impl Figures {
             suspended_disk_bytes_per_workflow: f64::NAN,
             recovery_100k_secs: f64::NAN,
             throughput_at_1m_ratio: f64::NAN,
+            console_list_p50_ms: f64::NAN,
+            console_filtered_p50_ms: f64::NAN,
+            console_detail_p50_ms: f64::NAN,
         }
     }
 }
@@ -111,6 +120,12 @@ pub struct Extra {
     pub throughput_full: f64,
     /// 100,000 due workflows completed after a start (s).
     pub recovery_100k_completed_secs: f64,
+    /// The console part ran (`--only console`).
+    pub console_ran: bool,
+    /// The console's page 10,000 rows deep, median (ms).
+    pub console_deep_page_p50_ms: f64,
+    /// Executions in the tables while the console was timed.
+    pub console_executions: i64,
 }
 
 /// The `p`-quantile (0..1) of sorted values; NaN when there are none.
@@ -292,6 +307,39 @@ pub fn table(f: &Figures, e: &Extra) -> String {
                 "-".into(),
             ),
         ]);
+    }
+    if e.console_ran {
+        rows.extend([
+            (
+                format!(
+                    "console: workflow list, {} executions (ms)",
+                    e.console_executions
+                ),
+                fig(f.console_list_p50_ms, 2),
+                "< 50".into(),
+            ),
+            (
+                "console: filtered list (status, bot, time) (ms)".into(),
+                fig(f.console_filtered_p50_ms, 2),
+                "< 50".into(),
+            ),
+            (
+                "console: a workflow's page (ms)".into(),
+                fig(f.console_detail_p50_ms, 2),
+                "< 50".into(),
+            ),
+            (
+                "console: the list 10,000 rows deep (ms)".into(),
+                fig(e.console_deep_page_p50_ms, 2),
+                "-".into(),
+            ),
+        ]);
+    } else {
+        rows.push((
+            "console pages with a million executions".into(),
+            "skipped".into(),
+            "--only console".into(),
+        ));
     }
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(10);
     let mut out = format!("{:<w$}  {:>10}  {:>10}\n", "figure", "measured", "target");

@@ -37,10 +37,11 @@ pub const PARTS: &[&str] = &[
     "memory",
     "recovery",
     "scale",
+    "console",
 ];
 
 /// Parts run only when `--only` names them (they take minutes and fill the database).
-const ON_REQUEST: &[&str] = &["scale"];
+const ON_REQUEST: &[&str] = &["scale", "console"];
 
 /// Workflows in the wake-up storm.
 const WAKEUPS: usize = 10_000;
@@ -158,6 +159,16 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
         if opts.wants("memory") {
             say("memory of suspended workflows");
             f.suspended_rss_kib_per_workflow = memory::suspended_memory(&a, 2000, &mut extra).await?;
+        }
+        if opts.wants("console") {
+            say("console: a million finished executions, then the list, a filtered list and a workflow's page");
+            let t = super::console::console_pages(&a, &url, HISTORY).await?;
+            f.console_list_p50_ms = t.list_p50_ms;
+            f.console_filtered_p50_ms = t.filtered_p50_ms;
+            f.console_detail_p50_ms = t.detail_p50_ms;
+            extra.console_deep_page_p50_ms = t.deep_page_p50_ms;
+            extra.console_executions = t.executions;
+            extra.console_ran = true;
         }
         if opts.wants("scale") {
             say("scale: database growth per suspended workflow (10,000 parked)");
