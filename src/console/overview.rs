@@ -79,7 +79,7 @@ fn figures(
     let samples = state.console.series.samples();
     move |rt| {
         let mut conn = rt.conn()?;
-        let counts = executions::counts_by_status(&mut conn, ExecKind::Workflow)?;
+        let counts = executions::workflow_counts(&mut conn)?;
         let statuses = ExecStatus::ALL
             .iter()
             .map(|s| Count {
