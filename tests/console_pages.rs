@@ -680,3 +680,55 @@ fn an_approvers_link_decides_its_own_request_only() {
     let page = get(&s, &format!("/approve/{ida}?token={toka}"), None);
     assert!(page.body.contains("no longer waiting"), "{}", page.body);
 }
+
+#[test]
+fn the_event_stream_brings_each_new_event_to_an_open_page() {
+    use std::io::{BufRead, BufReader};
+    let db = TestDb::new();
+    let bots = BotDir::new().with_templates();
+    let s = Server::start(&db.url, &bots.path);
+    let page = get(&s, "/events?name=stream_test", None);
+    let at = page
+        .body
+        .find("after=")
+        .expect("no stream cursor in the page");
+    let cursor: String = page.body[at + 6..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let agent = ureq::AgentBuilder::new()
+        .timeout_read(Duration::from_secs(20))
+        .build();
+    let resp = agent
+        .get(&format!(
+            "{}/events/live?name=stream_test&after={cursor}",
+            s.base
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(resp.header("content-type"), Some("text/event-stream"));
+    let mut lines = BufReader::new(resp.into_reader()).lines();
+    let (st, _) = s.post("/api/events", json!({"name": "other_name", "payload": {}}));
+    assert_eq!(st, 201);
+    let (st, _) = s.post(
+        "/api/events",
+        json!({"name": "stream_test", "payload": {"n": 7}}),
+    );
+    assert_eq!(st, 201);
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("data:") && line.contains("<tr") {
+            seen.push(line);
+            break;
+        }
+        assert!(
+            !line.contains("other_name"),
+            "the stream ignored its name filter: {line}"
+        );
+    }
+    assert!(
+        seen[0].contains("stream_test") && seen[0].contains("&#34;n&#34;:7"),
+        "{seen:?}"
+    );
+}
