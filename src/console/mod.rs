@@ -94,7 +94,15 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(guarded)
         .merge(approver)
-        .route("/login", get(auth_pages::form).post(auth_pages::login))
+        .route(
+            "/login",
+            get(auth_pages::form).post(auth_pages::login).route_layer(
+                middleware::from_fn_with_state(
+                    state.config.public_rate.clone(),
+                    crate::server::ratelimit::limit,
+                ),
+            ),
+        )
         .route("/assets/{*file}", get(assets::serve))
 }
 
@@ -311,11 +319,20 @@ pub fn render(page: &impl Template) -> Result<Response, PageError> {
 pub fn back_to(form: &Form, fallback: &str, notice: &str) -> Response {
     let back = form
         .get("back")
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .filter(|b| local_path(b))
         .unwrap_or(fallback);
     let sep = if back.contains('?') { '&' } else { '?' };
     let to = format!("{back}{sep}notice={}", view::url_encode(notice));
     Redirect::to(&to).into_response()
+}
+
+/// True when `p` is a path on this site: browsers read `//host` and `/\\host` as
+/// another site, so a redirect to those would send the operator elsewhere.
+pub fn local_path(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/') | Some(b'\\'))
+        && !p.chars().any(|c| c.is_control())
 }
 
 /// True when an htmx request asks for a part of a page.
@@ -352,7 +369,7 @@ mod auth_pages {
     }
 
     fn safe_next(next: Option<&str>) -> String {
-        next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        next.filter(|n| super::local_path(n))
             .unwrap_or("/")
             .to_string()
     }
@@ -411,5 +428,21 @@ mod auth_pages {
             Redirect::to("/login"),
         )
             .into_response())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed() {
+        assert!(local_path("/workflows?status=failed"));
+        assert!(local_path("/"));
+        assert!(!local_path("//evil.example/x"));
+        assert!(!local_path("/\\evil.example"));
+        assert!(!local_path("https://evil.example"));
+        assert!(!local_path("/a\nb"));
+        assert!(!local_path(""));
     }
 }
