@@ -8,6 +8,7 @@ pub mod cli;
 pub mod console;
 pub mod data;
 pub mod db;
+pub mod designer;
 pub mod error;
 pub mod http;
 pub mod instance;

@@ -87,6 +87,25 @@ pub fn compile(
 /// an unoptimized build too.
 const COMPILE_STACK_BYTES: usize = 32 << 20;
 
+/// The syntax tree of a script (for tools that read its structure, such as the
+/// designer's graph), parsed on the compiler's own stack.
+pub fn parse_source(source: &str, limits: &engine::Limits) -> Result<ast::Script, Diagnostics> {
+    if source.len() > limits.max_script_bytes {
+        return Err(Diagnostics(vec![Diagnostic::error(
+            Span::new(1, 1),
+            format!(
+                "the script is {} bytes, over the limit of {} bytes",
+                source.len(),
+                limits.max_script_bytes
+            ),
+        )]));
+    }
+    stacker::grow(COMPILE_STACK_BYTES, || {
+        let tokens = tokenizer::tokenize(source).map_err(|d| Diagnostics(vec![d]))?;
+        parser::parse(tokens).map_err(Diagnostics)
+    })
+}
+
 fn compile_on_this_stack(
     engine: &Engine,
     source: &str,

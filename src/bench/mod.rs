@@ -7,6 +7,7 @@
 pub mod compile;
 pub mod console;
 pub mod conversation;
+pub mod designer;
 pub mod http;
 pub mod instance;
 pub mod memory;

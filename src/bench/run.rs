@@ -88,6 +88,8 @@ pub async fn run(opts: &BenchOptions) -> Result<(Figures, Extra), String> {
     if opts.wants("compile") {
         say("compiling a generated 1,000-line script");
         f.compile_1000_lines_ms = super::compile::bench_compile(1000, 50).median_ms;
+        say("the designer's graph of a generated 1,000-line workflow");
+        f.designer_graph_1000_lines_ms = super::designer::bench_graph(1000, 50)?;
     }
 
     let base = opts.database_url.clone();

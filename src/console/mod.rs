@@ -15,6 +15,7 @@ mod approvals;
 mod assets;
 pub mod auth;
 mod bots;
+mod designer;
 mod events;
 mod live;
 mod overview;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bots/{bot}/pause", post(bots::pause))
         .route("/bots/{bot}/resume", post(bots::resume))
         .route("/conversations/{id}", get(bots::conversation))
+        .route("/designer/{bot}/{script}", get(designer::page))
         .route("/logout", post(auth_pages::logout))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

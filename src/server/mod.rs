@@ -6,6 +6,7 @@
 mod approvals;
 mod bots;
 mod conversations;
+mod designer;
 mod edge;
 mod error;
 mod events;
@@ -143,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(bots::resume))
         .routes(routes!(bots::tables))
         .routes(routes!(bots::table))
+        .routes(routes!(designer::graph))
         .routes(routes!(workflows::start, workflows::list))
         .routes(routes!(workflows::detail))
         .routes(routes!(workflows::result))

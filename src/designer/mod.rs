@@ -1,0 +1,177 @@
+//! The workflow designer, first part: the graph of a script computed from its syntax
+//! tree (`graph.rs`), laid out on the server as SVG (`layout.rs`), with node ↔ source
+//! line links and a live overlay of one execution's step statuses (or, without one, how
+//! many running executions stand at each step). The `.bas` file stays the one source of
+//! truth: the graph is that file drawn. Editing the graph is not provided yet.
+
+#![warn(missing_docs)]
+
+pub mod graph;
+pub mod layout;
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::db::{executions, steps};
+use crate::error::Error;
+use crate::workflow::Runtime;
+use graph::{Graph, NodeKind};
+
+/// A script's graph and its source as loaded.
+pub struct Drawn {
+    /// The graph.
+    pub graph: Graph,
+    /// The source it was computed from.
+    pub source: String,
+    /// The script's file name.
+    pub file: String,
+}
+
+/// The graph of `bot`'s `script` as loaded; a script that does not parse is a 400
+/// naming the first error with its line and column.
+pub fn drawn(rt: &Runtime, bot: &str, script: &str) -> Result<Drawn, Error> {
+    let package = rt
+        .package(bot)
+        .ok_or_else(|| Error::NotFound(format!("unknown bot '{bot}'")))?;
+    let file = package
+        .scripts
+        .get(&script.to_lowercase())
+        .ok_or_else(|| Error::NotFound(format!("bot '{bot}' has no script '{script}'")))?;
+    let parsed = crate::basic::parse_source(&file.source, &rt.config.limits).map_err(|d| {
+        let first =
+            d.0.first()
+                .map(|d| format!("{}:{}: {}", d.span.line, d.span.col, d.message));
+        Error::BadRequest(format!(
+            "{script}.bas does not parse, so it has no graph: {}",
+            first.unwrap_or_default()
+        ))
+    })?;
+    Ok(Drawn {
+        graph: graph::graph(&parsed, &file.source),
+        source: file.source.clone(),
+        file: file
+            .path
+            .file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_else(|| format!("{script}.bas")),
+    })
+}
+
+/// What the overlay shows on each node: a status (of one execution's steps) and a badge
+/// (how many running executions stand there).
+pub struct Overlay {
+    /// Each node's status class, if any.
+    pub status: Vec<Option<String>>,
+    /// Each node's badge, if any.
+    pub badge: Vec<Option<String>>,
+}
+
+/// The overlay of `execution` on `g`, or of every running execution of the script.
+pub fn overlay(
+    rt: &Runtime,
+    g: &Graph,
+    bot: &str,
+    script: &str,
+    execution: Option<Uuid>,
+) -> Result<Overlay, Error> {
+    let mut conn = rt.conn()?;
+    let n = g.nodes.len();
+    let mut status = vec![None; n];
+    let mut badge = vec![None; n];
+    match execution {
+        Some(id) => {
+            let e = executions::get(&mut conn, id)?
+                .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
+            let by_label: HashMap<String, String> = steps::steps(&mut conn, id)?
+                .into_iter()
+                .map(|s| (s.label, s.status.as_str().to_string()))
+                .collect();
+            for (i, node) in g.nodes.iter().enumerate() {
+                status[i] = match node.kind {
+                    NodeKind::Start => Some("completed".to_string()),
+                    NodeKind::End => e
+                        .status
+                        .is_terminal()
+                        .then(|| e.status.as_str().to_string()),
+                    _ => node.step.as_ref().and_then(|s| by_label.get(s).cloned()),
+                };
+            }
+        }
+        None => {
+            #[derive(QueryableByName)]
+            struct At {
+                #[diesel(sql_type = Text)]
+                label: String,
+                #[diesel(sql_type = BigInt)]
+                n: i64,
+            }
+            let rows: Vec<At> = diesel::sql_query(
+                "SELECT s.label, count(*) AS n FROM workflow_steps s \
+                 JOIN workflow_executions e ON e.id = s.execution_id \
+                 WHERE e.kind = 'workflow' AND e.bot = $1 AND e.script = $2 \
+                 AND e.status IN ('running', 'waiting') AND s.status IN ('running', 'waiting', 'retrying') \
+                 GROUP BY s.label",
+            )
+            .bind::<Text, _>(bot)
+            .bind::<Text, _>(script.to_lowercase())
+            .load(&mut conn)?;
+            let at: HashMap<String, i64> = rows.into_iter().map(|r| (r.label, r.n)).collect();
+            // A step's count goes on its first node only.
+            let mut done = std::collections::HashSet::new();
+            for (i, node) in g.nodes.iter().enumerate() {
+                if let Some(s) = &node.step {
+                    if let Some(n) = at.get(s) {
+                        if done.insert(s.clone()) {
+                            badge[i] = Some(n.to_string());
+                            status[i] = Some("running".into());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Overlay { status, badge })
+}
+
+/// The graph as the API gives it: nodes (id, kind, label, lines, step, detail, and with
+/// an execution its status), edges.
+pub fn graph_json(g: &Graph, o: Option<&Overlay>) -> Value {
+    let nodes: Vec<Value> = g
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let detail: serde_json::Map<String, Value> = n
+                .detail
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            let mut v = json!({
+                "id": n.id, "kind": n.kind, "label": n.label, "lines": n.lines,
+                "step": n.step, "detail": detail,
+            });
+            if let Some(o) = o {
+                v["status"] = json!(o.status[i]);
+                v["at"] = json!(o.badge[i].as_ref().and_then(|b| b.parse::<i64>().ok()));
+            }
+            v
+        })
+        .collect();
+    let edges: Vec<Value> = g
+        .edges
+        .iter()
+        .map(|(a, b)| json!({ "from": g.nodes[*a].id, "to": g.nodes[*b].id }))
+        .collect();
+    json!({ "nodes": nodes, "edges": edges })
+}
+
+/// True when the execution runs this bot's script (an overlay of another makes no sense).
+pub fn runs_script(rt: &Runtime, id: Uuid, bot: &str, script: &str) -> Result<bool, Error> {
+    let e = executions::get(&mut *rt.conn()?, id)?
+        .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
+    Ok(e.bot == bot && e.script.eq_ignore_ascii_case(script))
+}
