@@ -146,6 +146,7 @@ fn an_operator_approves_in_the_browser_and_watches_the_workflow_complete() {
         "conversation",
         "phone-workflow",
         "approver-link",
+        "designer",
     ] {
         let f = shots.join(format!("{name}.png"));
         let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);

@@ -105,6 +105,14 @@ try {
     expect(r.status() === 200, `${path} answered ${r.status()}`);
     await shot(page, name);
   }
+  // The designer draws the workflow; a node shows its lines.
+  const d = await page.goto(`${BASE}/designer/customer-support-workflow/start?execution=${WF}`);
+  expect(d.status() === 200, `the designer answered ${d.status()}`);
+  await page.click(".graph .node.k-approval");
+  const approvalLine = await page.locator("#source .line.selected").first().textContent();
+  expect(approvalLine.includes("HUMAN APPROVAL"), `the approval node selected ${approvalLine}`);
+  expect((await page.locator(".graph .node.s-completed").count()) > 5, "the graph does not show the completed steps");
+  await shot(page, "designer");
   // The phone's width.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${BASE}/workflows/${WF}`);
