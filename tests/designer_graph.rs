@@ -288,6 +288,16 @@ fn the_api_and_the_page_show_an_executions_steps_on_the_graph() {
         }
     }
     assert_eq!(node(&g, "end")["status"], "completed");
+    assert_eq!(
+        node(&g, "3 · APPROVAL manager@company.com")["status"],
+        "completed",
+        "{g}"
+    );
+    assert_eq!(
+        node(&g, "BOT refund-processor · process refund")["status"],
+        "completed",
+        "{g}"
+    );
 
     // Bad input: an unknown script, an execution of another script, a bad id.
     assert_eq!(

@@ -3,6 +3,7 @@
 //! arms side by side between its head and its join. The same graph always gets the
 //! same drawing, and nothing but the tree decides where a node goes.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::graph::{Block, Graph, NodeKind};
@@ -66,7 +67,14 @@ fn size(g: &Graph, b: &Block) -> (f64, f64) {
     }
 }
 
-fn place(g: &Graph, b: &Block, left: f64, top: f64, width: f64, out: &mut Vec<Place>) {
+/// Where things go: each node's place, and for each fork head the x of its empty arms
+/// (their edge from the head to the join runs there, not across the other arms).
+struct Placed {
+    nodes: Vec<Place>,
+    empty_arms: HashMap<usize, Vec<f64>>,
+}
+
+fn place(g: &Graph, b: &Block, left: f64, top: f64, width: f64, out: &mut Placed) {
     match b {
         Block::Node(i) => {
             let w = if g.nodes[*i].kind == NodeKind::Join {
@@ -74,7 +82,7 @@ fn place(g: &Graph, b: &Block, left: f64, top: f64, width: f64, out: &mut Vec<Pl
             } else {
                 NODE_W
             };
-            out[*i] = Place {
+            out.nodes[*i] = Place {
                 x: left + width / 2.0,
                 y: top,
                 w,
@@ -104,7 +112,10 @@ fn place(g: &Graph, b: &Block, left: f64, top: f64, width: f64, out: &mut Vec<Pl
                 + GAP_X * (sizes.len().saturating_sub(1)) as f64;
             let mut x = left + (width - arms_w).max(0.0) / 2.0;
             let arms_top = top + node_h(g, *head) + GAP_Y;
-            for ((_, arm), (w, _)) in arms.iter().zip(&sizes) {
+            for ((_, arm), (w, h)) in arms.iter().zip(&sizes) {
+                if *h <= 0.0 {
+                    out.empty_arms.entry(*head).or_default().push(x + w / 2.0);
+                }
                 place(g, arm, x, arms_top, *w, out);
                 x += w + GAP_X;
             }
@@ -122,8 +133,16 @@ fn place(g: &Graph, b: &Block, left: f64, top: f64, width: f64, out: &mut Vec<Pl
 
 /// Every node's place, and the drawing's width and height.
 pub fn layout(g: &Graph) -> (Vec<Place>, f64, f64) {
+    let (p, w, h) = placed(g);
+    (p.nodes, w, h)
+}
+
+fn placed(g: &Graph) -> (Placed, f64, f64) {
     let (w, h) = size(g, &g.root);
-    let mut out = vec![Place::default(); g.nodes.len()];
+    let mut out = Placed {
+        nodes: vec![Place::default(); g.nodes.len()],
+        empty_arms: HashMap::new(),
+    };
     place(g, &g.root, MARGIN, MARGIN, w, &mut out);
     (out, w + 2.0 * MARGIN, h + 2.0 * MARGIN)
 }
@@ -152,7 +171,9 @@ pub fn svg(
     status: &dyn Fn(usize) -> Option<String>,
     badge: &dyn Fn(usize) -> Option<String>,
 ) -> String {
-    let (places, w, h) = layout(g);
+    let (placed, w, h) = placed(g);
+    let places = &placed.nodes;
+    let mut empty_seen: HashMap<usize, usize> = HashMap::new();
     let mut s = String::new();
     let _ = write!(
         s,
@@ -161,11 +182,32 @@ pub fn svg(
     for (a, b) in &g.edges {
         let (p, q) = (places[*a], places[*b]);
         let (x1, y1, x2, y2) = (p.x, p.y + p.h, q.x, q.y);
-        let mid = (y1 + y2) / 2.0;
-        let _ = write!(
-            s,
-            r#"<path class="edge" d="M{x1:.1} {y1:.1} C{x1:.1} {mid:.1} {x2:.1} {mid:.1} {x2:.1} {y2:.1}"/>"#
-        );
+        // A fork's edge straight to its join stands for an empty arm: it runs down that
+        // arm's column.
+        let via = (g.nodes[*b].kind == NodeKind::Join)
+            .then(|| placed.empty_arms.get(a))
+            .flatten()
+            .and_then(|xs| {
+                let k = empty_seen.entry(*a).or_insert(0);
+                *k += 1;
+                xs.get(*k - 1).copied()
+            });
+        match via {
+            Some(vx) => {
+                let (ya, yb) = (y1 + GAP_Y / 2.0, y2 - GAP_Y / 2.0);
+                let _ = write!(
+                    s,
+                    r#"<path class="edge" d="M{x1:.1} {y1:.1} C{x1:.1} {ya:.1} {vx:.1} {y1:.1} {vx:.1} {ya:.1} L{vx:.1} {yb:.1} C{vx:.1} {y2:.1} {x2:.1} {yb:.1} {x2:.1} {y2:.1}"/>"#
+                );
+            }
+            None => {
+                let mid = (y1 + y2) / 2.0;
+                let _ = write!(
+                    s,
+                    r#"<path class="edge" d="M{x1:.1} {y1:.1} C{x1:.1} {mid:.1} {x2:.1} {mid:.1} {x2:.1} {y2:.1}"/>"#
+                );
+            }
+        }
     }
     for (i, n) in g.nodes.iter().enumerate() {
         let p = places[i];
