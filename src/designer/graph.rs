@@ -99,14 +99,20 @@ struct Builder<'a> {
     nodes: Vec<Node>,
 }
 
-/// The words of a line that close or divide a block rather than do something.
-fn closing(line: &str) -> bool {
+/// A line with nothing to run: blank, or a comment.
+fn blank(line: &str) -> bool {
     let t = line.trim().to_ascii_uppercase();
     t.is_empty()
         || t.starts_with('\'')
         || t.starts_with("REM ")
         || t == "REM"
         || t.starts_with("//")
+}
+
+/// The words of a line that close or divide a block rather than do something.
+fn closing(line: &str) -> bool {
+    let t = line.trim().to_ascii_uppercase();
+    blank(line)
         || t.starts_with("END")
         || t.starts_with("ELSE")
         || t.starts_with("NEXT")
@@ -143,6 +149,16 @@ fn delegation(s: &Stmt) -> Option<(&Expr, &Expr)> {
 impl<'a> Builder<'a> {
     fn line(&self, n: u32) -> &str {
         self.lines.get(n as usize - 1).copied().unwrap_or("")
+    }
+
+    /// The last line of a block statement starting at `from` and ending before `before`:
+    /// its closing keyword's line (`END IF`, `END PARALLEL`, `NEXT`, …).
+    fn block_end(&self, from: u32, before: u32) -> u32 {
+        let mut end = before.saturating_sub(1).max(from);
+        while end > from && blank(self.line(end)) {
+            end -= 1;
+        }
+        end
     }
 
     /// The last line of a statement starting at `from` and ending before `before`.
@@ -299,10 +315,12 @@ impl<'a> Builder<'a> {
                     Some(label),
                     vec![],
                 );
-                let inner = self.body(body, end + 1, Some(label));
+                let inner = self.body(body, self.block_end(start, next) + 1, Some(label));
                 Some(Block::Seq(vec![Block::Node(head), inner]))
             }
             StmtKind::If { arms, otherwise } => {
+                let end = self.block_end(start, next);
+                let lines = [start, end];
                 let head = self.push(
                     NodeKind::If,
                     self.line(start).trim().to_string(),
@@ -346,6 +364,8 @@ impl<'a> Builder<'a> {
                 })
             }
             StmtKind::Parallel { branches } => {
+                let end = self.block_end(start, next);
+                let lines = [start, end];
                 let head = self.push(NodeKind::Parallel, "PARALLEL".into(), lines, step, vec![]);
                 let mut out = Vec::new();
                 for (i, b) in branches.iter().enumerate() {
@@ -367,6 +387,8 @@ impl<'a> Builder<'a> {
                 if !body.iter().any(|b| self.shows(b)) {
                     return None;
                 }
+                let end = self.block_end(start, next);
+                let lines = [start, end];
                 let head = self.push(
                     NodeKind::Loop,
                     self.line(start).trim().to_string(),
@@ -456,7 +478,7 @@ pub fn graph(script: &Script, source: &str) -> Graph {
                 .get(i + 1)
                 .map(|n| n.span.line)
                 .unwrap_or(total + 1);
-            let end = b.last_line(s.span.line, next);
+            let end = b.block_end(s.span.line, next);
             let start = b.push(
                 NodeKind::Start,
                 format!("WORKFLOW {}", text(name)),

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod edit;
 pub mod graph;
 pub mod layout;
 
@@ -174,4 +175,31 @@ pub fn runs_script(rt: &Runtime, id: Uuid, bot: &str, script: &str) -> Result<bo
     let e = executions::get(&mut *rt.conn()?, id)?
         .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
     Ok(e.bot == bot && e.script.eq_ignore_ascii_case(script))
+}
+
+/// The diagnostics of `source` as `check` gives them (errors and warnings with their
+/// line and column), through the runtime's engine.
+pub fn diagnostics(rt: &Runtime, source: &str) -> Vec<Value> {
+    let diags = match crate::basic::compile(&rt.engine, source, &rt.config.limits) {
+        Ok(c) => {
+            let mut d = c.warnings.clone();
+            for (target, span) in &c.delegations {
+                if !rt.has_bot(target) {
+                    d.push(crate::basic::diagnostics::Diagnostic::warning(
+                        *span,
+                        format!("unknown bot '{target}': no {target}.gbai package is loaded"),
+                    ));
+                }
+            }
+            d
+        }
+        Err(e) => e.0,
+    };
+    diags
+        .iter()
+        .map(|d| {
+            json!({ "severity": d.severity.to_string(), "line": d.span.line, "col": d.span.col,
+                    "message": d.message })
+        })
+        .collect()
 }

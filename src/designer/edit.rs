@@ -1,0 +1,471 @@
+//! Edits of the graph as edits of the text: each one replaces, inserts or removes whole
+//! lines of the node it concerns and leaves every other byte of the file as it was
+//! (comments, blank lines, line endings of untouched lines).
+//!
+//! - `insert`: a new step after a node (its last line), indented like that node, with a
+//!   step label no other step of the file has;
+//! - `set`: one property of a node (`bot`, `task`, `approver`, `timeout`, `escalate`,
+//!   `event`, `seconds`): the node's lines are written again from its properties, after
+//!   the same prefix (`  STEP 3: `, `    BRANCH A: `);
+//! - `delete`: the node's lines go;
+//! - `move`: the node's lines go after another node, indented like it.
+//!
+//! Edits apply in order, each to the text the previous one left, with node ids of the
+//! graph of that text.
+
+use serde::Deserialize;
+
+use super::graph::{graph, Graph, Node, NodeKind};
+
+/// A new step's kind and properties.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewStep {
+    /// `bot`, `approval`, `wait_event`, `delay` or `publish`.
+    pub kind: String,
+    #[serde(default)]
+    bot: String,
+    #[serde(default)]
+    task: String,
+    #[serde(default)]
+    approver: String,
+    #[serde(default)]
+    timeout: Option<f64>,
+    #[serde(default)]
+    escalate: Vec<String>,
+    #[serde(default)]
+    event: String,
+    #[serde(default)]
+    seconds: Option<f64>,
+}
+
+/// One edit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Edit {
+    /// A new step after `after`.
+    Insert {
+        /// The node it follows.
+        after: String,
+        /// What it is.
+        step: NewStep,
+    },
+    /// One property of a node.
+    Set {
+        /// The node.
+        node: String,
+        /// The property.
+        field: String,
+        /// Its new value (a number for `timeout` and `seconds`, a list or a
+        /// comma-separated text for `escalate`).
+        value: serde_json::Value,
+    },
+    /// A node's lines removed.
+    Delete {
+        /// The node.
+        node: String,
+    },
+    /// A node's lines moved after another node.
+    Move {
+        /// The node.
+        node: String,
+        /// The node it will follow.
+        after: String,
+    },
+}
+
+/// The kinds of nodes an edit may set, delete or move (whole statements of their own).
+fn editable(kind: NodeKind) -> bool {
+    matches!(
+        kind,
+        NodeKind::Bot
+            | NodeKind::Approval
+            | NodeKind::WaitEvent
+            | NodeKind::Delay
+            | NodeKind::Publish
+    )
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
+/// The statement of a step (without its `STEP n: ` prefix), over one or more lines; the
+/// lines after the first are indented by `indent`.
+fn statement(s: &NewStep, indent: &str) -> Result<Vec<String>, String> {
+    let mut lines = match s.kind.as_str() {
+        "bot" => vec![format!("BOT {} {}", quote(&s.bot), quote(&s.task))],
+        "approval" => {
+            let mut l = vec![format!("HUMAN APPROVAL FROM {}", quote(&s.approver))];
+            if let Some(t) = s.timeout {
+                l.push(format!("{indent}TIMEOUT {}", number(t)));
+            }
+            if !s.escalate.is_empty() {
+                let to: Vec<String> = s.escalate.iter().map(|e| quote(e)).collect();
+                l.push(format!("{indent}ON TIMEOUT: ESCALATE TO {}", to.join(", ")));
+            }
+            l
+        }
+        "wait_event" => {
+            let mut l = format!("WAIT FOR EVENT {}", quote(&s.event));
+            if let Some(t) = s.timeout {
+                l.push_str(&format!(" TIMEOUT {}", number(t)));
+            }
+            vec![l]
+        }
+        "delay" => vec![format!("DELAY {}", number(s.seconds.unwrap_or(1.0)))],
+        "publish" => vec![format!("PUBLISH EVENT {}", quote(&s.event))],
+        other => {
+            return Err(format!(
+                "a step's kind must be bot, approval, wait_event, delay or publish, not \"{other}\""
+            ))
+        }
+    };
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    Ok(lines)
+}
+
+/// A node's properties as a [`NewStep`] (from its details).
+fn as_step(node: &Node) -> NewStep {
+    let get = |k: &str| {
+        node.detail
+            .iter()
+            .find(|(dk, _)| dk == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let kind = match node.kind {
+        NodeKind::Bot => "bot",
+        NodeKind::Approval => "approval",
+        NodeKind::WaitEvent => "wait_event",
+        NodeKind::Delay => "delay",
+        NodeKind::Publish => "publish",
+        _ => "",
+    };
+    NewStep {
+        kind: kind.to_string(),
+        bot: get("bot"),
+        task: get("task"),
+        approver: get("approver"),
+        timeout: get("timeout").parse().ok(),
+        escalate: get("escalate")
+            .split('→')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        event: if kind == "wait_event" {
+            get("events")
+        } else {
+            get("event")
+        },
+        seconds: get("seconds").parse().ok(),
+    }
+}
+
+/// The text split into lines, each with its line ending, so that joining them gives the
+/// text back byte for byte.
+fn split_lines(text: &str) -> Vec<String> {
+    text.split_inclusive('\n').map(str::to_string).collect()
+}
+
+fn ending_of(line: &str) -> &str {
+    if line.ends_with("\r\n") {
+        "\r\n"
+    } else if line.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    }
+}
+
+fn indent_of(line: &str) -> String {
+    line.chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
+}
+
+/// Where a node's statement starts on its first line: after `STEP n: ` or `BRANCH x: `,
+/// or at its first non-blank character.
+fn prefix_len(line: &str) -> usize {
+    let indent = indent_of(line).len();
+    let rest = &line[indent..];
+    let upper = rest.to_ascii_uppercase();
+    if upper.starts_with("STEP ") || upper.starts_with("BRANCH ") {
+        if let Some(colon) = rest.find(':') {
+            let after = &rest[colon + 1..];
+            let spaces = after.len() - after.trim_start().len();
+            return indent + colon + 1 + spaces;
+        }
+    }
+    indent
+}
+
+fn node<'g>(g: &'g Graph, id: &str) -> Result<&'g Node, String> {
+    g.nodes
+        .iter()
+        .find(|n| n.id == id)
+        .ok_or_else(|| format!("the graph has no node '{id}'"))
+}
+
+/// A step label no `STEP` of the file has: one more than the largest number among them.
+fn free_label(g: &Graph) -> String {
+    let top = g
+        .nodes
+        .iter()
+        .filter_map(|n| n.step.as_deref())
+        .filter_map(|s| s.parse::<i64>().ok())
+        .max()
+        .unwrap_or(0);
+    (top + 1).to_string()
+}
+
+/// Where new lines go after node `after`, and their indentation: a fork or a step head
+/// takes them inside (before its first child), anything else after its last line.
+fn insertion(lines: &[String], after: &Node) -> Result<(usize, String), String> {
+    let first = lines
+        .get(after.lines[0] as usize - 1)
+        .map(String::as_str)
+        .unwrap_or("");
+    let ind = indent_of(first);
+    match after.kind {
+        NodeKind::End => Err("nothing can follow the end; insert after the last step".into()),
+        NodeKind::Step | NodeKind::Parallel => Err(format!(
+            "a step cannot go between {} and what it holds; insert after one of its steps",
+            after.label
+        )),
+        // After a fork's join: after its closing line, at the fork's own indentation.
+        NodeKind::Join => Ok((
+            after.lines[1] as usize,
+            indent_of(
+                lines
+                    .get(after.lines[1] as usize - 1)
+                    .map(String::as_str)
+                    .unwrap_or(""),
+            ),
+        )),
+        NodeKind::If | NodeKind::Loop | NodeKind::Start => {
+            if after.lines[0] == after.lines[1] && after.kind != NodeKind::Start {
+                return Err(format!(
+                    "'{}' is on one line; nothing can go inside it",
+                    after.label
+                ));
+            }
+            // Inside, first: after its own first line, one level deeper.
+            Ok((after.lines[0] as usize, format!("{ind}  ")))
+        }
+        _ => {
+            if first[prefix_len(first).min(first.len())..].is_empty()
+                || first
+                    .trim_start()
+                    .to_ascii_uppercase()
+                    .starts_with("BRANCH ")
+            {
+                return Err(format!(
+                    "'{}' is a branch of a PARALLEL, which holds one line; insert after the PARALLEL's join",
+                    after.label
+                ));
+            }
+            Ok((after.lines[1] as usize, ind))
+        }
+    }
+}
+
+/// Applies `edits` to `source` in order; the new text, or what is wrong with an edit.
+pub fn apply(
+    source: &str,
+    edits: &[Edit],
+    parse: &dyn Fn(&str) -> Result<Graph, String>,
+) -> Result<String, String> {
+    let mut text = source.to_string();
+    for (i, e) in edits.iter().enumerate() {
+        let g = parse(&text).map_err(|m| format!("edit {}: {m}", i + 1))?;
+        text =
+            apply_one(&text, &g, e).map_err(|m| format!("edit {} ({}): {m}", i + 1, op_name(e)))?;
+    }
+    Ok(text)
+}
+
+fn op_name(e: &Edit) -> &'static str {
+    match e {
+        Edit::Insert { .. } => "insert",
+        Edit::Set { .. } => "set",
+        Edit::Delete { .. } => "delete",
+        Edit::Move { .. } => "move",
+    }
+}
+
+fn apply_one(text: &str, g: &Graph, e: &Edit) -> Result<String, String> {
+    let mut lines = split_lines(text);
+    let eol = lines
+        .first()
+        .map(|l| ending_of(l))
+        .filter(|e| !e.is_empty())
+        .unwrap_or("\n")
+        .to_string();
+    match e {
+        Edit::Insert { after, step } => {
+            let after = node(g, after)?;
+            let (at, ind) = insertion(&lines, after)?;
+            let body = statement(step, &format!("{ind}  "))?;
+            let mut new: Vec<String> = Vec::new();
+            for (k, l) in body.iter().enumerate() {
+                if k == 0 {
+                    new.push(format!("{ind}STEP {}: {l}{eol}", free_label(g)));
+                } else {
+                    new.push(format!("{l}{eol}"));
+                }
+            }
+            if at > 0 && at <= lines.len() && ending_of(&lines[at - 1]).is_empty() {
+                lines[at - 1].push_str(&eol);
+            }
+            let at = at.min(lines.len());
+            lines.splice(at..at, new);
+        }
+        Edit::Set {
+            node: id,
+            field,
+            value,
+        } => {
+            let n = node(g, id)?;
+            if !editable(n.kind) {
+                return Err(format!(
+                    "'{id}' is a {:?} node, which has no properties to set",
+                    n.kind
+                ));
+            }
+            let mut step = as_step(n);
+            let text_of = |v: &serde_json::Value| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let num = |v: &serde_json::Value| -> Result<Option<f64>, String> {
+                match v {
+                    serde_json::Value::Null => Ok(None),
+                    serde_json::Value::Number(n) => Ok(n.as_f64()),
+                    serde_json::Value::String(s) if s.trim().is_empty() => Ok(None),
+                    serde_json::Value::String(s) => s
+                        .trim()
+                        .parse()
+                        .map(Some)
+                        .map_err(|_| format!("'{field}' must be a number, not \"{s}\"")),
+                    other => Err(format!("'{field}' must be a number, not {other}")),
+                }
+            };
+            match field.as_str() {
+                "bot" => step.bot = text_of(value),
+                "task" => step.task = text_of(value),
+                "approver" => step.approver = text_of(value),
+                "event" => step.event = text_of(value),
+                "timeout" => step.timeout = num(value)?,
+                "seconds" => step.seconds = num(value)?,
+                "escalate" => {
+                    step.escalate = match value {
+                        serde_json::Value::Array(a) => a.iter().map(text_of).collect(),
+                        v => text_of(v).split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+                    }
+                }
+                other => return Err(format!("no property '{other}' (bot, task, approver, timeout, escalate, event, seconds)")),
+            }
+            let first = &lines[n.lines[0] as usize - 1];
+            let prefix = first[..prefix_len(first)].to_string();
+            let ind = format!("{}  ", indent_of(first));
+            let body = statement(&step, &ind)?;
+            let last_eol = ending_of(&lines[n.lines[1] as usize - 1]).to_string();
+            let count = body.len();
+            let new: Vec<String> = body
+                .into_iter()
+                .enumerate()
+                .map(|(k, l)| {
+                    let end = if k + 1 == count {
+                        last_eol.clone()
+                    } else {
+                        eol.clone()
+                    };
+                    if k == 0 {
+                        format!("{prefix}{l}{end}")
+                    } else {
+                        format!("{l}{end}")
+                    }
+                })
+                .collect();
+            lines.splice(n.lines[0] as usize - 1..n.lines[1] as usize, new);
+        }
+        Edit::Delete { node: id } => {
+            let n = node(g, id)?;
+            if !editable(n.kind) {
+                return Err(format!(
+                    "'{id}' is a {:?} node; only steps can be deleted",
+                    n.kind
+                ));
+            }
+            lines.drain(n.lines[0] as usize - 1..n.lines[1] as usize);
+        }
+        Edit::Move { node: id, after } => {
+            let n = node(g, id)?;
+            if !editable(n.kind) {
+                return Err(format!(
+                    "'{id}' is a {:?} node; only steps can be moved",
+                    n.kind
+                ));
+            }
+            let target = node(g, after)?;
+            if target.lines[0] >= n.lines[0] && target.lines[1] <= n.lines[1] {
+                return Err("a step cannot move after itself".into());
+            }
+            let (at, ind) = insertion(&lines, target)?;
+            let (a, b) = (n.lines[0] as usize - 1, n.lines[1] as usize);
+            let old_ind = indent_of(&lines[a]);
+            let mut moved: Vec<String> = lines[a..b]
+                .iter()
+                .map(|l| match l.strip_prefix(old_ind.as_str()) {
+                    Some(rest) => format!("{ind}{rest}"),
+                    None => l.clone(),
+                })
+                .collect();
+            if let Some(last) = moved.last_mut() {
+                if ending_of(last).is_empty() {
+                    last.push_str(&eol);
+                }
+            }
+            if at > 0 && at <= lines.len() && ending_of(&lines[at - 1]).is_empty() {
+                lines[at - 1].push_str(&eol);
+            }
+            if at <= a {
+                lines.drain(a..b);
+                lines.splice(at..at, moved);
+            } else {
+                let at = at.min(lines.len());
+                lines.splice(at..at, moved);
+                lines.drain(a..b);
+            }
+        }
+    }
+    Ok(lines.concat())
+}
+
+/// The graph of `text` through the compiler's front end (for [`apply`]).
+pub fn parse_graph(text: &str) -> Result<Graph, String> {
+    let limits = crate::basic::engine::Limits::default();
+    crate::basic::parse_source(text, &limits)
+        .map(|s| graph(&s, text))
+        .map_err(|d| {
+            d.0.first()
+                .map(|d| {
+                    format!(
+                        "the text does not parse at {}:{}: {}",
+                        d.span.line, d.span.col, d.message
+                    )
+                })
+                .unwrap_or_else(|| "the text does not parse".into())
+        })
+}

@@ -1,0 +1,275 @@
+//! The designer's edits are edits of the text that touch only the lines concerned: for
+//! every workflow of the templates and the corpus, no edit gives the file back byte for
+//! byte, and each edit kind on each of its steps gives a file that compiles with no error
+//! and whose difference from the original is only the edited step's lines. And the API
+//! answers an edit with the new source, its diagnostics and its graph, without saving.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use botserver::basic::engine::{new_engine, Limits};
+use botserver::designer::edit::{apply, parse_graph, Edit};
+use botserver::designer::graph::NodeKind;
+use common::db::TestDb;
+use common::server::{BotDir, Server};
+use serde_json::json;
+
+fn bas_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            bas_files(&p, out);
+        } else if p.extension().and_then(|x| x.to_str()) == Some("bas") {
+            out.push(p);
+        }
+    }
+}
+
+/// The workflows (scripts with `ORCHESTRATE WORKFLOW`) that compile with no error.
+fn workflows() -> Vec<(PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    bas_files(&root.join("bottemplates"), &mut files);
+    bas_files(&root.join("tests/corpus"), &mut files);
+    files.sort();
+    let limits = Limits::default();
+    let engine = new_engine(&limits);
+    files
+        .into_iter()
+        .filter_map(|f| {
+            let s = std::fs::read_to_string(&f).ok()?;
+            (s.to_uppercase().contains("ORCHESTRATE WORKFLOW")
+                && botserver::basic::compile(&engine, &s, &limits).is_ok())
+            .then_some((f, s))
+        })
+        .collect()
+}
+
+fn compiles(source: &str) -> Result<(), String> {
+    let limits = Limits::default();
+    let engine = new_engine(&limits);
+    botserver::basic::compile(&engine, source, &limits)
+        .map(|_| ())
+        .map_err(|d| format!("{:?}", d.0.first()))
+}
+
+fn lines(s: &str) -> Vec<&str> {
+    s.split_inclusive('\n').collect()
+}
+
+/// The lines `new` has where `old` had lines `a..b` (0-based, end exclusive): everything
+/// before and after must be byte for byte the same.
+fn changed_only(old: &str, new: &str, a: usize, b: usize) -> Result<(), String> {
+    let (o, n) = (lines(old), lines(new));
+    if n.len() + (b - a) < o.len() {
+        return Err("lines outside the step went missing".into());
+    }
+    let tail = o.len() - b;
+    if o[..a] != n[..a] {
+        return Err(format!("lines before {} changed", a + 1));
+    }
+    if o[b..] != n[n.len() - tail..] {
+        return Err(format!("lines after {b} changed"));
+    }
+    Ok(())
+}
+
+#[test]
+fn no_edit_gives_the_file_back_byte_for_byte() {
+    let all = workflows();
+    assert!(!all.is_empty());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    bas_files(&root.join("bottemplates"), &mut files);
+    bas_files(&root.join("tests/corpus"), &mut files);
+    for f in files {
+        let s = std::fs::read_to_string(&f).unwrap();
+        if parse_graph(&s).is_err() {
+            continue;
+        }
+        assert_eq!(apply(&s, &[], &parse_graph).unwrap(), s, "{}", f.display());
+    }
+}
+
+#[test]
+fn each_edit_of_each_step_compiles_and_touches_only_its_lines() {
+    let all = workflows();
+    assert!(all.len() >= 3, "only {} workflows to edit", all.len());
+    let mut edits_tried = 0;
+    for (f, src) in &all {
+        let g = parse_graph(src).unwrap();
+        let shown = f.display();
+        for n in &g.nodes {
+            let (a, b) = (n.lines[0] as usize - 1, n.lines[1] as usize);
+            // Insert an approval after every node but the end.
+            let branch = src
+                .lines()
+                .nth(a)
+                .is_some_and(|l| l.trim_start().to_uppercase().starts_with("BRANCH "));
+            let one_line_fork =
+                matches!(n.kind, NodeKind::If | NodeKind::Loop) && n.lines[0] == n.lines[1];
+            if matches!(n.kind, NodeKind::End | NodeKind::Step | NodeKind::Parallel)
+                || branch
+                || one_line_fork
+            {
+                let e: Edit = serde_json::from_value(
+                    json!({"op": "insert", "after": n.id, "step": {"kind": "delay", "seconds": 1}}),
+                )
+                .unwrap();
+                assert!(
+                    apply(src, &[e], &parse_graph).is_err(),
+                    "{shown}: inserting after {} should be refused",
+                    n.label
+                );
+            } else {
+                let e: Edit = serde_json::from_value(json!({"op": "insert", "after": n.id,
+                    "step": {"kind": "approval", "approver": "qa@example.com", "timeout": 60, "escalate": ["lead@example.com"]}})).unwrap();
+                let out = apply(src, &[e], &parse_graph)
+                    .unwrap_or_else(|m| panic!("{shown}: insert after {}: {m}", n.label));
+                compiles(&out)
+                    .unwrap_or_else(|m| panic!("{shown}: insert after {}: {m}\n{out}", n.label));
+                // The original is the new text without the inserted lines.
+                let (o, nl) = (lines(src), lines(&out));
+                assert_eq!(nl.len(), o.len() + 3, "{shown}: insert after {}", n.label);
+                let at = (0..nl.len())
+                    .find(|&i| i >= o.len() || o[i] != nl[i])
+                    .unwrap();
+                let mut back: Vec<&str> = nl[..at].to_vec();
+                back.extend_from_slice(&nl[at + 3..]);
+                let back = back.concat();
+                // The one change allowed outside: a last line without an ending gets one.
+                assert!(
+                    back == *src || back.strip_suffix('\n') == Some(src.as_str()),
+                    "{shown}: insert after {} changed other lines",
+                    n.label
+                );
+                assert!(
+                    nl[at].contains("HUMAN APPROVAL FROM \"qa@example.com\""),
+                    "{shown}: {}",
+                    nl[at]
+                );
+                let g2 = parse_graph(&out).unwrap();
+                assert_eq!(g2.nodes.len(), g.nodes.len() + 1, "{shown}: one node more");
+                edits_tried += 1;
+            }
+            let editable = matches!(
+                n.kind,
+                NodeKind::Bot
+                    | NodeKind::Approval
+                    | NodeKind::WaitEvent
+                    | NodeKind::Delay
+                    | NodeKind::Publish
+            );
+            if !editable {
+                continue;
+            }
+            // Set a property.
+            let (field, value) = match n.kind {
+                NodeKind::Bot => ("task", json!("another task")),
+                NodeKind::Approval => ("approver", json!("someone.else@example.com")),
+                NodeKind::WaitEvent | NodeKind::Publish => ("event", json!("renamed_event")),
+                _ => ("seconds", json!(5)),
+            };
+            let e: Edit = serde_json::from_value(
+                json!({"op": "set", "node": n.id, "field": field, "value": value}),
+            )
+            .unwrap();
+            let out = apply(src, &[e], &parse_graph)
+                .unwrap_or_else(|m| panic!("{shown}: set {field} of {}: {m}", n.label));
+            compiles(&out)
+                .unwrap_or_else(|m| panic!("{shown}: set {field} of {}: {m}\n{out}", n.label));
+            changed_only(src, &out, a, b)
+                .unwrap_or_else(|m| panic!("{shown}: set {field} of {}: {m}", n.label));
+            let want = value
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| value.to_string());
+            assert!(out.contains(&want), "{shown}: {want} not in\n{out}");
+            // Delete it.
+            let e: Edit = serde_json::from_value(json!({"op": "delete", "node": n.id})).unwrap();
+            let out = apply(src, &[e], &parse_graph).unwrap();
+            changed_only(src, &out, a, b)
+                .unwrap_or_else(|m| panic!("{shown}: delete {}: {m}", n.label));
+            assert_eq!(lines(&out).len(), lines(src).len() - (b - a));
+            edits_tried += 2;
+        }
+    }
+    assert!(edits_tried > 30, "only {edits_tried} edits tried");
+}
+
+#[test]
+fn the_api_answers_edits_with_source_diagnostics_and_graph_without_saving() {
+    let db = TestDb::new();
+    let bots = BotDir::new().with_templates();
+    let s = Server::start(&db.url, &bots.path);
+    let file = bots
+        .path
+        .join("customer-support-workflow.gbai/customer-support-workflow.gbdialog/start.bas");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let path = "/api/bots/customer-support-workflow/scripts/start/edits";
+    let (st, r) = s.post(path, json!({"edits": []}));
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["source"], before.as_str());
+    assert_eq!(r["diagnostics"], json!([]));
+
+    let (_, g) = s.get("/api/bots/customer-support-workflow/scripts/start/graph");
+    let two = g["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["label"] == "2 · BOT order-checker · validate order")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, r) = s.post(path, json!({"edits": [{"op": "insert", "after": two, "step": {"kind": "approval", "approver": "ops@example.com"}}]}));
+    assert_eq!(st, 200, "{r}");
+    let src = r["source"].as_str().unwrap();
+    assert!(
+        src.contains("  STEP 6: HUMAN APPROVAL FROM \"ops@example.com\"\n"),
+        "{src}"
+    );
+    assert_eq!(r["diagnostics"], json!([]), "{r}");
+    assert!(r["graph"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["label"] == "6 · APPROVAL ops@example.com"));
+    // Nothing was saved.
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+
+    // An edit that breaks the script comes back with its diagnostic, not applied on disk.
+    let (st, r) = s.post(
+        path,
+        json!({"edits": [{"op": "set", "node": two, "field": "bot", "value": "nobody"}]}),
+    );
+    assert_eq!(st, 200);
+    assert!(
+        r["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown bot 'nobody'")),
+        "{r}"
+    );
+    // Bad edits are 400s that say which.
+    let (st, r) = s.post(path, json!({"edits": [{"op": "delete", "node": "n999"}]}));
+    assert_eq!(st, 400);
+    assert!(
+        r["message"].as_str().unwrap().contains("no node 'n999'"),
+        "{r}"
+    );
+    let (st, _) = s.post(path, json!({"edits": [{"op": "explode"}]}));
+    assert_eq!(st, 400);
+    let (st, r) = s.post(
+        path,
+        json!({"edits": [{"op": "set", "node": two, "field": "colour", "value": "red"}]}),
+    );
+    assert_eq!(st, 400, "{r}");
+}
