@@ -273,3 +273,116 @@ fn the_api_answers_edits_with_source_diagnostics_and_graph_without_saving() {
     );
     assert_eq!(st, 400, "{r}");
 }
+
+#[test]
+fn saving_writes_the_file_refuses_conflicts_and_errors_and_new_runs_take_the_new_version() {
+    let db = TestDb::new();
+    let bots = BotDir::new().with_templates();
+    let s = Server::start(&db.url, &bots.path);
+    let file = bots
+        .path
+        .join("customer-support-workflow.gbai/customer-support-workflow.gbdialog/start.bas");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let old_run = s.start_workflow(
+        "customer-support-workflow",
+        "start",
+        json!({"order_amount": 150}),
+    );
+    common::server::eventually(20.0, "the old run to wait", || {
+        let (_, d) = s.get(&format!("/api/workflows/{old_run}"));
+        if d["status"] == "waiting" {
+            Ok(())
+        } else {
+            Err(format!("{d}"))
+        }
+    });
+
+    let (_, g) = s.get("/api/bots/customer-support-workflow/scripts/start/graph");
+    let base = g["hash"].as_str().unwrap().to_string();
+    let two = g["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["label"] == "2 · BOT order-checker · validate order")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let edits = "/api/bots/customer-support-workflow/scripts/start/edits";
+    // An empty approver is a diagnostic on its line, gone once the approver is given.
+    let (_, r) = s.post(edits, json!({"edits": [{"op": "insert", "after": two, "step": {"kind": "approval", "approver": ""}}]}));
+    let d = &r["diagnostics"][0];
+    assert_eq!(d["severity"], "error", "{r}");
+    assert!(
+        d["message"].as_str().unwrap().contains("names nobody"),
+        "{r}"
+    );
+    let bad = r["source"].as_str().unwrap().to_string();
+    let (_, r) = s.post(edits, json!({"edits": [{"op": "insert", "after": two, "step": {"kind": "approval", "approver": "ops@example.com"}}]}));
+    assert_eq!(r["diagnostics"], json!([]), "{r}");
+    let good = r["source"].as_str().unwrap().to_string();
+
+    let save = "/api/bots/customer-support-workflow/scripts/start";
+    let (st, e) = s.request(
+        "PUT",
+        save,
+        Some(json!({"source": bad, "base": base}).to_string()),
+        None,
+    );
+    assert_eq!(st, 400, "{e}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        before,
+        "a script with errors was saved"
+    );
+    let (st, r) = s.request(
+        "PUT",
+        save,
+        Some(json!({"source": good, "base": base}).to_string()),
+        None,
+    );
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["running_on_previous"], 1, "{r}");
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(after, good);
+    // The file differs by the inserted line only.
+    let (o, n) = (lines(&before), lines(&after));
+    assert_eq!(n.len(), o.len() + 1);
+    let at = (0..o.len()).find(|&i| o[i] != n[i]).unwrap();
+    assert_eq!([&n[..at], &n[at + 1..]].concat(), o);
+    // Saving again from the old version is a conflict, not an overwrite.
+    let (st, e) = s.request(
+        "PUT",
+        save,
+        Some(json!({"source": before, "base": base}).to_string()),
+        None,
+    );
+    assert_eq!(st, 409, "{e}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), good);
+
+    // New runs take the new version; the old one finishes on its own.
+    let new_run = s.start_workflow(
+        "customer-support-workflow",
+        "start",
+        json!({"order_amount": 50}),
+    );
+    let who = common::server::eventually(20.0, "the new run to wait for ops", || {
+        let (_, d) = s.get(&format!("/api/workflows/{new_run}"));
+        d["waiting_for"]["approver"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or(format!("{d}"))
+    });
+    assert_eq!(who, "ops@example.com");
+    let (_, a) = s.get(&format!("/api/approvals?workflow={old_run}"));
+    let id = a["approvals"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.post(
+            &format!("/api/approvals/{id}"),
+            json!({"decision": "approve"})
+        )
+        .0,
+        200
+    );
+    assert_eq!(s.workflow_result(&old_run)["status"], "completed");
+}

@@ -170,6 +170,15 @@ pub fn graph_json(g: &Graph, o: Option<&Overlay>) -> Value {
     json!({ "nodes": nodes, "edges": edges })
 }
 
+/// The graph of a drawn script with the version its source is (`hash`, what a save must
+/// start from).
+pub fn drawn_json(d: &Drawn, o: Option<&Overlay>) -> Value {
+    let mut v = graph_json(&d.graph, o);
+    v["hash"] = json!(crate::basic::content_hash(&d.source));
+    v["file"] = json!(d.file);
+    v
+}
+
 /// True when the execution runs this bot's script (an overlay of another makes no sense).
 pub fn runs_script(rt: &Runtime, id: Uuid, bot: &str, script: &str) -> Result<bool, Error> {
     let e = executions::get(&mut *rt.conn()?, id)?
@@ -202,4 +211,79 @@ pub fn diagnostics(rt: &Runtime, source: &str) -> Vec<Value> {
                     "message": d.message })
         })
         .collect()
+}
+
+/// What saving a script did.
+pub struct Saved {
+    /// The new version's hash.
+    pub hash: String,
+    /// Executions of the script still running or waiting on the version it replaced
+    /// (they finish on it; new ones start on the new one).
+    pub on_previous: i64,
+}
+
+/// Writes `source` over `bot`'s `script` when the file on disk is still the version
+/// whose hash is `base` (else a conflict, not an overwrite) and `source` compiles with no
+/// error (a script with errors is not saved over a working one); then loads the package
+/// again, so that new executions run the new version.
+pub fn save(
+    rt: &Runtime,
+    bot: &str,
+    script: &str,
+    source: &str,
+    base: &str,
+) -> Result<Saved, Error> {
+    let package = rt
+        .package(bot)
+        .ok_or_else(|| Error::NotFound(format!("unknown bot '{bot}'")))?;
+    let file = package
+        .scripts
+        .get(&script.to_lowercase())
+        .ok_or_else(|| Error::NotFound(format!("bot '{bot}' has no script '{script}'")))?;
+    if let Err(d) = crate::basic::compile(&rt.engine, source, &rt.config.limits) {
+        let first =
+            d.0.iter()
+                .find(|d| d.is_error())
+                .map(|d| format!("{}:{}: {}", d.span.line, d.span.col, d.message))
+                .unwrap_or_default();
+        return Err(Error::BadRequest(format!(
+            "the script has errors and is not saved: {first}"
+        )));
+    }
+    let on_disk = std::fs::read_to_string(&file.path)
+        .map_err(|e| Error::Internal(format!("cannot read {}: {e}", file.path.display())))?;
+    let disk_hash = crate::basic::content_hash(&on_disk);
+    if !crate::workflow::same_secret(&disk_hash, base) {
+        return Err(Error::Conflict(format!(
+            "{} changed on disk since it was opened (its version is {}, the edit started from {}): open it again",
+            file.path.display(),
+            &disk_hash[..12],
+            base.get(..12).unwrap_or(base)
+        )));
+    }
+    // Written beside and renamed over, so that a reader never sees half a file.
+    let tmp = file.path.with_extension("bas.saving");
+    std::fs::write(&tmp, source)
+        .and_then(|()| std::fs::rename(&tmp, &file.path))
+        .map_err(|e| Error::Internal(format!("cannot write {}: {e}", file.path.display())))?;
+    let reloaded = crate::bots::Package::load(&package.dir)
+        .map_err(|e| Error::Internal(format!("saved, but the package does not load: {e}")))?;
+    rt.load_packages(vec![reloaded])?;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Vec<N> = diesel::sql_query(
+        "SELECT count(*) AS n FROM workflow_executions WHERE bot = $1 AND script = $2 \
+         AND script_hash = $3 AND status IN ('running', 'waiting')",
+    )
+    .bind::<Text, _>(bot)
+    .bind::<Text, _>(script.to_lowercase())
+    .bind::<Text, _>(&disk_hash)
+    .load(&mut *rt.conn()?)?;
+    Ok(Saved {
+        hash: crate::basic::content_hash(source),
+        on_previous: rows.first().map(|r| r.n).unwrap_or(0),
+    })
 }

@@ -43,7 +43,7 @@ pub async fn graph(
                 }
             }
             let o = crate::designer::overlay(rt, &d.graph, &bot, &script, execution)?;
-            Ok(Json(crate::designer::graph_json(&d.graph, Some(&o))))
+            Ok(Json(crate::designer::drawn_json(&d, Some(&o))))
         })
         .await
 }
@@ -87,6 +87,35 @@ pub async fn edits(
                 .map(|g| crate::designer::graph_json(&g, None));
             Ok(Json(serde_json::json!({
                 "source": source, "diagnostics": diagnostics, "graph": graph,
+            })))
+        })
+        .await
+}
+
+/// The body of a save.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaveBody {
+    /// The whole new text of the script.
+    source: String,
+    /// The `hash` of the version the edit started from (from the graph).
+    base: String,
+}
+
+/// `PUT /api/bots/{bot}/scripts/{script}` `{source, base}`: saves the script into its
+/// package on disk and loads it again → `{hash, running_on_previous}`. A file changed
+/// on disk since `base` is a 409; a source with errors is a 400 and is not saved.
+#[utoipa::path(put, path = "/api/bots/{bot}/scripts/{script}", tag = "bots", params(("bot" = String, Path, description = "the bot", example = "customer-support-workflow"), ("script" = String, Path, description = "the script (file stem)", example = "start")), request_body = SaveBody, responses((status = 200, description = "saved", body = Object), (status = 400, description = "bad input, or a script with errors", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 409, description = "changed on disk since it was opened", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
+pub async fn save(
+    State(state): State<AppState>,
+    Path((bot, script)): Path<(String, String)>,
+    super::extract::JsonBody(body): super::extract::JsonBody<SaveBody>,
+) -> Result<Json<Value>, Error> {
+    state
+        .blocking(move |rt| {
+            let saved = crate::designer::save(rt, &bot, &script, &body.source, &body.base)?;
+            Ok(Json(serde_json::json!({
+                "hash": saved.hash, "running_on_previous": saved.on_previous,
             })))
         })
         .await

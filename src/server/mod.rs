@@ -146,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(bots::table))
         .routes(routes!(designer::graph))
         .routes(routes!(designer::edits))
+        .routes(routes!(designer::save))
         .routes(routes!(workflows::start, workflows::list))
         .routes(routes!(workflows::detail))
         .routes(routes!(workflows::result))

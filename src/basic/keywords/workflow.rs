@@ -189,6 +189,14 @@ impl Parser {
                 break;
             }
         }
+        if let ExprKind::Str(name) = &who.kind {
+            if name.trim().is_empty() {
+                return Err(Diagnostic::error(
+                    who.span,
+                    "HUMAN APPROVAL FROM \"\" names nobody: give the approver (an address or a name)",
+                ));
+            }
+        }
         Ok(Some(StmtKind::Approval {
             who,
             timeout,
