@@ -225,6 +225,20 @@ pub fn grow_tree(conn: &mut PgConnection, root: Uuid, n: i32) -> Result<i32> {
     Ok(rows.first().map_or(0, |r| r.tree_size))
 }
 
+/// The size of the tree whose root is `root` (0 when there is no such root).
+pub fn tree_size(conn: &mut PgConnection, root: Uuid) -> Result<i32> {
+    #[derive(QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = Int4)]
+        tree_size: i32,
+    }
+    let rows: Vec<Size> =
+        crate::db::sql::sql("SELECT tree_size FROM workflow_executions WHERE id = $1")
+            .bind::<SqlUuid, _>(root)
+            .load(conn)?;
+    Ok(rows.first().map_or(0, |r| r.tree_size))
+}
+
 /// How many ancestors execution `id` has (0 for a top-level one), counting up to `cap`.
 pub fn depth(conn: &mut PgConnection, id: Uuid, cap: i32) -> Result<i32> {
     #[derive(QueryableByName)]
