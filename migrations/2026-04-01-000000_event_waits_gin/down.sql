@@ -1,0 +1,1 @@
+ALTER INDEX event_waits_by_name RESET (fastupdate);
