@@ -48,6 +48,11 @@ pub struct Outcome {
     /// True for an execution already in the table (claimed by this instance): its row
     /// is updated only while this instance still holds it, else the outcome is refused.
     pub existing: bool,
+    /// A user message delivered to a waiting conversation, read without a lock: its row
+    /// is updated only while it still waits in the wait it was read in (its count of
+    /// runs unchanged), else the outcome is refused. The message's transcript line is
+    /// written with the outcome (its journal entry is among the outcome's entries).
+    pub delivered: Option<Delivery>,
     /// The row as the run leaves it (variables, result, error).
     pub row: ExecRow,
     /// The status the run ends in.
@@ -66,6 +71,14 @@ pub struct Outcome {
     pub children: Vec<Outcome>,
     /// Executions it added to its workflow tree (its row's `tree_size` grows by this).
     pub tree_grown: i32,
+}
+
+/// A message delivered to a waiting conversation (see [`Outcome::delivered`]).
+pub struct Delivery {
+    /// The conversation's count of runs when it was read.
+    pub runs: i32,
+    /// The user's message.
+    pub text: String,
 }
 
 /// The executions a group-committed run started and ran inline, and the count that
@@ -257,9 +270,74 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> 
             .load(conn)?;
             updated.extend(ids.into_iter().map(|r| r.id));
         }
+        // Deliveries: only to conversations still waiting in the wait they were read in.
+        // Two messages to one conversation in one batch: the first is tried, the other
+        // refused (its caller delivers it the transactional way, after this commit).
+        let mut once = std::collections::HashSet::new();
+        let delivered: Vec<(usize, &Outcome, &Delivery)> = batch
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.outcome.delivered.as_ref().map(|d| (i, &p.outcome, d)))
+            .filter(|(_, o, _)| once.insert(o.row.id))
+            .collect();
+        let mut accepted = std::collections::HashSet::new();
+        if !delivered.is_empty() {
+            let ids: Vec<IdRow> = crate::db::sql::sql(
+                "UPDATE workflow_executions e SET status = u.status, waiting_for = u.waiting_for, wake_at = u.wake_at, \
+                 variables = u.variables, result = u.result, error = u.error, finished_at = u.finished_at, \
+                 runs = e.runs + 1, tree_size = e.tree_size + u.grown, updated_at = now() \
+                 FROM unnest($1::uuid[], $2::int4[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], \
+                   $8::text[], $9::timestamptz[], $10::int4[]) \
+                   AS u(id, runs, status, waiting_for, wake_at, variables, result, error, finished_at, grown) \
+                 WHERE e.id = u.id AND e.status = 'waiting' AND e.runs = u.runs RETURNING e.id",
+            )
+            .bind::<Array<SqlUuid>, _>(delivered.iter().map(|(_, o, _)| o.row.id).collect::<Vec<_>>())
+            .bind::<Array<Int4>, _>(delivered.iter().map(|(_, _, d)| d.runs).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(delivered.iter().map(|(_, o, _)| o.status.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Jsonb>>, _>(delivered.iter().map(|(_, o, _)| o.waiting_for.as_ref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Timestamptz>>, _>(delivered.iter().map(|(_, o, _)| o.wake_at).collect::<Vec<_>>())
+            .bind::<Array<Jsonb>, _>(delivered.iter().map(|(_, o, _)| &o.row.variables).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Jsonb>>, _>(delivered.iter().map(|(_, o, _)| o.row.result.as_ref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Text>>, _>(delivered.iter().map(|(_, o, _)| o.row.error.as_deref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Timestamptz>>, _>(
+                delivered.iter().map(|(_, o, _)| ended(o).then_some(now)).collect::<Vec<_>>(),
+            )
+            .bind::<Array<Int4>, _>(delivered.iter().map(|(_, o, _)| o.tree_grown).collect::<Vec<_>>())
+            .load(conn)?;
+            let ids: std::collections::HashSet<Uuid> = ids.into_iter().map(|r| r.id).collect();
+            // The user's lines first, so that they come before the bot's answers.
+            let lines: Vec<(Uuid, &str)> = delivered
+                .iter()
+                .filter(|(_, o, _)| ids.contains(&o.row.id))
+                .map(|(_, o, d)| (o.row.id, d.text.as_str()))
+                .collect();
+            accepted.extend(
+                delivered
+                    .iter()
+                    .filter(|(_, o, _)| ids.contains(&o.row.id))
+                    .map(|(i, _, _)| *i),
+            );
+            if !lines.is_empty() {
+                crate::db::sql::sql(
+                    "INSERT INTO messages (conversation_id, execution_id, direction, text) \
+                     SELECT c, c, 'user', t FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(c, t, n) ORDER BY n",
+                )
+                .bind::<Array<SqlUuid>, _>(lines.iter().map(|(c, _)| *c).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(lines.iter().map(|(_, t)| *t).collect::<Vec<_>>())
+                .execute(conn)?;
+            }
+        }
         let written: Vec<bool> = batch
             .iter()
-            .map(|p| !p.outcome.existing || updated.contains(&p.outcome.row.id))
+            .enumerate()
+            .map(|(i, p)| {
+                let o = &p.outcome;
+                if o.delivered.is_some() {
+                    accepted.contains(&i)
+                } else {
+                    !o.existing || updated.contains(&o.row.id)
+                }
+            })
             .collect();
         // The written outcomes and the children they ran inline (those of a refused
         // outcome are not written either: its run is done again).
@@ -270,7 +348,11 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> 
                 rows.extend(p.outcome.children.iter());
             }
         }
-        let new_rows: Vec<&Outcome> = rows.iter().copied().filter(|o| !o.existing).collect();
+        let new_rows: Vec<&Outcome> = rows
+            .iter()
+            .copied()
+            .filter(|o| !o.existing && o.delivered.is_none())
+            .collect();
         if !new_rows.is_empty() {
             insert_new(conn, &new_rows, now)?;
         }

@@ -183,9 +183,23 @@ impl Runtime {
             Nesting::default(),
         )?;
         drop(conn);
-        let Some(Grouped { mut outcome, talks }) = run else {
+        let Some(Grouped { outcome, talks }) = run else {
             return Ok(None);
         };
+        self.commit_grouped(outcome, talks, tree, slot)
+    }
+
+    /// Hands a group-committed run's outcome (with the children it ran inline, in
+    /// `tree`) to the committer and reports it once durable; `None` when the committer
+    /// refused it (the caller runs it the transactional way).
+    pub(super) fn commit_grouped(
+        &self,
+        mut outcome: super::group::Outcome,
+        talks: Vec<String>,
+        tree: InlineTree,
+        slot: &mut Option<Slot>,
+    ) -> Result<Option<RunReport>> {
+        let id = outcome.row.id;
         outcome.children = tree.children;
         outcome.tree_grown = tree.grown;
         let status = outcome.status;
@@ -198,10 +212,10 @@ impl Runtime {
             .collect();
         // The work is done; waiting for the commit holds no run slot.
         if let Err(e) = self.group.commit(outcome, slot.take()) {
-            tracing::debug!(execution = %exec.id, "group commit failed, running on its own: {e}");
+            tracing::debug!(execution = %id, "group commit failed, running on its own: {e}");
             return Ok(None);
         }
-        for (id, st) in [(exec.id, status)].into_iter().chain(children) {
+        for (child, st) in [(id, status)].into_iter().chain(children) {
             match st {
                 ExecStatus::Completed => Metrics::inc(&self.metrics.completed),
                 ExecStatus::Failed => Metrics::inc(&self.metrics.failed),
@@ -209,18 +223,18 @@ impl Runtime {
                 ExecStatus::Running => self.bus.wake.notify_one(),
                 _ => Metrics::inc(&self.metrics.suspended),
             }
-            if st.is_terminal() && id != exec.id {
-                let _ = self.bus.finished.send(id);
+            if st.is_terminal() && child != id {
+                let _ = self.bus.finished.send(child);
             }
         }
         let completed = (status == ExecStatus::Completed)
             .then(|| row_result.clone())
             .flatten();
         if let Some(r) = &completed {
-            self.remember_completed(exec.id, r.clone());
+            self.remember_completed(id, r.clone());
         }
         if status.is_terminal() {
-            let _ = self.bus.finished.send(exec.id);
+            let _ = self.bus.finished.send(id);
         }
         Ok(Some(RunReport {
             status,
@@ -313,6 +327,7 @@ impl Runtime {
         Ok(Some(Grouped {
             outcome: super::group::Outcome {
                 existing,
+                delivered: None,
                 row,
                 status,
                 waiting_for,
