@@ -351,6 +351,9 @@ impl Runtime {
                 },
                 claimer.as_ref(),
             )?;
+            if published.unclaimed {
+                events::notify_wake(conn, "approval")?;
+            }
             claimed.extend(published.claimed);
             Ok(value)
         })?;
@@ -376,6 +379,7 @@ impl Runtime {
         if p.unclaimed {
             self.bus.wake.notify_one();
             self.announce();
+            self.wake_elsewhere();
         }
         self.start_beside(p.claimed);
         Ok(id)
@@ -442,6 +446,9 @@ impl Runtime {
                 },
                 self.claimer().as_ref(),
             )?;
+            if published.unclaimed {
+                events::notify_wake(conn, "workflow_cancelled")?;
+            }
             Ok((published, cancelled, woke_parent))
         })?;
         if published.unclaimed || woke_parent {
