@@ -1,1 +1,0 @@
-ALTER INDEX event_waits_by_name RESET (fastupdate);
