@@ -50,6 +50,18 @@ const CLOCK_EVERY_OPS: u64 = 16;
 /// A longer gap between two readings was spent waiting in a host call, not computing.
 const MAX_CLOCK_GAP: Duration = Duration::from_secs(1);
 
+/// The computing-time clock of the run in progress on this thread, to put back with
+/// [`run_clock_restore`] after a run nested in it (a child run inline) has used it.
+pub fn run_clock_save() -> (Instant, Duration) {
+    RUN_CLOCK.with(|c| c.get())
+}
+
+/// Puts back a clock saved by [`run_clock_save`]; the time the nested run took counts
+/// as waiting, not as the outer run's computing.
+pub fn run_clock_restore(saved: (Instant, Duration)) {
+    RUN_CLOCK.with(|c| c.set((Instant::now(), saved.1)));
+}
+
 /// Stops counting the time since the last tick: called after a host call that waited
 /// (for the user's answer, for a timer).
 pub fn run_clock_waited() {

@@ -190,7 +190,11 @@ pub fn table(f: &Figures, e: &Extra) -> String {
             "< 10".into(),
         ),
         (
-            format!("wake-ups/s ({} workflows, each its own event)", e.wakeups),
+            if e.wakeups > 0 {
+                format!("wake-ups/s ({} workflows, each its own event)", e.wakeups)
+            } else {
+                "wake-ups/s (workflows each woken by its own event)".into()
+            },
             fig(f.wakeups_per_sec, 0),
             ">= 5000".into(),
         ),

@@ -225,6 +225,20 @@ pub fn grow_tree(conn: &mut PgConnection, root: Uuid, n: i32) -> Result<i32> {
     Ok(rows.first().map_or(0, |r| r.tree_size))
 }
 
+/// The size of the tree whose root is `root` (0 when there is no such root).
+pub fn tree_size(conn: &mut PgConnection, root: Uuid) -> Result<i32> {
+    #[derive(QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = Int4)]
+        tree_size: i32,
+    }
+    let rows: Vec<Size> =
+        crate::db::sql::sql("SELECT tree_size FROM workflow_executions WHERE id = $1")
+            .bind::<SqlUuid, _>(root)
+            .load(conn)?;
+    Ok(rows.first().map_or(0, |r| r.tree_size))
+}
+
 /// How many ancestors execution `id` has (0 for a top-level one), counting up to `cap`.
 pub fn depth(conn: &mut PgConnection, id: Uuid, cap: i32) -> Result<i32> {
     #[derive(QueryableByName)]
@@ -548,6 +562,30 @@ pub(crate) struct ExecWithJournal {
     pub(crate) exec: ExecRow,
     #[diesel(sql_type = Jsonb)]
     pub(crate) journal: Json,
+}
+
+/// An execution with its journal and its count of runs (which every wake-up of a
+/// waiting execution increments: while it waits, the count names that wait).
+#[derive(QueryableByName)]
+struct ExecWithRuns {
+    #[diesel(embed)]
+    exec: ExecRow,
+    #[diesel(sql_type = Jsonb)]
+    journal: Json,
+    #[diesel(sql_type = Int4)]
+    runs: i32,
+}
+
+/// An execution, its whole journal and its count of runs, read without a lock (a
+/// message delivery that commits only if the execution still waits in that same wait).
+pub fn load_with_runs(conn: &mut PgConnection, id: Uuid) -> Result<Option<(ExecRow, Json, i32)>> {
+    let rows: Vec<ExecWithRuns> = crate::db::sql::sql(format!(
+        "SELECT {COLUMNS}, (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
+         WHERE j.execution_id = e.id) AS journal, runs FROM workflow_executions e WHERE id = $1"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .load(conn)?;
+    Ok(rows.into_iter().next().map(|r| (r.exec, r.journal, r.runs)))
 }
 
 /// An execution and its whole journal, in one round trip (the start of every run).

@@ -53,11 +53,13 @@ pub fn claim(
         .load(conn)?)
     };
     let mut rows = due(conn, (limit / 2).max(1))?;
+    // Oldest first among the unleased (woken, new or released: `updated_at` is when they
+    // became runnable), so that under a backlog none waits while later ones are taken.
     let runnable: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
         "UPDATE workflow_executions SET owner = $1, lease_until = now() + make_interval(secs => $2), runs = runs + 1 \
          WHERE id IN (SELECT id FROM workflow_executions WHERE status = 'running' \
            AND (lease_until IS NULL OR lease_until < now()) \
-           AND bot NOT IN (SELECT bot FROM paused_bots) ORDER BY lease_until NULLS FIRST \
+           AND bot NOT IN (SELECT bot FROM paused_bots) ORDER BY lease_until NULLS FIRST, updated_at \
            LIMIT $3 FOR UPDATE SKIP LOCKED) {returning}"
     ))
     .bind::<Text, _>(owner)

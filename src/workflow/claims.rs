@@ -161,10 +161,8 @@ pub fn publish(
         }
         out.handlers += 1;
     }
-    // Other instances learn of new work through this notification (sent at commit); work
-    // the publisher claimed for itself needs nobody else.
-    if out.unclaimed {
-        events::notify_wake(conn, name)?;
-    }
+    // Other instances learn of what was left unclaimed (`Published::unclaimed`) from the
+    // caller: inside its transaction (a NOTIFY sent at commit) or, for the API's
+    // publishes, after the commit (`Runtime::wake_elsewhere`).
     Ok(out)
 }

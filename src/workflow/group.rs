@@ -1,11 +1,20 @@
 //! Group commit: the first run of a new execution whose script touches the database only
-//! at commit (no memory, events, children or approvals while it runs) needs no
-//! transaction of its own. Its outcome — the execution row in its final state, its
-//! journal, its steps and its TALKs — goes to one committer thread, which writes the
-//! outcomes of every run waiting at that moment with four multi-row statements in one
-//! transaction, then answers each caller. Nothing is acknowledged before that commit,
-//! so a run reported done is in the journal after a crash; a run that crashes before it
-//! simply never happened (the caller got no answer).
+//! at commit (no memory, events or approvals while it runs) needs no transaction of its
+//! own. Its outcome — the execution row in its final state, its journal, its steps and
+//! its TALKs — goes to one committer thread, which writes the outcomes of every run
+//! waiting at that moment with four multi-row statements in one transaction, then
+//! answers each caller. Nothing is acknowledged before that commit, so a run reported
+//! done is in the journal after a crash; a run that crashes before it simply never
+//! happened (the caller got no answer).
+//!
+//! Children (`BOT`, `PARALLEL`) of such a run are run inline, on the same thread, when
+//! their scripts qualify too ([`InlineTree`]): each child's outcome is written beside its
+//! parent's, in the same transaction, and the parent goes on with the child's result at
+//! once, as a replay after the child's end would. A delegated workflow thus costs one
+//! run per execution and a share of one commit, like a top-level run, instead of a
+//! transaction per child start, per child end and per parent resumption. A child that
+//! waits (a timer) is written waiting, and its parent waiting for it, exactly as the
+//! transactional path leaves them; from there on that path takes over.
 
 use std::collections::HashMap;
 use std::sync::mpsc;
@@ -39,6 +48,11 @@ pub struct Outcome {
     /// True for an execution already in the table (claimed by this instance): its row
     /// is updated only while this instance still holds it, else the outcome is refused.
     pub existing: bool,
+    /// A user message delivered to a waiting conversation, read without a lock: its row
+    /// is updated only while it still waits in the wait it was read in (its count of
+    /// runs unchanged), else the outcome is refused. The message's transcript line is
+    /// written with the outcome (its journal entry is among the outcome's entries).
+    pub delivered: Option<Delivery>,
     /// The row as the run leaves it (variables, result, error).
     pub row: ExecRow,
     /// The status the run ends in.
@@ -53,6 +67,58 @@ pub struct Outcome {
     pub steps: Vec<StepRow>,
     /// Its new TALKs.
     pub talks: Vec<String>,
+    /// The children it ran inline (and theirs), written with it or not at all.
+    pub children: Vec<Outcome>,
+    /// Executions it added to its workflow tree (its row's `tree_size` grows by this).
+    pub tree_grown: i32,
+}
+
+/// A message delivered to a waiting conversation (see [`Outcome::delivered`]).
+pub struct Delivery {
+    /// The conversation's count of runs when it was read.
+    pub runs: i32,
+    /// The user's message.
+    pub text: String,
+}
+
+/// The executions a group-committed run started and ran inline, and the count that
+/// bounds its workflow tree (`BOTSERVER_MAX_TREE`).
+pub struct InlineTree {
+    /// The root of the tree (the group-committed execution).
+    pub root: Uuid,
+    /// The root's `tree_size` before this run: 1 for a new root; read when first needed
+    /// for a claimed one.
+    pub base: Option<i32>,
+    /// Executions this run added.
+    pub grown: i32,
+    /// The outcomes of every child run inline, at any depth.
+    pub children: Vec<Outcome>,
+}
+
+impl InlineTree {
+    /// The tree of a run of `root` (`existing`: a row already in the table).
+    pub fn new(root: Uuid, existing: bool) -> InlineTree {
+        InlineTree {
+            root,
+            base: (!existing).then_some(1),
+            grown: 0,
+            children: Vec::new(),
+        }
+    }
+}
+
+/// How deep children may run inline, nested on one thread's stack; deeper ones make the
+/// run fall back to its own transaction (where the delegation depth limit applies).
+pub const INLINE_DEPTH: usize = 4;
+
+/// Where an inline run sits: its depth below the group-committed root, and whether it
+/// is (under) a `PARALLEL` branch, whose siblings it would delay if it reached outside.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Nesting {
+    /// 0 for the root.
+    pub depth: usize,
+    /// Runs inside a branch of a `PARALLEL`.
+    pub in_branch: bool,
 }
 
 struct Pending {
@@ -183,9 +249,10 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> 
             let ids: Vec<IdRow> = crate::db::sql::sql(
                 "UPDATE workflow_executions e SET status = u.status, waiting_for = u.waiting_for, wake_at = u.wake_at, \
                  variables = u.variables, result = u.result, error = u.error, finished_at = u.finished_at, \
-                 owner = NULL, lease_until = NULL, updated_at = now() \
+                 owner = NULL, lease_until = NULL, tree_size = e.tree_size + u.grown, updated_at = now() \
                  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], \
-                   $8::text[], $9::timestamptz[]) AS u(id, owner, status, waiting_for, wake_at, variables, result, error, finished_at) \
+                   $8::text[], $9::timestamptz[], $10::int4[]) \
+                   AS u(id, owner, status, waiting_for, wake_at, variables, result, error, finished_at, grown) \
                  WHERE e.id = u.id AND e.owner = u.owner AND e.status = 'running' AND NOT e.wake_pending RETURNING e.id",
             )
             .bind::<Array<SqlUuid>, _>(existing.iter().map(|o| o.row.id).collect::<Vec<_>>())
@@ -199,19 +266,92 @@ fn write_batch(conn: &mut PgConnection, batch: &[Pending]) -> Result<Vec<bool>> 
             .bind::<Array<Nullable<Timestamptz>>, _>(
                 existing.iter().map(|o| ended(o).then_some(now)).collect::<Vec<_>>(),
             )
+            .bind::<Array<Int4>, _>(existing.iter().map(|o| o.tree_grown).collect::<Vec<_>>())
             .load(conn)?;
             updated.extend(ids.into_iter().map(|r| r.id));
         }
+        // Deliveries: only to conversations still waiting in the wait they were read in.
+        // Two messages to one conversation in one batch: the first is tried, the other
+        // refused (its caller delivers it the transactional way, after this commit).
+        let mut once = std::collections::HashSet::new();
+        let delivered: Vec<(usize, &Outcome, &Delivery)> = batch
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.outcome.delivered.as_ref().map(|d| (i, &p.outcome, d)))
+            .filter(|(_, o, _)| once.insert(o.row.id))
+            .collect();
+        let mut accepted = std::collections::HashSet::new();
+        if !delivered.is_empty() {
+            let ids: Vec<IdRow> = crate::db::sql::sql(
+                "UPDATE workflow_executions e SET status = u.status, waiting_for = u.waiting_for, wake_at = u.wake_at, \
+                 variables = u.variables, result = u.result, error = u.error, finished_at = u.finished_at, \
+                 runs = e.runs + 1, tree_size = e.tree_size + u.grown, updated_at = now() \
+                 FROM unnest($1::uuid[], $2::int4[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], \
+                   $8::text[], $9::timestamptz[], $10::int4[]) \
+                   AS u(id, runs, status, waiting_for, wake_at, variables, result, error, finished_at, grown) \
+                 WHERE e.id = u.id AND e.status = 'waiting' AND e.runs = u.runs RETURNING e.id",
+            )
+            .bind::<Array<SqlUuid>, _>(delivered.iter().map(|(_, o, _)| o.row.id).collect::<Vec<_>>())
+            .bind::<Array<Int4>, _>(delivered.iter().map(|(_, _, d)| d.runs).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(delivered.iter().map(|(_, o, _)| o.status.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Jsonb>>, _>(delivered.iter().map(|(_, o, _)| o.waiting_for.as_ref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Timestamptz>>, _>(delivered.iter().map(|(_, o, _)| o.wake_at).collect::<Vec<_>>())
+            .bind::<Array<Jsonb>, _>(delivered.iter().map(|(_, o, _)| &o.row.variables).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Jsonb>>, _>(delivered.iter().map(|(_, o, _)| o.row.result.as_ref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Text>>, _>(delivered.iter().map(|(_, o, _)| o.row.error.as_deref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Timestamptz>>, _>(
+                delivered.iter().map(|(_, o, _)| ended(o).then_some(now)).collect::<Vec<_>>(),
+            )
+            .bind::<Array<Int4>, _>(delivered.iter().map(|(_, o, _)| o.tree_grown).collect::<Vec<_>>())
+            .load(conn)?;
+            let ids: std::collections::HashSet<Uuid> = ids.into_iter().map(|r| r.id).collect();
+            // The user's lines first, so that they come before the bot's answers.
+            let lines: Vec<(Uuid, &str)> = delivered
+                .iter()
+                .filter(|(_, o, _)| ids.contains(&o.row.id))
+                .map(|(_, o, d)| (o.row.id, d.text.as_str()))
+                .collect();
+            accepted.extend(
+                delivered
+                    .iter()
+                    .filter(|(_, o, _)| ids.contains(&o.row.id))
+                    .map(|(i, _, _)| *i),
+            );
+            if !lines.is_empty() {
+                crate::db::sql::sql(
+                    "INSERT INTO messages (conversation_id, execution_id, direction, text) \
+                     SELECT c, c, 'user', t FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(c, t, n) ORDER BY n",
+                )
+                .bind::<Array<SqlUuid>, _>(lines.iter().map(|(c, _)| *c).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(lines.iter().map(|(_, t)| *t).collect::<Vec<_>>())
+                .execute(conn)?;
+            }
+        }
         let written: Vec<bool> = batch
             .iter()
-            .map(|p| !p.outcome.existing || updated.contains(&p.outcome.row.id))
+            .enumerate()
+            .map(|(i, p)| {
+                let o = &p.outcome;
+                if o.delivered.is_some() {
+                    accepted.contains(&i)
+                } else {
+                    !o.existing || updated.contains(&o.row.id)
+                }
+            })
             .collect();
-        let new_rows: Vec<&Outcome> = batch.iter().map(|p| &p.outcome).filter(|o| !o.existing).collect();
-        let rows: Vec<&Outcome> = batch
+        // The written outcomes and the children they ran inline (those of a refused
+        // outcome are not written either: its run is done again).
+        let mut rows: Vec<&Outcome> = Vec::new();
+        for (p, w) in batch.iter().zip(&written) {
+            if *w {
+                rows.push(&p.outcome);
+                rows.extend(p.outcome.children.iter());
+            }
+        }
+        let new_rows: Vec<&Outcome> = rows
             .iter()
-            .zip(&written)
-            .filter(|(_, w)| **w)
-            .map(|(p, _)| &p.outcome)
+            .copied()
+            .filter(|o| !o.existing && o.delivered.is_none())
             .collect();
         if !new_rows.is_empty() {
             insert_new(conn, &new_rows, now)?;
@@ -226,10 +366,10 @@ fn insert_new(conn: &mut PgConnection, rows: &[&Outcome], now: DateTime<Utc>) ->
     {
         crate::db::sql::sql(
             "INSERT INTO workflow_executions (id, kind, bot, script, script_hash, entry, name, status, waiting_for, \
-             wake_at, input, variables, result, error, finished_at, runs) \
+             wake_at, input, variables, result, error, finished_at, parent_id, parent_key, conversation_id, tree_size, runs) \
              SELECT *, 1 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int4[], $7::text[], \
                $8::text[], $9::jsonb[], $10::timestamptz[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::text[], \
-               $15::timestamptz[])",
+               $15::timestamptz[], $16::uuid[], $17::text[], $18::uuid[], $19::int4[])",
         )
         .bind::<Array<SqlUuid>, _>(rows.iter().map(|o| o.row.id).collect::<Vec<_>>())
         .bind::<Array<Text>, _>(rows.iter().map(|o| o.row.kind.as_str()).collect::<Vec<_>>())
@@ -248,6 +388,10 @@ fn insert_new(conn: &mut PgConnection, rows: &[&Outcome], now: DateTime<Utc>) ->
         .bind::<Array<Nullable<Timestamptz>>, _>(
             rows.iter().map(|o| ended(o).then_some(now)).collect::<Vec<_>>(),
         )
+        .bind::<Array<Nullable<SqlUuid>>, _>(rows.iter().map(|o| o.row.parent_id).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|o| o.row.parent_key.as_deref()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<SqlUuid>>, _>(rows.iter().map(|o| o.row.conversation_id).collect::<Vec<_>>())
+        .bind::<Array<Int4>, _>(rows.iter().map(|o| 1 + o.tree_grown).collect::<Vec<_>>())
         .execute(conn)?;
     }
     Ok(())
@@ -301,17 +445,23 @@ fn write_children(conn: &mut PgConnection, rows: &[&Outcome]) -> Result<()> {
             .execute(conn)?;
         }
 
-        let talks: Vec<(Uuid, &str)> = rows
+        // A TALK goes to the execution's conversation, or is kept with the execution.
+        let talks: Vec<(Uuid, Uuid, &str)> = rows
             .iter()
-            .flat_map(|o| o.talks.iter().map(move |t| (o.row.id, t.as_str())))
+            .flat_map(|o| {
+                o.talks
+                    .iter()
+                    .map(move |t| (o.row.talk_target(), o.row.id, t.as_str()))
+            })
             .collect();
         if !talks.is_empty() {
             crate::db::sql::sql(
                 "INSERT INTO messages (conversation_id, execution_id, direction, text) \
-                 SELECT c, c, 'bot', t FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(c, t, n) ORDER BY n",
+                 SELECT c, e, 'bot', t FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS u(c, e, t, n) ORDER BY n",
             )
-            .bind::<Array<SqlUuid>, _>(talks.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(talks.iter().map(|(_, t)| *t).collect::<Vec<_>>())
+            .bind::<Array<SqlUuid>, _>(talks.iter().map(|(c, _, _)| *c).collect::<Vec<_>>())
+            .bind::<Array<SqlUuid>, _>(talks.iter().map(|(_, e, _)| *e).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(talks.iter().map(|(_, _, t)| *t).collect::<Vec<_>>())
             .execute(conn)?;
         }
     }
@@ -336,7 +486,11 @@ mod tests {
         assert!(eligible(
             "STEP 1: x = x + 1\nSTEP 2: TALK NOW()\nWAIT 1\nRETURN x\n"
         ));
-        assert!(!eligible("STEP 1: BOT \"worker\" \"noop\"\n"));
+        // Children run inline when their own scripts qualify (decided as they start).
+        assert!(eligible("STEP 1: BOT \"worker\" \"noop\"\n"));
+        assert!(eligible(
+            "PARALLEL\n  BRANCH A: BOT \"w\" \"a\"\n  BRANCH B: x = 1\nEND PARALLEL\n"
+        ));
         assert!(!eligible("x = GET BOT MEMORY \"k\"\n"));
         assert!(!eligible("WAIT FOR EVENT \"e\"\n"));
         // An entry other than the first (a handler) counts too.

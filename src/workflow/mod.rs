@@ -169,10 +169,72 @@ pub struct Runtime {
     paused: Mutex<(Option<std::time::Instant>, HashSet<String>)>,
     /// Writes the first runs of new executions in shared transactions.
     pub group: group::GroupCommit,
+    /// Tells the other instances through PostgreSQL after commits.
+    notifier: Notifier,
     /// A weak handle on this runtime, so that a run can start others on new threads.
     me: std::sync::Weak<Runtime>,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
+}
+
+/// Tells the other instances through PostgreSQL, from a thread of its own, what this
+/// one did after its commits: ends of executions (`NOTIFY botserver_done`, as many ids in
+/// one notification as have come in meanwhile, up to 200 within PostgreSQL's 8,000-byte
+/// payload) and new work left unclaimed by an API publish (one `NOTIFY botserver_wake`
+/// for all that came in meanwhile). A transaction that notifies takes a lock global to
+/// the database at its commit and holds it through the commit's WAL flush: one NOTIFY
+/// per end, or one in every publish's transaction, serialised unrelated workflows behind
+/// each other's flushes (the bench's wake-up storm spent its time in `Lock:object` on
+/// `pg_notify`). A notification lost in a crash after the commit delays a remote result
+/// long poll by its periodic look (200 ms) and a remote claim by the poll interval, no
+/// more: PostgreSQL's rows are what counts.
+struct Notifier {
+    tx: Mutex<std::sync::mpsc::Sender<Note>>,
+}
+
+enum Note {
+    Done(Uuid),
+    Wake,
+}
+
+impl Notifier {
+    fn start(pool: PgPool) -> Notifier {
+        let (tx, rx) = std::sync::mpsc::channel::<Note>();
+        std::thread::spawn(move || {
+            use diesel::RunQueryDsl;
+            while let Ok(first) = rx.recv() {
+                let (mut ids, mut wake) = (Vec::new(), false);
+                let mut note = Some(first);
+                while let Some(n) = note.take() {
+                    match n {
+                        Note::Done(id) => ids.push(id.to_string()),
+                        Note::Wake => wake = true,
+                    }
+                    if ids.len() < 200 {
+                        note = rx.try_recv().ok();
+                    }
+                }
+                let Ok(mut conn) = pool.get() else {
+                    continue;
+                };
+                if !ids.is_empty() {
+                    let _ = db::sql::sql("SELECT pg_notify('botserver_done', $1)")
+                        .bind::<diesel::sql_types::Text, _>(ids.join(","))
+                        .execute(&mut *conn);
+                }
+                if wake {
+                    let _ = db::events::notify_wake(&mut conn, "");
+                }
+            }
+        });
+        Notifier { tx: Mutex::new(tx) }
+    }
+
+    fn send(&self, note: Note) {
+        if let Ok(tx) = self.tx.lock() {
+            let _ = tx.send(note);
+        }
+    }
 }
 
 /// A new unguessable token (approval decisions).
@@ -210,6 +272,7 @@ impl Runtime {
             recent: Mutex::new(Default::default()),
             paused: Mutex::new((None, HashSet::new())),
             group: group::GroupCommit::start(pool.clone()),
+            notifier: Notifier::start(pool.clone()),
             metrics: Metrics::default(),
             config,
         })
@@ -255,17 +318,19 @@ impl Runtime {
 
     /// Tells the other instances that `id`, which ran here on behalf of an event or a
     /// decision, has ended (see `wakeup::DONE_CHANNEL`): through Redis when it is up,
-    /// else with a NOTIFY.
+    /// else with a NOTIFY, several ends in one (see [`Notifier`]).
     pub fn announce_done(&self, id: Uuid) {
         if self.bus.done(id) {
             return;
         }
-        use diesel::RunQueryDsl;
-        if let Ok(mut conn) = self.conn() {
-            let _ = db::sql::sql("SELECT pg_notify('botserver_done', $1)")
-                .bind::<diesel::sql_types::Text, _>(id.to_string())
-                .execute(&mut *conn);
-        }
+        self.notifier.send(Note::Done(id));
+    }
+
+    /// Wakes the other instances' schedulers through PostgreSQL after a commit that left
+    /// work for any instance (with Redis up, [`Runtime::announce`] has done so already;
+    /// the NOTIFY wakes nobody twice, the listener ignores it then).
+    pub fn wake_elsewhere(&self) {
+        self.notifier.send(Note::Wake);
     }
 
     /// A connection from the pool.

@@ -7,8 +7,10 @@ use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
 use super::claims::{self, Claimed};
+use super::group::{Delivery, InlineTree, Nesting};
 use super::host::Decision;
 use super::journal::{Origin, OwnKey, Pins, StepKey, FAILED};
+use super::runner::Grouped;
 use super::Runtime;
 use crate::db::executions::{self, NewExecution};
 use crate::db::states::{ApprovalStatus, Direction, ExecKind, ExecStatus, StepStatus, WaitingFor};
@@ -132,6 +134,9 @@ impl Runtime {
 
     /// Delivers a user message to a conversation waiting in HEAR and runs it on.
     pub fn post_message(&self, id: Uuid, text: &str) -> Result<ConversationReply> {
+        if let Some(reply) = self.deliver_grouped(id, text)? {
+            return Ok(reply);
+        }
         let mut conn = self.conn()?;
         conn.transaction::<_, Error, _>(|conn| {
             let status = executions::lock_status(conn, id)?
@@ -158,6 +163,65 @@ impl Runtime {
         drop(conn);
         let report = self.run_owned(id)?;
         Ok(ConversationReply::after(id, report))
+    }
+
+    /// Delivers a message through the group commit when the conversation's script needs
+    /// the database only at commit (a dialog of HEARs and TALKs): the conversation is read
+    /// without a lock, run with the message in its journal, and its outcome — the message
+    /// line, the journal entries, the answers and the new wait — is written by the
+    /// committer with other runs' in one transaction, only if the conversation still
+    /// waits in the wait it was read in. One statement to read and a share of one commit
+    /// instead of two transactions (delivery, then the run). `None` when this path does
+    /// not apply or the committer refused it: the transactional path then answers
+    /// (and reports why a message cannot be delivered).
+    fn deliver_grouped(&self, id: Uuid, text: &str) -> Result<Option<ConversationReply>> {
+        let mut conn = self.conn()?;
+        let Some((exec, journal, runs)) = executions::load_with_runs(&mut conn, id)? else {
+            return Ok(None);
+        };
+        if exec.kind != ExecKind::Conversation || exec.status != ExecStatus::Waiting {
+            return Ok(None);
+        }
+        let Some(key) = WaitingFor::message_key(exec.waiting_for.as_ref()) else {
+            return Ok(None);
+        };
+        if self.is_paused(&exec.bot)? {
+            return Ok(None);
+        }
+        let script = self.compiled(&mut conn, &exec.script_hash)?;
+        if !self.group.eligible(&script) {
+            return Ok(None);
+        }
+        let mut entries: std::collections::HashMap<String, Json> = match journal {
+            Json::Object(m) => m.into_iter().collect(),
+            _ => Default::default(),
+        };
+        let said = Json::String(text.to_string());
+        if entries.insert(key.clone(), said.clone()).is_some() {
+            return Ok(None);
+        }
+        let mut tree = InlineTree::new(id, true);
+        let run = self.run_grouped(
+            &mut conn,
+            &exec,
+            &script,
+            entries,
+            true,
+            &mut tree,
+            Nesting::default(),
+        )?;
+        drop(conn);
+        let Some(Grouped { mut outcome, talks }) = run else {
+            return Ok(None);
+        };
+        outcome.existing = false;
+        outcome.delivered = Some(Delivery {
+            runs,
+            text: text.to_string(),
+        });
+        outcome.journal.insert(0, (key, said));
+        let report = self.commit_grouped(outcome, talks, tree, &mut None)?;
+        Ok(report.map(|r| ConversationReply::after(id, r)))
     }
 
     /// Starts a script of a bot as a workflow execution and returns its id. When this
@@ -287,6 +351,9 @@ impl Runtime {
                 },
                 claimer.as_ref(),
             )?;
+            if published.unclaimed {
+                events::notify_wake(conn, "approval")?;
+            }
             claimed.extend(published.claimed);
             Ok(value)
         })?;
@@ -312,6 +379,7 @@ impl Runtime {
         if p.unclaimed {
             self.bus.wake.notify_one();
             self.announce();
+            self.wake_elsewhere();
         }
         self.start_beside(p.claimed);
         Ok(id)
@@ -378,6 +446,9 @@ impl Runtime {
                 },
                 self.claimer().as_ref(),
             )?;
+            if published.unclaimed {
+                events::notify_wake(conn, "workflow_cancelled")?;
+            }
             Ok((published, cancelled, woke_parent))
         })?;
         if published.unclaimed || woke_parent {

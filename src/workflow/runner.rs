@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use super::claims::Claimed;
+use super::group::{InlineTree, Nesting};
 use super::host::{DurableHost, RunEffects};
 use super::journal::{failure_marker, Journal, Op};
 use super::{Metrics, Runtime};
@@ -34,6 +35,12 @@ pub struct RunReport {
     pub waiting_for: Option<Json>,
     /// The result, when the execution completed.
     pub result: Option<Json>,
+}
+
+/// A group-committed run's outcome, and its new TALKs (for the caller's report).
+pub(super) struct Grouped {
+    pub(super) outcome: super::group::Outcome,
+    pub(super) talks: Vec<String>,
 }
 
 /// A run slot (see `Runtime::permits`).
@@ -165,12 +172,99 @@ impl Runtime {
         if !self.group.eligible(&script) {
             return Ok(None);
         }
+        let mut tree = InlineTree::new(exec.id, existing);
+        let run = self.run_grouped(
+            &mut conn,
+            &exec,
+            &script,
+            journal,
+            existing,
+            &mut tree,
+            Nesting::default(),
+        )?;
+        drop(conn);
+        let Some(Grouped { outcome, talks }) = run else {
+            return Ok(None);
+        };
+        self.commit_grouped(outcome, talks, tree, slot)
+    }
+
+    /// Hands a group-committed run's outcome (with the children it ran inline, in
+    /// `tree`) to the committer and reports it once durable; `None` when the committer
+    /// refused it (the caller runs it the transactional way).
+    pub(super) fn commit_grouped(
+        &self,
+        mut outcome: super::group::Outcome,
+        talks: Vec<String>,
+        tree: InlineTree,
+        slot: &mut Option<Slot>,
+    ) -> Result<Option<RunReport>> {
+        let id = outcome.row.id;
+        outcome.children = tree.children;
+        outcome.tree_grown = tree.grown;
+        let status = outcome.status;
+        let waiting_for = outcome.waiting_for.clone();
+        let row_result = outcome.row.result.clone();
+        let children: Vec<(Uuid, ExecStatus)> = outcome
+            .children
+            .iter()
+            .map(|c| (c.row.id, c.status))
+            .collect();
+        // The work is done; waiting for the commit holds no run slot.
+        if let Err(e) = self.group.commit(outcome, slot.take()) {
+            tracing::debug!(execution = %id, "group commit failed, running on its own: {e}");
+            return Ok(None);
+        }
+        for (child, st) in [(id, status)].into_iter().chain(children) {
+            match st {
+                ExecStatus::Completed => Metrics::inc(&self.metrics.completed),
+                ExecStatus::Failed => Metrics::inc(&self.metrics.failed),
+                // Stored runnable (a timer already due): for the scheduler.
+                ExecStatus::Running => self.bus.wake.notify_one(),
+                _ => Metrics::inc(&self.metrics.suspended),
+            }
+            if st.is_terminal() && child != id {
+                let _ = self.bus.finished.send(child);
+            }
+        }
+        let completed = (status == ExecStatus::Completed)
+            .then(|| row_result.clone())
+            .flatten();
+        if let Some(r) = &completed {
+            self.remember_completed(id, r.clone());
+        }
+        if status.is_terminal() {
+            let _ = self.bus.finished.send(id);
+        }
+        Ok(Some(RunReport {
+            status,
+            talks,
+            waiting_for,
+            result: completed,
+        }))
+    }
+
+    /// One run of `exec` for the group commit: its outcome (for the committer), or
+    /// `None` when the run needs a transaction of its own after all (it registered an
+    /// event wait, a timer of a claimed row is already due, a child's script uses the
+    /// database, …). The children it starts run inline, into `tree`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn run_grouped(
+        &self,
+        conn: &mut diesel::PgConnection,
+        exec: &ExecRow,
+        script: &crate::basic::CompiledScript,
+        journal: HashMap<String, Json>,
+        existing: bool,
+        tree: &mut InlineTree,
+        nesting: Nesting,
+    ) -> Result<Option<Grouped>> {
         Metrics::inc(&self.metrics.runs);
         let journal = Journal::new(journal, self.config.max_journal_value_bytes);
-        let mut host = DurableHost::new(self, &mut conn, &exec, journal);
+        let mut host = DurableHost::new(self, conn, exec, journal).inline(tree, nesting);
         let (outcome, vars) = run_entry(
             &self.engine,
-            &script,
+            script,
             exec.entry as usize,
             &exec.input,
             &mut host,
@@ -180,9 +274,13 @@ impl Runtime {
         }
         let effects = host.finish();
         if effects.needs_transaction() {
+            if let Some(e) = effects.abort {
+                // A database error of the run (reading a script, a tree size): the caller
+                // retries on its own transaction, which reports it if it persists.
+                tracing::debug!(execution = %exec.id, "grouped run abandoned: {e}");
+            }
             return Ok(None);
         }
-        drop(conn);
         let RunEffects {
             journal,
             new_talks: talks,
@@ -202,7 +300,7 @@ impl Runtime {
                 (ExecStatus::Completed, None, None)
             }
             RunOutcome::Failed(e) => {
-                row.error = Some(failure_message(&exec, &e));
+                row.error = Some(failure_message(exec, &e));
                 (ExecStatus::Failed, None, None)
             }
             RunOutcome::Suspended => match wait {
@@ -224,42 +322,23 @@ impl Runtime {
                 _ => return Ok(None),
             },
         };
-        let row_result = row.result.clone();
-        let outcome = super::group::Outcome {
-            existing,
-            row,
-            status,
-            waiting_for: waiting_for.clone(),
-            wake_at,
-            journal: journal.entries,
-            steps,
-            talks: talks.clone(),
-        };
-        // The work is done; waiting for the commit holds no run slot.
-        if let Err(e) = self.group.commit(outcome, slot.take()) {
-            tracing::debug!(execution = %exec.id, "group commit failed, running on its own: {e}");
-            return Ok(None);
-        }
-        match status {
-            ExecStatus::Completed => Metrics::inc(&self.metrics.completed),
-            ExecStatus::Failed => Metrics::inc(&self.metrics.failed),
-            ExecStatus::Running => self.bus.wake.notify_one(),
-            _ => Metrics::inc(&self.metrics.suspended),
-        }
-        let completed = (status == ExecStatus::Completed)
-            .then(|| row_result.clone())
-            .flatten();
-        if let Some(r) = &completed {
-            self.remember_completed(exec.id, r.clone());
-        }
-        if status.is_terminal() {
-            let _ = self.bus.finished.send(exec.id);
-        }
-        Ok(Some(RunReport {
-            status,
+        row.status = status;
+        row.waiting_for = waiting_for.clone();
+        Ok(Some(Grouped {
+            outcome: super::group::Outcome {
+                existing,
+                delivered: None,
+                row,
+                status,
+                waiting_for,
+                wake_at,
+                journal: journal.entries,
+                steps,
+                talks: talks.clone(),
+                children: Vec::new(),
+                tree_grown: 0,
+            },
             talks,
-            waiting_for,
-            result: completed,
         }))
     }
 

@@ -23,8 +23,13 @@ pub enum Effect {
     /// once, not part of the transaction.
     Outside,
     /// Reads or writes the database in the run's transaction while the script runs
-    /// (memory, events, children, approvals): the run needs a transaction of its own.
+    /// (memory, events, approvals): the run needs a transaction of its own.
     Database,
+    /// Starts child executions (`BOT`, `PARALLEL`). A run that shares the group commit
+    /// runs them inline, on its own thread, and their outcomes are written with its own
+    /// (`workflow::group`), as long as their scripts allow that too; otherwise the run
+    /// is done again in a transaction of its own, where children are rows it inserts.
+    Child,
 }
 
 impl Effect {
@@ -57,9 +62,9 @@ pub const DECLARED: &[(&str, Effect)] = &[
     ("k_step_begin", Effect::None),
     ("k_step_failed", Effect::Wait),
     ("k_step_end", Effect::None),
-    ("k_bot", Effect::Database),
+    ("k_bot", Effect::Child),
     ("k_approval", Effect::Database),
-    ("k_parallel", Effect::Database),
+    ("k_parallel", Effect::Child),
     ("k_return", Effect::None),
     // events.rs
     ("k_publish", Effect::Database),

@@ -29,6 +29,17 @@ pub fn reset_headers() {
     HEADERS.with(|h| h.borrow_mut().clear());
 }
 
+/// Takes the headers of the run in progress on this thread (a child about to run
+/// inline, nested in it, starts with none); [`restore_headers`] gives them back.
+pub fn take_headers() -> Vec<(String, String)> {
+    HEADERS.with(|h| std::mem::take(&mut *h.borrow_mut()))
+}
+
+/// Puts back headers taken by [`take_headers`].
+pub fn restore_headers(headers: Vec<(String, String)>) {
+    HEADERS.with(|h| *h.borrow_mut() = headers);
+}
+
 /// The method a word starts, when it is an HTTP keyword followed by its URL.
 fn method_at(p: &Parser) -> Option<(&'static str, usize)> {
     // A longer keyword of the catalog (`GET TIPS`, `POST TO`, `DELETE FILE`) is that one.

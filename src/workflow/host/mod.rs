@@ -33,6 +33,7 @@ use crate::db::states::{StepKind, StepStatus, WaitingFor};
 use crate::db::steps::StepRow;
 use crate::error::Error;
 use crate::workflow::claims::Claimed;
+use crate::workflow::group::{InlineTree, Nesting};
 
 /// What a suspended run waits for.
 #[derive(Debug, Clone)]
@@ -85,12 +86,16 @@ pub struct RunEffects {
     pub run_beside: Vec<Claimed>,
     /// Some execution became runnable without a claim: any instance may pick it up.
     pub unowned_spawned: bool,
+    /// A group-committed run met what it cannot do without a transaction of its own (a
+    /// child whose script uses the database, nesting too deep): it is done again there.
+    pub needs_own: bool,
 }
 
 impl RunEffects {
     /// True when the run used the database beyond what a group commit writes.
     pub fn needs_transaction(&self) -> bool {
         self.abort.is_some()
+            || self.needs_own
             || self.used_event_wait
             || self.unowned_spawned
             || !self.run_next.is_empty()
@@ -128,6 +133,9 @@ pub struct DurableHost<'a> {
     talk_bytes: usize,
     /// Events this run published (not replayed ones).
     published: usize,
+    /// In a group-committed run: the tree its children run inline into, and where this
+    /// run sits in it. `None` in a run with a transaction of its own.
+    inline: Option<(&'a mut InlineTree, Nesting)>,
 }
 
 impl<'a> DurableHost<'a> {
@@ -149,7 +157,23 @@ impl<'a> DurableHost<'a> {
             now: Utc::now(),
             talk_bytes: 0,
             published: 0,
+            inline: None,
         }
+    }
+
+    /// The host of a group-committed run: its children run inline into `tree`.
+    pub fn inline(self, tree: &'a mut InlineTree, nesting: Nesting) -> Self {
+        DurableHost {
+            inline: Some((tree, nesting)),
+            ..self
+        }
+    }
+
+    /// Gives up a group-committed run: it is done again in a transaction of its own.
+    fn needs_own<T>(&mut self, why: &str) -> HostResult<T> {
+        tracing::trace!(execution = %self.exec.id, "grouped run needs a transaction: {why}");
+        self.out.needs_own = true;
+        Err(HostError::Suspend)
     }
 
     /// Ends the run's use of the host: what it did, for the commit.

@@ -7,11 +7,13 @@ use uuid::Uuid;
 
 use super::{after_secs, ActiveStep, DurableHost};
 use crate::basic::context::{ApprovalRequest, HostError, HostResult, StepSpec};
+use crate::basic::keywords::effects::Effect;
 use crate::db::approvals::{self, NewApproval};
 use crate::db::executions::{self, NewExecution};
-use crate::db::states::{ApprovalStatus, ExecKind, StepKind, StepStatus, WaitingFor};
+use crate::db::states::{ApprovalStatus, ExecKind, ExecStatus, StepKind, StepStatus, WaitingFor};
 use crate::error::Error;
 use crate::workflow::claims::Claimed;
+use crate::workflow::group::{Nesting, INLINE_DEPTH};
 use crate::workflow::journal::{
     failure_marker, failure_of, Failure, Journaled, Key, Op, OwnKey, Pins, Request, Stamp,
 };
@@ -161,14 +163,36 @@ impl DurableHost<'_> {
     /// Fails when `n` more children of this execution would make its workflow tree
     /// larger than the limit, or a child would be deeper than the delegation depth limit
     /// (a bot delegating to itself, directly or around a loop of bots, stops there).
+    /// In a group-committed run both are counted in memory, from the tree's size read
+    /// once.
     fn room_for_children(&mut self, what: &str, n: usize) -> HostResult<()> {
         let root = self
             .root_workflow()
             .as_str()
             .and_then(|s| Uuid::parse_str(s).ok())
             .unwrap_or(self.exec.id);
-        let r = executions::grow_tree(self.conn, root, n as i32);
-        let size = self.db(r)? as usize;
+        let (size, depth) = match self.inline.as_mut() {
+            Some((tree, nesting)) => {
+                let base = match tree.base {
+                    Some(b) => b,
+                    None => {
+                        let r = executions::tree_size(self.conn, tree.root);
+                        let b = r.map_err(|e| {
+                            self.out.abort = Some(e);
+                            HostError::Suspend
+                        })?;
+                        tree.base = Some(b);
+                        b
+                    }
+                };
+                tree.grown += n as i32;
+                ((base + tree.grown) as usize, Some(nesting.depth))
+            }
+            None => {
+                let r = executions::grow_tree(self.conn, root, n as i32);
+                (self.db(r)? as usize, None)
+            }
+        };
         let max = self.rt.config.max_tree;
         if size > max {
             return Err(HostError::Fail(format!(
@@ -180,8 +204,13 @@ impl DurableHost<'_> {
             return Ok(());
         }
         let max = self.rt.config.max_depth;
-        let r = executions::depth(self.conn, self.exec.id, max as i32);
-        let depth = self.db(r)? as usize;
+        let depth = match depth {
+            Some(d) => d,
+            None => {
+                let r = executions::depth(self.conn, self.exec.id, max as i32);
+                self.db(r)? as usize
+            }
+        };
         if depth + 1 > max {
             return Err(HostError::Fail(format!(
                 "{what}: a child here would be {} levels deep, over the delegation depth \
@@ -190,6 +219,81 @@ impl DurableHost<'_> {
             )));
         }
         Ok(())
+    }
+
+    /// Runs a new child inline (a group-committed run): its outcome joins the tree, to
+    /// be written with the root's. Returns what the child leaves in the parent's journal
+    /// under its key when it ended (its result, or a failure marker), `None` when it
+    /// waits; `Err(Suspend)` when the run must be done in its own transaction after all.
+    fn run_inline(&mut self, new: &NewExecution, what: &str) -> HostResult<Option<Json>> {
+        let Some((_, nesting)) = self.inline.as_ref() else {
+            return Err(HostError::Suspend);
+        };
+        let nesting = Nesting {
+            depth: nesting.depth + 1,
+            in_branch: nesting.in_branch || new.kind == ExecKind::Branch,
+        };
+        if nesting.depth > INLINE_DEPTH {
+            return self.needs_own("children nested too deep to run inline");
+        }
+        let script = match self.rt.compiled(self.conn, &new.script_hash) {
+            Ok(s) => s,
+            Err(e) => return self.db(Err(e)),
+        };
+        if !self.rt.group.eligible(&script) {
+            return self.needs_own(&format!("{what}: the child's script uses the database"));
+        }
+        // Branches run one after the other here: one that reaches outside (HTTP, mail)
+        // would hold its siblings up, so such a tree runs its branches on threads of
+        // their own.
+        let entry_outside = |i: usize| {
+            script
+                .entries
+                .get(i)
+                .is_none_or(|e| e.effects.uses(Effect::Outside))
+        };
+        if nesting.in_branch && entry_outside(new.entry as usize) {
+            return self.needs_own(&format!("{what}: a branch reaches outside the server"));
+        }
+        let row = new.as_row(&self.rt.owner);
+        let Some((tree, _)) = self.inline.as_mut() else {
+            return Err(HostError::Suspend);
+        };
+        // A nested run installs its own host and SET HEADER list on this thread: the
+        // parent's come back when it returns.
+        let headers = crate::basic::keywords::http::take_headers();
+        let clock = crate::basic::engine::run_clock_save();
+        let ran = self.rt.run_grouped(
+            &mut *self.conn,
+            &row,
+            &script,
+            Default::default(),
+            false,
+            tree,
+            nesting,
+        );
+        crate::basic::engine::run_clock_restore(clock);
+        crate::basic::keywords::http::restore_headers(headers);
+        let ran = match ran {
+            Ok(Some(r)) => r,
+            Ok(None) => return self.needs_own(&format!("{what}: the child needs a transaction")),
+            Err(e) => return self.db(Err(e)),
+        };
+        let outcome = ran.outcome;
+        let value = match outcome.status {
+            ExecStatus::Completed => Some(outcome.row.result.clone().unwrap_or(Json::Null)),
+            ExecStatus::Failed => Some(failure_marker(&format!(
+                "bot '{}' failed: {}",
+                outcome.row.bot,
+                outcome.row.error.as_deref().unwrap_or_default()
+            ))),
+            _ => None,
+        };
+        let Some((tree, _)) = self.inline.as_mut() else {
+            return Err(HostError::Suspend);
+        };
+        tree.children.push(outcome);
+        Ok(value)
     }
 
     /// `BOT "bot" "task"`: starts the child once (claimed for this instance, it runs
@@ -230,6 +334,25 @@ impl DurableHost<'_> {
         input.insert("task".to_string(), Json::String(task.to_string()));
         input.insert("workflow_id".to_string(), self.root_workflow());
         let id = Uuid::now_v7();
+        if self.inline.is_some() {
+            // A group-committed run: the child runs now, on this thread, and the parent
+            // goes on with its result as a replay after the child's end would.
+            let new = NewExecution::task(id, self.exec, key.as_str(), bot, script, task, input);
+            let ended = self.run_inline(&new, "BOT")?;
+            self.journal.record(child_key, &id.to_string())?;
+            if let Some(value) = ended {
+                self.journal.record(key, &value)?;
+                return child_value(&value);
+            }
+            return self.suspend(
+                WaitingFor::Bot {
+                    key: key.to_string(),
+                    bot: bot.to_string(),
+                    child: json!(id),
+                },
+                None,
+            );
+        }
         let new = NewExecution::task(id, self.exec, key.as_str(), bot, script, task, input)
             .owned_by(Some(self.rt.owner.clone()));
         let r = executions::create(self.conn, &new, self.rt.config.lease_secs);
@@ -366,13 +489,30 @@ impl DurableHost<'_> {
             self.room_for_children("PARALLEL", branches.len())?;
             let mut ids = serde_json::Map::new();
             for (label, entry) in branches {
-                let permit = self.rt.permits.clone().try_acquire_owned().ok();
                 let id = Uuid::now_v7();
                 let mut input = match &vars {
                     Json::Object(m) => m.clone(),
                     _ => Default::default(),
                 };
                 input.insert("workflow_id".to_string(), self.root_workflow());
+                if self.inline.is_some() {
+                    // Group-committed: each branch runs now, one after the other; one
+                    // that waits leaves the step waiting for it, as on its own thread.
+                    let new = NewExecution::branch(
+                        id,
+                        self.exec,
+                        &key.branch(label),
+                        label,
+                        *entry,
+                        input,
+                    );
+                    if let Some(value) = self.run_inline(&new, "PARALLEL")? {
+                        self.journal.record(key.branch(label), &value)?;
+                    }
+                    ids.insert(label.clone(), json!(id));
+                    continue;
+                }
+                let permit = self.rt.permits.clone().try_acquire_owned().ok();
                 let new =
                     NewExecution::branch(id, self.exec, &key.branch(label), label, *entry, input)
                         .owned_by(permit.as_ref().map(|_| self.rt.owner.clone()));
