@@ -5,8 +5,9 @@
 //! - `insert`: a new step after a node (its last line), indented like that node, with a
 //!   step label no other step of the file has;
 //! - `set`: one property of a node (`bot`, `task`, `approver`, `timeout`, `escalate`,
-//!   `event`, `seconds`): the node's lines are written again from its properties, after
-//!   the same prefix (`  STEP 3: `, `    BRANCH A: `);
+//!   `event`, `seconds`): a text written as a literal on the node's first line is
+//!   replaced in place; otherwise the node's lines are written again from its
+//!   properties, after the same prefix (`  STEP 3: `, `    BRANCH A: `);
 //! - `delete`: the node's lines go;
 //! - `move`: the node's lines go after another node, indented like it.
 //!
@@ -376,6 +377,29 @@ fn apply_one(text: &str, g: &Graph, e: &Edit) -> Result<String, String> {
                 }
                 other => return Err(format!("no property '{other}' (bot, task, approver, timeout, escalate, event, seconds)")),
             }
+            // A text property written as a literal on the node's first line is replaced
+            // in place: the rest of its lines (other clauses, comments) stay as they are.
+            let literal = match (n.kind, field.as_str()) {
+                (NodeKind::Bot, "bot") | (NodeKind::Approval, "approver") => Some(0),
+                (NodeKind::Bot, "task") => Some(1),
+                (NodeKind::WaitEvent | NodeKind::Publish, "event") => Some(0),
+                _ => None,
+            };
+            if let Some(k) = literal {
+                let at = n.lines[0] as usize - 1;
+                let line = &lines[at];
+                let from = prefix_len(line).min(line.len());
+                if let Some((a, b)) = string_literals(&line[from..]).get(k).copied() {
+                    let new_value = text_of(value);
+                    lines[at] = format!(
+                        "{}{}{}",
+                        &line[..from + a],
+                        quote(&new_value),
+                        &line[from + b..]
+                    );
+                    return Ok(lines.concat());
+                }
+            }
             let first = &lines[n.lines[0] as usize - 1];
             let prefix = first[..prefix_len(first)].to_string();
             let ind = format!("{}  ", indent_of(first));
@@ -453,6 +477,35 @@ fn apply_one(text: &str, g: &Graph, e: &Edit) -> Result<String, String> {
     Ok(lines.concat())
 }
 
+/// The byte ranges of the string literals of a line (`"…"`, a doubled `""` inside one),
+/// up to a comment.
+fn string_literals(line: &str) -> Vec<(usize, usize)> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' => break,
+            b'"' => {
+                let start = i;
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return out,
+                        Some(b'"') if b.get(i + 1) == Some(&b'"') => i += 2,
+                        Some(b'"') => break,
+                        Some(_) => i += 1,
+                    }
+                }
+                out.push((start, i + 1));
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
 /// The graph of `text` through the compiler's front end (for [`apply`]).
 pub fn parse_graph(text: &str) -> Result<Graph, String> {
     let limits = crate::basic::engine::Limits::default();
@@ -468,4 +521,36 @@ pub fn parse_graph(text: &str) -> Result<Graph, String> {
                 })
                 .unwrap_or_else(|| "the text does not parse".into())
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_literals_of_a_line() {
+        let l = r#"STEP 1: BOT "a ""b""" "c" ' "not this""#;
+        let found: Vec<&str> = string_literals(l).iter().map(|(a, b)| &l[*a..*b]).collect();
+        assert_eq!(found, vec![r#""a ""b""""#, r#""c""#]);
+    }
+
+    #[test]
+    fn setting_the_approver_keeps_the_other_clauses() {
+        let src = "ORCHESTRATE WORKFLOW \"w\"\n  STEP 1: HUMAN APPROVAL FROM \"a@x\" ' who decides\n    TIMEOUT 60\n    ON TIMEOUT: APPROVE WITH WARNING\nEND WORKFLOW\n";
+        let g = parse_graph(src).unwrap();
+        let id = g
+            .nodes
+            .iter()
+            .find(|n| n.kind == NodeKind::Approval)
+            .unwrap()
+            .id
+            .clone();
+        let e = Edit::Set {
+            node: id,
+            field: "approver".into(),
+            value: serde_json::json!("b@y"),
+        };
+        let out = apply(src, &[e], &parse_graph).unwrap();
+        assert_eq!(out, src.replace("\"a@x\"", "\"b@y\""));
+    }
 }
