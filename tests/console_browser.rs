@@ -16,31 +16,10 @@ use std::path::Path;
 use std::process::Command;
 
 use common::db::TestDb;
-use common::server::{eventually, BotDir, Options, Server};
+use common::server::{BotDir, Options, Server};
 use serde_json::json;
 
 const ADMIN: &str = "console-admin-token";
-
-/// The pending approval of a workflow and its decision token (from its
-/// `approval_requested` event).
-fn approval_of(s: &Server, wf: &str) -> (String, String) {
-    eventually(20.0, "the workflow to wait for its approval", || {
-        let (_, d) = s.get_auth(&format!("/api/workflows/{wf}"), ADMIN);
-        let Some(id) = d["waiting_for"]["approval_id"].as_str() else {
-            return Err(format!("waiting_for = {}", d["waiting_for"]));
-        };
-        let (_, evs) = s.get_auth("/api/events?name=approval_requested&limit=1000", ADMIN);
-        let ev = evs["events"]
-            .as_array()
-            .and_then(|a| a.iter().find(|e| e["payload"]["approval_id"] == id))
-            .cloned()
-            .ok_or("no approval_requested event yet")?;
-        Ok((
-            id.to_string(),
-            ev["payload"]["token"].as_str().unwrap_or("").to_string(),
-        ))
-    })
-}
 
 fn start(s: &Server, amount: i64) -> String {
     let (st, v) = s.request(
@@ -82,9 +61,9 @@ fn an_operator_approves_in_the_browser_and_watches_the_workflow_complete() {
     let wf = start(&s, 150);
     let keep = start(&s, 200);
     let third = start(&s, 300);
-    approval_of(&s, &wf);
-    let (other_id, _) = approval_of(&s, &keep);
-    let (approve_id, approve_token) = approval_of(&s, &third);
+    s.approval_of(&wf, Some(ADMIN));
+    let (other_id, _) = s.approval_of(&keep, Some(ADMIN));
+    let (approve_id, approve_token) = s.approval_of(&third, Some(ADMIN));
     let (st, conv) = s.post("/api/bots/support/conversations", json!({}));
     assert_eq!(st, 201, "{conv}");
     let conv = conv["id"].as_str().unwrap().to_string();

@@ -75,6 +75,33 @@ fn csrf_of(html: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
+/// A server with the admin token.
+fn guarded(db: &TestDb, bots: &BotDir) -> Server {
+    Server::start_with(
+        &db.url,
+        &bots.path,
+        Options {
+            admin_token: Some(ADMIN.into()),
+            ..Default::default()
+        },
+    )
+}
+
+/// Logs in through the form; the session cookie (`name=value`).
+fn login(s: &Server) -> String {
+    let form = get(s, "/login", None);
+    let ok = call(
+        s,
+        "POST",
+        "/login",
+        Some(&[("csrf", &csrf_of(&form.body)), ("token", ADMIN)]),
+        None,
+        false,
+    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    ok.cookie.split(';').next().unwrap().to_string()
+}
+
 fn support_workflow(s: &Server, amount: i64, token: Option<&str>) -> String {
     let (st, v) = s.request(
         "POST",
@@ -290,14 +317,7 @@ fn the_list_pages_and_filters_at_the_database() {
 fn the_console_needs_a_session_when_an_admin_token_is_set() {
     let db = TestDb::new();
     let bots = BotDir::new().with_templates();
-    let s = Server::start_with(
-        &db.url,
-        &bots.path,
-        Options {
-            admin_token: Some(ADMIN.into()),
-            ..Default::default()
-        },
-    );
+    let s = guarded(&db, &bots);
 
     let r = get(&s, "/workflows?status=waiting", None);
     assert_eq!(r.status, 303);
@@ -377,24 +397,8 @@ fn the_console_needs_a_session_when_an_admin_token_is_set() {
 fn forms_need_the_pages_csrf_token() {
     let db = TestDb::new();
     let bots = BotDir::new().with_templates();
-    let s = Server::start_with(
-        &db.url,
-        &bots.path,
-        Options {
-            admin_token: Some(ADMIN.into()),
-            ..Default::default()
-        },
-    );
-    let form = get(&s, "/login", None);
-    let ok = call(
-        &s,
-        "POST",
-        "/login",
-        Some(&[("csrf", &csrf_of(&form.body)), ("token", ADMIN)]),
-        None,
-        false,
-    );
-    let cookie = ok.cookie.split(';').next().unwrap().to_string();
+    let s = guarded(&db, &bots);
+    let cookie = login(&s);
     let wf = support_workflow(&s, 150, Some(ADMIN));
     wait_status(&s, &wf, "waiting", Some(ADMIN));
     let page = get(&s, &format!("/workflows/{wf}"), Some(&cookie));
@@ -576,36 +580,11 @@ fn batch_actions_act_on_each_selected_workflow() {
 fn an_approvers_link_decides_its_own_request_only() {
     let db = TestDb::new();
     let bots = BotDir::new().with_templates();
-    let s = Server::start_with(
-        &db.url,
-        &bots.path,
-        Options {
-            admin_token: Some(ADMIN.into()),
-            ..Default::default()
-        },
-    );
+    let s = guarded(&db, &bots);
     let a = support_workflow(&s, 150, Some(ADMIN));
     let b = support_workflow(&s, 160, Some(ADMIN));
-    let approval = |wf: &str| {
-        eventually(20.0, "an approval_requested event", || {
-            let (_, d) = s.get_auth(&format!("/api/workflows/{wf}"), ADMIN);
-            let id = d["waiting_for"]["approval_id"]
-                .as_str()
-                .ok_or("not waiting yet")?
-                .to_string();
-            let (_, evs) = s.get_auth("/api/events?name=approval_requested&limit=1000", ADMIN);
-            let ev = evs["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|e| e["payload"]["approval_id"] == id.as_str())
-                .cloned()
-                .ok_or("no event")?;
-            Ok((id, ev["payload"]["token"].as_str().unwrap().to_string()))
-        })
-    };
-    let (ida, toka) = approval(&a);
-    let (idb, tokb) = approval(&b);
+    let (ida, toka) = s.approval_of(&a, Some(ADMIN));
+    let (idb, tokb) = s.approval_of(&b, Some(ADMIN));
 
     let page = get(&s, &format!("/approve/{ida}?token={toka}"), None);
     assert_eq!(page.status, 200, "{}", page.body);

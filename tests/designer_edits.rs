@@ -200,21 +200,11 @@ fn each_edit_of_each_step_compiles_and_touches_only_its_lines() {
     assert!(edits_tried > 30, "only {edits_tried} edits tried");
 }
 
-#[test]
-fn the_api_answers_edits_with_source_diagnostics_and_graph_without_saving() {
-    let db = TestDb::new();
-    let bots = BotDir::new().with_templates();
-    let s = Server::start(&db.url, &bots.path);
-    let file = bots
-        .path
-        .join("customer-support-workflow.gbai/customer-support-workflow.gbdialog/start.bas");
-    let before = std::fs::read_to_string(&file).unwrap();
-    let path = "/api/bots/customer-support-workflow/scripts/start/edits";
-    let (st, r) = s.post(path, json!({"edits": []}));
-    assert_eq!(st, 200, "{r}");
-    assert_eq!(r["source"], before.as_str());
-    assert_eq!(r["diagnostics"], json!([]));
+/// The seed's workflow in a bot folder made with the templates.
+const SEED: &str = "customer-support-workflow.gbai/customer-support-workflow.gbdialog/start.bas";
 
+/// The seed's graph from the API, and the id of its step 2 (BOT order-checker).
+fn step_two(s: &Server) -> (serde_json::Value, String) {
     let (_, g) = s.get("/api/bots/customer-support-workflow/scripts/start/graph");
     let two = g["nodes"]
         .as_array()
@@ -225,6 +215,23 @@ fn the_api_answers_edits_with_source_diagnostics_and_graph_without_saving() {
         .as_str()
         .unwrap()
         .to_string();
+    (g, two)
+}
+
+#[test]
+fn the_api_answers_edits_with_source_diagnostics_and_graph_without_saving() {
+    let db = TestDb::new();
+    let bots = BotDir::new().with_templates();
+    let s = Server::start(&db.url, &bots.path);
+    let file = bots.path.join(SEED);
+    let before = std::fs::read_to_string(&file).unwrap();
+    let path = "/api/bots/customer-support-workflow/scripts/start/edits";
+    let (st, r) = s.post(path, json!({"edits": []}));
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["source"], before.as_str());
+    assert_eq!(r["diagnostics"], json!([]));
+
+    let (_, two) = step_two(&s);
     let (st, r) = s.post(path, json!({"edits": [{"op": "insert", "after": two, "step": {"kind": "approval", "approver": "ops@example.com"}}]}));
     assert_eq!(st, 200, "{r}");
     let src = r["source"].as_str().unwrap();
@@ -279,9 +286,7 @@ fn saving_writes_the_file_refuses_conflicts_and_errors_and_new_runs_take_the_new
     let db = TestDb::new();
     let bots = BotDir::new().with_templates();
     let s = Server::start(&db.url, &bots.path);
-    let file = bots
-        .path
-        .join("customer-support-workflow.gbai/customer-support-workflow.gbdialog/start.bas");
+    let file = bots.path.join(SEED);
     let before = std::fs::read_to_string(&file).unwrap();
     let old_run = s.start_workflow(
         "customer-support-workflow",
@@ -297,17 +302,8 @@ fn saving_writes_the_file_refuses_conflicts_and_errors_and_new_runs_take_the_new
         }
     });
 
-    let (_, g) = s.get("/api/bots/customer-support-workflow/scripts/start/graph");
+    let (g, two) = step_two(&s);
     let base = g["hash"].as_str().unwrap().to_string();
-    let two = g["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["label"] == "2 · BOT order-checker · validate order")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let edits = "/api/bots/customer-support-workflow/scripts/start/edits";
     // An empty approver is a diagnostic on its line, gone once the approver is given.
     let (_, r) = s.post(edits, json!({"edits": [{"op": "insert", "after": two, "step": {"kind": "approval", "approver": ""}}]}));

@@ -87,30 +87,37 @@ pub fn compile(
 /// an unoptimized build too.
 const COMPILE_STACK_BYTES: usize = 32 << 20;
 
-/// The syntax tree of a script (for tools that read its structure, such as the
-/// designer's graph), parsed on the compiler's own stack.
-pub fn parse_source(source: &str, limits: &engine::Limits) -> Result<ast::Script, Diagnostics> {
-    if source.len() > limits.max_script_bytes {
-        return Err(Diagnostics(vec![Diagnostic::error(
-            Span::new(1, 1),
-            format!(
-                "the script is {} bytes, over the limit of {} bytes",
-                source.len(),
-                limits.max_script_bytes
-            ),
-        )]));
-    }
-    stacker::grow(COMPILE_STACK_BYTES, || {
-        let tokens = tokenizer::tokenize(source).map_err(|d| Diagnostics(vec![d]))?;
-        parser::parse(tokens).map_err(Diagnostics)
-    })
-}
-
-fn compile_on_this_stack(
+/// What `check` says about a script: its errors, or its warnings and a warning for each
+/// delegation to a bot that `unknown_bot` gives a message for (the caller knows which
+/// bots exist: those beside a package on the command line, those loaded in a server).
+pub fn check_source(
     engine: &Engine,
     source: &str,
     limits: &engine::Limits,
-) -> Result<CompiledScript, Diagnostics> {
+    unknown_bot: impl Fn(&str) -> Option<String>,
+) -> Vec<Diagnostic> {
+    match compile(engine, source, limits) {
+        Ok(script) => {
+            let mut d = script.warnings.clone();
+            for (bot, span) in &script.delegations {
+                if let Some(message) = unknown_bot(bot) {
+                    d.push(Diagnostic::warning(*span, message));
+                }
+            }
+            d
+        }
+        Err(e) => e.0,
+    }
+}
+
+/// The syntax tree of a script (for tools that read its structure, such as the
+/// designer's graph), parsed on the compiler's own stack.
+pub fn parse_source(source: &str, limits: &engine::Limits) -> Result<ast::Script, Diagnostics> {
+    stacker::grow(COMPILE_STACK_BYTES, || parse_on_this_stack(source, limits))
+}
+
+/// Tokens and syntax tree of a script within the size limit.
+fn parse_on_this_stack(source: &str, limits: &engine::Limits) -> Result<ast::Script, Diagnostics> {
     if source.len() > limits.max_script_bytes {
         return Err(Diagnostics(vec![Diagnostic::error(
             Span::new(1, 1),
@@ -122,7 +129,15 @@ fn compile_on_this_stack(
         )]));
     }
     let tokens = tokenizer::tokenize(source).map_err(|d| Diagnostics(vec![d]))?;
-    let script = parser::parse(tokens).map_err(Diagnostics)?;
+    parser::parse(tokens).map_err(Diagnostics)
+}
+
+fn compile_on_this_stack(
+    engine: &Engine,
+    source: &str,
+    limits: &engine::Limits,
+) -> Result<CompiledScript, Diagnostics> {
+    let script = parse_on_this_stack(source, limits)?;
     let mut diags = script.warnings.clone();
     let schedule = keywords::schedule::declared(&script.body, &mut diags);
     let generated = codegen::generate(&script, &mut diags);

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::basic::diagnostics::Diagnostic;
-use crate::basic::{compile, engine};
+use crate::basic::{check_source, engine};
 use crate::bots;
 
 /// Totals of a check run.
@@ -82,23 +82,11 @@ pub fn check_paths(paths: &[PathBuf], out: &mut dyn Write) -> std::io::Result<Su
                     continue;
                 }
             };
-            let diags: Vec<Diagnostic> = match compile(&engine, &source, &limits) {
-                Ok(script) => {
-                    let mut d = script.warnings.clone();
-                    if let Some(known) = &known_bots {
-                        for (bot, span) in &script.delegations {
-                            if !known.contains(bot) {
-                                d.push(Diagnostic::warning(
-                                    *span,
-                                    format!("unknown bot '{bot}': no {bot}.gbai package is loaded beside this one"),
-                                ));
-                            }
-                        }
-                    }
-                    d
-                }
-                Err(e) => e.0,
-            };
+            let diags: Vec<Diagnostic> = check_source(&engine, &source, &limits, |bot| {
+                known_bots.as_ref().filter(|k| !k.contains(bot)).map(|_| {
+                    format!("unknown bot '{bot}': no {bot}.gbai package is loaded beside this one")
+                })
+            });
             for d in &diags {
                 if d.is_error() {
                     summary.errors += 1;

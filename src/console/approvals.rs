@@ -66,19 +66,11 @@ fn request(a: &ApprovalRow, names: &Names) -> Request {
 
 /// The bot and name of each request's workflow.
 fn names_of(conn: &mut diesel::PgConnection, rows: &[ApprovalRow]) -> crate::error::Result<Names> {
-    let mut names = BTreeMap::new();
-    for a in rows {
-        if names.contains_key(&a.execution_id) {
-            continue;
-        }
-        if let Some(e) = executions::get(conn, a.execution_id)? {
-            names.insert(
-                a.execution_id,
-                (e.bot.clone(), e.name.clone().unwrap_or(e.script)),
-            );
-        }
-    }
-    Ok(names)
+    let ids: Vec<Uuid> = rows.iter().map(|a| a.execution_id).collect();
+    Ok(executions::names(conn, &ids)?
+        .into_iter()
+        .map(|(id, bot, name)| (id, (bot, name)))
+        .collect())
 }
 
 /// Pending requests of one approver.
@@ -174,7 +166,7 @@ fn comment(form: &Form) -> Option<String> {
 }
 
 fn parse_id(id: &str) -> Result<Uuid, PageError> {
-    Uuid::parse_str(id.trim()).map_err(|_| PageError::bad(format!("'{id}' is not an approval id")))
+    Ok(crate::server::extract::parse_id(id.trim(), "approval")?)
 }
 
 /// `POST /approvals/{id}/decide` `decision`, `comment`, `csrf`: decided as the admin.

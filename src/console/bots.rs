@@ -118,21 +118,7 @@ pub async fn detail(
         .blocking(move |rt| {
             let mut scripts = Vec::new();
             for s in package.scripts.values() {
-                let diags = match crate::basic::compile(&rt.engine, &s.source, &rt.config.limits) {
-                    Ok(c) => {
-                        let mut d = c.warnings.clone();
-                        for (target, span) in &c.delegations {
-                            if !rt.has_bot(target) {
-                                d.push(crate::basic::diagnostics::Diagnostic::warning(
-                                    *span,
-                                    format!("unknown bot '{target}': no {target}.gbai package is loaded"),
-                                ));
-                            }
-                        }
-                        d
-                    }
-                    Err(e) => e.0,
-                };
+                let diags = rt.check(&s.source);
                 scripts.push(ScriptView {
                     name: s.name.clone(),
                     file: s
@@ -183,7 +169,11 @@ pub async fn detail(
             let share = |s: memory::ShareRow, other: String| Pair {
                 name: s.key,
                 value: view::json_line(&s.value, 300),
-                note: format!("{other}, version {}, {}", s.version, view::time(&s.shared_at)),
+                note: format!(
+                    "{other}, version {}, {}",
+                    s.version,
+                    view::time(&s.shared_at)
+                ),
             };
             let shared_out = out
                 .into_iter()
@@ -227,7 +217,11 @@ pub async fn detail(
                 .iter()
                 .map(|(k, v)| Pair {
                     name: k.clone(),
-                    value: if secret(k) { "••••••".into() } else { v.clone() },
+                    value: if secret(k) {
+                        "••••••".into()
+                    } else {
+                        v.clone()
+                    },
                     note: String::new(),
                 })
                 .collect();
@@ -315,8 +309,7 @@ pub async fn conversation(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = uuid::Uuid::parse_str(id.trim())
-        .map_err(|_| PageError::bad(format!("'{id}' is not a conversation id")))?;
+    let id = crate::server::extract::parse_id(id.trim(), "conversation")?;
     let page = state
         .blocking(move |rt| {
             let mut conn = rt.conn()?;

@@ -7,10 +7,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{is_htmx, render, PageError, Viewer};
-use crate::error::Error;
 use crate::server::extract::{Path, Query};
 use crate::server::AppState;
 
@@ -58,21 +56,12 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let execution = match q.execution.trim() {
         "" => None,
-        e => Some(Uuid::parse_str(e).map_err(|_| {
-            PageError::bad(format!("'execution' must be a workflow id, not \"{e}\""))
-        })?),
+        e => Some(crate::server::extract::parse_id(e, "execution")?),
     };
     let (b, s) = (bot.clone(), script.clone());
     let (d, o) = state
         .blocking(move |rt| {
             let d = crate::designer::drawn(rt, &b, &s)?;
-            if let Some(id) = execution {
-                if !crate::designer::runs_script(rt, id, &b, &s)? {
-                    return Err(Error::BadRequest(format!(
-                        "execution {id} does not run {b}/{s}.bas"
-                    )));
-                }
-            }
             let o = crate::designer::overlay(rt, &d.graph, &b, &s, execution)?;
             Ok((d, o))
         })

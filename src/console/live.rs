@@ -16,7 +16,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, Stream};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::events::{event_view, EventView};
 use super::PageError;
@@ -41,8 +40,7 @@ pub async fn workflow(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Events, PageError> {
-    let id = Uuid::parse_str(id.trim())
-        .map_err(|_| PageError::bad(format!("'{id}' is not a workflow id")))?;
+    let id = crate::server::extract::parse_id(id.trim(), "workflow")?;
     let first = state
         .blocking(move |rt| executions::tree_mark(&mut *rt.conn()?, id))
         .await?;
@@ -82,8 +80,7 @@ pub async fn overview(State(state): State<AppState>) -> Events {
     let mark = |state: &AppState| {
         (
             state.rt.metrics.runs.load(Ordering::Relaxed),
-            state.console.series.samples().len(),
-            state.console.series.samples().last().map(|s| s.at),
+            state.console.series.last_at(),
         )
     };
     let last = mark(&state);

@@ -418,13 +418,8 @@ mod auth_pages {
     }
 
     /// `POST /logout`: forgets the session in this browser.
-    pub async fn logout(
-        State(state): State<AppState>,
-        viewer: super::Viewer,
-        form: Form,
-    ) -> Result<Response, PageError> {
+    pub async fn logout(viewer: super::Viewer, form: Form) -> Result<Response, PageError> {
         form.check_csrf(&viewer.csrf)?;
-        let _ = &state;
         Ok((
             [(header::SET_COOKIE, auth::clear_cookie())],
             Redirect::to("/login"),

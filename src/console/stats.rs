@@ -50,6 +50,14 @@ impl Series {
             .unwrap_or_default()
     }
 
+    /// When the newest interval ended, if there is one.
+    pub fn last_at(&self) -> Option<DateTime<Utc>> {
+        self.samples
+            .lock()
+            .ok()
+            .and_then(|s| s.back().map(|x| x.at))
+    }
+
     fn push(&self, sample: Sample) {
         if let Ok(mut s) = self.samples.lock() {
             if s.len() == KEEP {
@@ -60,13 +68,10 @@ impl Series {
     }
 }
 
-/// The value at quantile `q` (0–1) of `sorted`.
+/// The value at quantile `q` (0–1) of `sorted` (the bench's percentile), none when empty.
 pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
-    sorted.get(i.min(sorted.len() - 1)).copied()
+    let v = crate::bench::report::percentile(sorted, q);
+    (!v.is_nan()).then_some(v)
 }
 
 /// Samples `rt` into `series` every interval until the runtime is gone.

@@ -19,7 +19,7 @@ use crate::db::journal;
 use crate::db::states::{Direction, ExecKind, ExecStatus};
 use crate::db::{messages, steps};
 use crate::error::Error;
-use crate::server::extract::{Path, Query};
+use crate::server::extract::{parse_id, parse_status, Path, Query};
 use crate::server::AppState;
 use crate::workflow::ops::RetryVersion;
 
@@ -109,14 +109,13 @@ fn parse_time(s: &str, field: &str) -> Result<Option<DateTime<Utc>>, PageError> 
     )))
 }
 
-fn parse_uuid(s: &str, field: &str) -> Result<Option<Uuid>, PageError> {
+/// An optional workflow id of a filter field (empty: none).
+fn parse_uuid(s: &str) -> Result<Option<Uuid>, PageError> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
     }
-    Uuid::parse_str(s)
-        .map(Some)
-        .map_err(|_| PageError::bad(format!("'{field}' must be a workflow id, not \"{s}\"")))
+    Ok(Some(parse_id(s, "workflow")?))
 }
 
 /// `GET /workflows`: newest first, filtered, a page at a time (keyset pages by id, so
@@ -126,22 +125,17 @@ pub async fn list(
     viewer: Viewer,
     Query(f): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    if let Some(id) = parse_uuid(&f.q, "q")? {
+    if let Some(id) = parse_uuid(&f.q)? {
         return Ok(Redirect::to(&format!("/workflows/{id}")).into_response());
     }
     let status = match f.status.trim() {
         "" => None,
-        s => Some(s.parse::<ExecStatus>().map_err(|_| {
-            PageError::bad(format!(
-                "'status' must be one of {}, not \"{s}\"",
-                statuses().join(", ")
-            ))
-        })?),
+        s => Some(parse_status(s)?),
     };
     let since = parse_time(&f.since, "since")?;
     let until = parse_time(&f.until, "until")?;
-    let after = parse_uuid(&f.after, "after")?;
-    let before = parse_uuid(&f.before, "before")?;
+    let after = parse_uuid(&f.after)?;
+    let before = parse_uuid(&f.before)?;
     let bots: Vec<String> = state.rt.bot_list().into_iter().map(|(b, _)| b).collect();
     let fq = f.clone();
     let rows = state
@@ -219,9 +213,7 @@ pub async fn batch(
     let ids: Vec<Uuid> = form
         .all("id")
         .into_iter()
-        .map(|s| {
-            parse_uuid(s, "id").and_then(|o| o.ok_or_else(|| PageError::bad("empty 'id'".into())))
-        })
+        .map(|s| parse_id(s.trim(), "workflow").map_err(PageError::from))
         .collect::<Result<_, _>>()?;
     if ids.is_empty() {
         return Ok(back_to(&form, "/workflows", "Nothing selected."));
@@ -233,10 +225,7 @@ pub async fn batch(
             ids.len()
         )));
     }
-    let version = match form.get("version").unwrap_or("latest") {
-        "pinned" => RetryVersion::Pinned,
-        _ => RetryVersion::Latest,
-    };
+    let version = retry_version(&form)?;
     let verb = match action.as_str() {
         "cancel" => "cancelled",
         "retry" => "retried",
@@ -533,7 +522,7 @@ pub async fn detail(
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    let id = parse_uuid(&id, "id")?.ok_or_else(|| PageError::bad("no id".into()))?;
+    let id = parse_id(id.trim(), "workflow")?;
     let live = state.blocking(move |rt| load_live(rt, id)).await?;
     if q.part == "live" && is_htmx(&headers) {
         return render(&LivePart { viewer, live });
@@ -545,6 +534,28 @@ pub async fn detail(
     })
 }
 
+/// The workflow of an action's path, once the form's CSRF token and its confirmation box
+/// are there (`refusal` says what the box confirms).
+fn confirmed(viewer: &Viewer, form: &Form, id: &str, refusal: &str) -> Result<Uuid, PageError> {
+    form.check_csrf(&viewer.csrf)?;
+    let id = parse_id(id.trim(), "workflow")?;
+    if form.get("confirm").is_none() {
+        return Err(PageError::bad(refusal.to_string()));
+    }
+    Ok(id)
+}
+
+/// The `version` of a retry form: `latest` (the default) or `pinned`.
+fn retry_version(form: &Form) -> Result<RetryVersion, PageError> {
+    match form.get("version").unwrap_or("latest") {
+        "latest" => Ok(RetryVersion::Latest),
+        "pinned" => Ok(RetryVersion::Pinned),
+        other => Err(PageError::bad(format!(
+            "'version' must be latest or pinned, not \"{other}\""
+        ))),
+    }
+}
+
 /// `POST /workflows/{id}/cancel` `confirm`, `csrf`.
 pub async fn cancel(
     State(state): State<AppState>,
@@ -552,13 +563,12 @@ pub async fn cancel(
     Path(id): Path<String>,
     form: Form,
 ) -> Result<Response, PageError> {
-    form.check_csrf(&viewer.csrf)?;
-    let id = parse_uuid(&id, "id")?.ok_or_else(|| PageError::bad("no id".into()))?;
-    if form.get("confirm").is_none() {
-        return Err(PageError::bad(
-            "tick 'confirm' to cancel: the workflow and everything it started end".into(),
-        ));
-    }
+    let id = confirmed(
+        &viewer,
+        &form,
+        &id,
+        "tick 'confirm' to cancel: the workflow and everything it started end",
+    )?;
     state.blocking(move |rt| rt.cancel(id)).await?;
     Ok(back_to(
         &form,
@@ -574,22 +584,13 @@ pub async fn retry(
     Path(id): Path<String>,
     form: Form,
 ) -> Result<Response, PageError> {
-    form.check_csrf(&viewer.csrf)?;
-    let id = parse_uuid(&id, "id")?.ok_or_else(|| PageError::bad("no id".into()))?;
-    if form.get("confirm").is_none() {
-        return Err(PageError::bad(
-            "tick 'confirm' to retry: the failed step runs again".into(),
-        ));
-    }
-    let version = match form.get("version").unwrap_or("latest") {
-        "latest" => RetryVersion::Latest,
-        "pinned" => RetryVersion::Pinned,
-        other => {
-            return Err(PageError::bad(format!(
-                "'version' must be latest or pinned, not \"{other}\""
-            )))
-        }
-    };
+    let id = confirmed(
+        &viewer,
+        &form,
+        &id,
+        "tick 'confirm' to retry: the failed step runs again",
+    )?;
+    let version = retry_version(&form)?;
     state.blocking(move |rt| rt.retry(id, version)).await?;
     Ok(back_to(
         &form,

@@ -488,6 +488,25 @@ pub fn list(
     Ok(rows)
 }
 
+/// The bot and name (or script) of each of these executions, in one query.
+pub fn names(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<(Uuid, String, String)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(sql_type = Text)]
+        bot: String,
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let rows: Vec<Row> = crate::db::sql::sql(
+        "SELECT id, bot, coalesce(name, script) AS name FROM workflow_executions WHERE id = ANY($1)",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.id, r.bot, r.name)).collect())
+}
+
 /// How many top-level workflows there are in each status (the literal `kind` lets the
 /// planner use the partial index `executions_by_status`, whatever the plan).
 pub fn workflow_counts(conn: &mut PgConnection) -> Result<Vec<(String, i64)>> {

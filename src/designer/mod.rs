@@ -71,7 +71,8 @@ pub struct Overlay {
     pub badge: Vec<Option<String>>,
 }
 
-/// The overlay of `execution` on `g`, or of every running execution of the script.
+/// The overlay of `execution` on `g` (a 400 when it runs another script), or of every
+/// running execution of the script.
 pub fn overlay(
     rt: &Runtime,
     g: &Graph,
@@ -87,6 +88,12 @@ pub fn overlay(
         Some(id) => {
             let e = executions::get(&mut conn, id)?
                 .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
+            // An overlay of an execution of another script would make no sense.
+            if e.bot != bot || !e.script.eq_ignore_ascii_case(script) {
+                return Err(Error::BadRequest(format!(
+                    "execution {id} does not run {bot}/{script}.bas"
+                )));
+            }
             let by_label: HashMap<String, String> = steps::steps(&mut conn, id)?
                 .into_iter()
                 .map(|s| (s.label, s.status.as_str().to_string()))
@@ -179,31 +186,10 @@ pub fn drawn_json(d: &Drawn, o: Option<&Overlay>) -> Value {
     v
 }
 
-/// True when the execution runs this bot's script (an overlay of another makes no sense).
-pub fn runs_script(rt: &Runtime, id: Uuid, bot: &str, script: &str) -> Result<bool, Error> {
-    let e = executions::get(&mut *rt.conn()?, id)?
-        .ok_or_else(|| Error::NotFound(format!("no workflow {id}")))?;
-    Ok(e.bot == bot && e.script.eq_ignore_ascii_case(script))
-}
-
 /// The diagnostics of `source` as `check` gives them (errors and warnings with their
 /// line and column), through the runtime's engine.
 pub fn diagnostics(rt: &Runtime, source: &str) -> Vec<Value> {
-    let diags = match crate::basic::compile(&rt.engine, source, &rt.config.limits) {
-        Ok(c) => {
-            let mut d = c.warnings.clone();
-            for (target, span) in &c.delegations {
-                if !rt.has_bot(target) {
-                    d.push(crate::basic::diagnostics::Diagnostic::warning(
-                        *span,
-                        format!("unknown bot '{target}': no {target}.gbai package is loaded"),
-                    ));
-                }
-            }
-            d
-        }
-        Err(e) => e.0,
-    };
+    let diags = rt.check(source);
     diags
         .iter()
         .map(|d| {

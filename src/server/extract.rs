@@ -210,6 +210,18 @@ pub fn parse_id(text: &str, what: &str) -> Result<Uuid, Error> {
         .map_err(|_| Error::BadRequest(format!("'{text}' is not a valid {what} id")))
 }
 
+/// A `status` filter: one of the execution statuses, or a 400 naming them.
+pub fn parse_status(s: &str) -> Result<crate::db::states::ExecStatus, Error> {
+    use crate::db::states::ExecStatus;
+    s.parse::<ExecStatus>().map_err(|_| {
+        let allowed: Vec<&str> = ExecStatus::ALL.iter().map(|s| s.as_str()).collect();
+        Error::BadRequest(format!(
+            "'status' must be one of {}, not \"{s}\"",
+            allowed.join(", ")
+        ))
+    })
+}
+
 /// The bearer token of a request, if any.
 pub struct Bearer(pub Option<String>);
 

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::error::ErrorBody;
-use super::extract::{parse_id, JsonBody, OptionalJsonBody, Path, Query};
+use super::extract::{parse_id, parse_status, JsonBody, OptionalJsonBody, Path, Query};
 use super::AppState;
 use crate::db::executions::{self, ExecRow};
 use crate::db::states::{Direction, ExecKind, ExecStatus};
@@ -210,19 +210,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, Error> {
-    let status = q
-        .status
-        .as_deref()
-        .map(|s| {
-            s.parse::<ExecStatus>().map_err(|_| {
-                let allowed: Vec<&str> = ExecStatus::ALL.iter().map(|s| s.as_str()).collect();
-                Error::BadRequest(format!(
-                    "'status' must be one of {}, not \"{s}\"",
-                    allowed.join(", ")
-                ))
-            })
-        })
-        .transpose()?;
+    let status = q.status.as_deref().map(parse_status).transpose()?;
     let limit = q.limit.unwrap_or(LIST_DEFAULT);
     if !(1..=LIST_MAX).contains(&limit) {
         return Err(Error::BadRequest(format!(

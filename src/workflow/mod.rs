@@ -94,8 +94,8 @@ pub struct Metrics {
 }
 
 /// Latencies recorded since they were last taken: at most [`Latencies::KEEP`] per
-/// interval (beyond that, every other one is dropped, which keeps the median and the
-/// tail of a steady load).
+/// interval (beyond that, each new one takes the place of an older one in turn, which
+/// keeps the median and the tail of a steady load).
 #[derive(Default)]
 pub struct Latencies {
     samples: Mutex<Vec<f64>>,
@@ -420,6 +420,15 @@ impl Runtime {
             .read()
             .map(|b| b.contains_key(name))
             .unwrap_or(false)
+    }
+
+    /// What `check` says about a script run here: its errors, or its warnings, with one
+    /// for each delegation to a bot that is not loaded.
+    pub fn check(&self, source: &str) -> Vec<crate::basic::diagnostics::Diagnostic> {
+        crate::basic::check_source(&self.engine, source, &self.config.limits, |bot| {
+            (!self.has_bot(bot))
+                .then(|| format!("unknown bot '{bot}': no {bot}.gbai package is loaded"))
+        })
     }
 
     /// A loaded bot's package (its scripts as loaded, its settings).

@@ -259,6 +259,33 @@ impl Server {
             .1
     }
 
+    /// The approval request workflow `wf` waits for and its decision token (from its
+    /// `approval_requested` event), polled for up to 20 s; `admin` is the admin token
+    /// when the server has one.
+    pub fn approval_of(&self, wf: &str, admin: Option<&str>) -> (String, String) {
+        eventually(20.0, &format!("{wf} to wait for its approval"), || {
+            let (_, d) = self.request("GET", &format!("/api/workflows/{wf}"), None, admin);
+            let Some(id) = d["waiting_for"]["approval_id"].as_str() else {
+                return Err(format!("waiting_for = {}", d["waiting_for"]));
+            };
+            let (_, evs) = self.request(
+                "GET",
+                "/api/events?name=approval_requested&limit=1000",
+                None,
+                admin,
+            );
+            let ev = evs["events"]
+                .as_array()
+                .and_then(|a| a.iter().find(|e| e["payload"]["approval_id"] == id))
+                .cloned()
+                .ok_or("no approval_requested event yet")?;
+            Ok((
+                id.to_string(),
+                ev["payload"]["token"].as_str().unwrap_or("").to_string(),
+            ))
+        })
+    }
+
     pub fn say(&self, conversation: &str, text: &str) -> Value {
         let (status, v) = self.post(
             &format!("/api/conversations/{conversation}/messages"),
