@@ -173,6 +173,9 @@ fn compile_on_this_stack(
         }
     }
     diags.sort_by_key(|d| d.span);
+    // A statement the code generator visits twice (a workflow's body is generated for
+    // the script and for its entry) says the same thing once.
+    diags.dedup_by(|a, b| a.span == b.span && a.message == b.message);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Diagnostics(diags));
     }

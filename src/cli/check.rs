@@ -20,6 +20,18 @@ pub struct Summary {
     pub warnings: usize,
 }
 
+/// The folder of packages a path given to `check` stands for: the folder holding it when
+/// it is a package (`.` for a package named relative to here, like `check x.gbai`).
+fn root_of(path: &std::path::Path) -> PathBuf {
+    if !bots::is_package(path) {
+        return path.to_path_buf();
+    }
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// Checks every path and writes diagnostics to `out`.
 pub fn check_paths(paths: &[PathBuf], out: &mut dyn Write) -> std::io::Result<Summary> {
     let limits = engine::Limits::default();
@@ -29,11 +41,7 @@ pub fn check_paths(paths: &[PathBuf], out: &mut dyn Write) -> std::io::Result<Su
     // beside a package given.
     let mut every_bot: Option<BTreeSet<String>> = None;
     for path in paths.iter().filter(|p| p.is_dir()) {
-        let root = if bots::is_package(path) {
-            path.parent().unwrap_or(path).to_path_buf()
-        } else {
-            path.clone()
-        };
+        let root = root_of(path);
         if let Ok(pkgs) = bots::load_packages(&root) {
             if !pkgs.is_empty() {
                 every_bot
@@ -46,11 +54,7 @@ pub fn check_paths(paths: &[PathBuf], out: &mut dyn Write) -> std::io::Result<Su
         let mut files: Vec<PathBuf> = Vec::new();
         let mut known_bots: Option<BTreeSet<String>> = None;
         if path.is_dir() {
-            let root = if bots::is_package(path) {
-                path.parent().unwrap_or(path).to_path_buf()
-            } else {
-                path.clone()
-            };
+            let root = root_of(path);
             match bots::load_packages(&root) {
                 Ok(pkgs) if !pkgs.is_empty() => {
                     known_bots = every_bot.clone();

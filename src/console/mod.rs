@@ -78,7 +78,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bots/{bot}/pause", post(bots::pause))
         .route("/bots/{bot}/resume", post(bots::resume))
         .route("/conversations/{id}", get(bots::conversation))
-        .route("/designer/{bot}/{script}", get(designer::page))
+        .route(
+            "/designer/{bot}/{script}",
+            get(designer::page).post(designer::post),
+        )
+        .route("/designer/{bot}/{script}/preview", post(designer::preview))
+        .route("/designer/{bot}/{script}/review", post(designer::review))
+        .route("/designer/{bot}/{script}/save", post(designer::save))
         .route("/logout", post(auth_pages::logout))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -2,8 +2,8 @@
 //! lines of the node it concerns and leaves every other byte of the file as it was
 //! (comments, blank lines, line endings of untouched lines).
 //!
-//! - `insert`: a new step after a node (its last line), indented like that node, with a
-//!   step label no other step of the file has;
+//! - `insert`: a new step after a node (its last line) or before one (its first line),
+//!   indented like that node, with a step label no other step of the file has;
 //! - `set`: one property of a node (`bot`, `task`, `approver`, `timeout`, `escalate`,
 //!   `event`, `seconds`): a text written as a literal on the node's first line is
 //!   replaced in place; otherwise the node's lines are written again from its
@@ -44,10 +44,14 @@ pub struct NewStep {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Edit {
-    /// A new step after `after`.
+    /// A new step after `after`, or before `before` (one of the two).
     Insert {
         /// The node it follows.
-        after: String,
+        #[serde(default)]
+        after: Option<String>,
+        /// The node it goes before (at its first line, indented like it).
+        #[serde(default)]
+        before: Option<String>,
         /// What it is.
         step: NewStep,
     },
@@ -281,6 +285,56 @@ fn insertion(lines: &[String], after: &Node) -> Result<(usize, String), String> 
     }
 }
 
+/// Where new lines go before node `before`: at its first line, indented like it. Only
+/// a statement of its own can have a step put before it (not a fork's join, the end, or
+/// a `BRANCH` of a `PARALLEL`, which holds one line).
+fn insertion_before(lines: &[String], before: &Node) -> Result<(usize, String), String> {
+    let first = lines
+        .get(before.lines[0] as usize - 1)
+        .map(String::as_str)
+        .unwrap_or("");
+    let branch = first
+        .trim_start()
+        .to_ascii_uppercase()
+        .starts_with("BRANCH ");
+    match before.kind {
+        NodeKind::Start | NodeKind::End | NodeKind::Join => Err(format!(
+            "a step cannot go before {}; insert after the step before it",
+            before.label
+        )),
+        _ if branch => Err(format!(
+            "'{}' is a branch of a PARALLEL, which holds one line; insert before the PARALLEL",
+            before.label
+        )),
+        _ => Ok((before.lines[0] as usize - 1, indent_of(first))),
+    }
+}
+
+/// Where a step dropped on the edge from node `a` to node `b` goes, as the edit that
+/// puts it there (`after` or `before` with a node id): after `a` when `a` is a step of
+/// its own (or a fork's join), else before `b`; `None` when neither can hold it (an edge
+/// into or out of a `PARALLEL`'s branches, an empty `ELSE`).
+pub fn edge_place(g: &Graph, source: &str, a: usize, b: usize) -> Option<(&'static str, String)> {
+    let lines = split_lines(source);
+    let (na, nb) = (&g.nodes[a], &g.nodes[b]);
+    let after_fits = match na.kind {
+        NodeKind::If | NodeKind::Loop | NodeKind::Start | NodeKind::Step | NodeKind::Parallel => {
+            false
+        }
+        _ => insertion(&lines, na).is_ok(),
+    };
+    if after_fits {
+        return Some(("after", na.id.clone()));
+    }
+    // Before `b` only when `b` starts a line of its own (not the body of a one-line IF).
+    if nb.lines[0] <= na.lines[1] {
+        return None;
+    }
+    insertion_before(&lines, nb)
+        .ok()
+        .map(|_| ("before", nb.id.clone()))
+}
+
 /// Applies `edits` to `source` in order; the new text, or what is wrong with an edit.
 pub fn apply(
     source: &str,
@@ -314,9 +368,16 @@ fn apply_one(text: &str, g: &Graph, e: &Edit) -> Result<String, String> {
         .unwrap_or("\n")
         .to_string();
     match e {
-        Edit::Insert { after, step } => {
-            let after = node(g, after)?;
-            let (at, ind) = insertion(&lines, after)?;
+        Edit::Insert {
+            after,
+            before,
+            step,
+        } => {
+            let (at, ind) = match (after, before) {
+                (Some(a), None) => insertion(&lines, node(g, a)?)?,
+                (None, Some(b)) => insertion_before(&lines, node(g, b)?)?,
+                _ => return Err("an insert names either 'after' or 'before' (one node)".into()),
+            };
             let body = statement(step, &format!("{ind}  "))?;
             let mut new: Vec<String> = Vec::new();
             for (k, l) in body.iter().enumerate() {

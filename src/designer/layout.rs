@@ -171,6 +171,18 @@ pub fn svg(
     status: &dyn Fn(usize) -> Option<String>,
     badge: &dyn Fn(usize) -> Option<String>,
 ) -> String {
+    svg_with_drops(g, status, badge, &|_, _| None)
+}
+
+/// [`svg`] with the edges a step can be dropped on: `drop(a, b)` gives the place a step
+/// dropped on the edge from node `a` to node `b` goes (`after:n3`, `before:n5`), drawn
+/// as a wide invisible path (`edge-hit`, its place in `data-drop`) over the edge.
+pub fn svg_with_drops(
+    g: &Graph,
+    status: &dyn Fn(usize) -> Option<String>,
+    badge: &dyn Fn(usize) -> Option<String>,
+    drop: &dyn Fn(usize, usize) -> Option<String>,
+) -> String {
     let (placed, w, h) = placed(g);
     let places = &placed.nodes;
     let mut empty_seen: HashMap<usize, usize> = HashMap::new();
@@ -192,21 +204,27 @@ pub fn svg(
                 *k += 1;
                 xs.get(*k - 1).copied()
             });
-        match via {
+        let d = match via {
             Some(vx) => {
                 let (ya, yb) = (y1 + GAP_Y / 2.0, y2 - GAP_Y / 2.0);
-                let _ = write!(
-                    s,
-                    r#"<path class="edge" d="M{x1:.1} {y1:.1} C{x1:.1} {ya:.1} {vx:.1} {y1:.1} {vx:.1} {ya:.1} L{vx:.1} {yb:.1} C{vx:.1} {y2:.1} {x2:.1} {yb:.1} {x2:.1} {y2:.1}"/>"#
-                );
+                format!("M{x1:.1} {y1:.1} C{x1:.1} {ya:.1} {vx:.1} {y1:.1} {vx:.1} {ya:.1} L{vx:.1} {yb:.1} C{vx:.1} {y2:.1} {x2:.1} {yb:.1} {x2:.1} {y2:.1}")
             }
             None => {
                 let mid = (y1 + y2) / 2.0;
-                let _ = write!(
-                    s,
-                    r#"<path class="edge" d="M{x1:.1} {y1:.1} C{x1:.1} {mid:.1} {x2:.1} {mid:.1} {x2:.1} {y2:.1}"/>"#
-                );
+                format!("M{x1:.1} {y1:.1} C{x1:.1} {mid:.1} {x2:.1} {mid:.1} {x2:.1} {y2:.1}")
             }
+        };
+        let (from, to) = (&g.nodes[*a].id, &g.nodes[*b].id);
+        let _ = write!(
+            s,
+            r#"<path class="edge" data-from="{from}" data-to="{to}" d="{d}"/>"#
+        );
+        if let Some(place) = drop(*a, *b) {
+            let _ = write!(
+                s,
+                r#"<path class="edge-hit" data-from="{from}" data-to="{to}" data-drop="{}" d="{d}"><title>drop a step here</title></path>"#,
+                esc(&place)
+            );
         }
     }
     for (i, n) in g.nodes.iter().enumerate() {

@@ -2,7 +2,10 @@
 //! tree (`graph.rs`), laid out on the server as SVG (`layout.rs`), with node ↔ source
 //! line links and a live overlay of one execution's step statuses (or, without one, how
 //! many running executions stand at each step). The `.bas` file stays the one source of
-//! truth: the graph is that file drawn. Editing the graph is not provided yet.
+//! truth: the graph is that file drawn, and every edit of the graph is an edit of its
+//! text (`edit.rs`), previewed with its diagnostics ([`preview`]), reviewed as a diff of
+//! lines ([`diff`]) and saved over the file only when it is still the version the
+//! editing began from ([`save`]).
 
 #![warn(missing_docs)]
 
@@ -110,24 +113,7 @@ pub fn overlay(
             }
         }
         None => {
-            #[derive(QueryableByName)]
-            struct At {
-                #[diesel(sql_type = Text)]
-                label: String,
-                #[diesel(sql_type = BigInt)]
-                n: i64,
-            }
-            let rows: Vec<At> = diesel::sql_query(
-                "SELECT s.label, count(*) AS n FROM workflow_steps s \
-                 JOIN workflow_executions e ON e.id = s.execution_id \
-                 WHERE e.kind = 'workflow' AND e.bot = $1 AND e.script = $2 \
-                 AND e.status IN ('running', 'waiting') AND s.status IN ('running', 'waiting', 'retrying') \
-                 GROUP BY s.label",
-            )
-            .bind::<Text, _>(bot)
-            .bind::<Text, _>(script.to_lowercase())
-            .load(&mut conn)?;
-            let at: HashMap<String, i64> = rows.into_iter().map(|r| (r.label, r.n)).collect();
+            let at = at_steps(&mut conn, bot, script)?;
             // A step's count goes on its first node only.
             let mut done = std::collections::HashSet::new();
             for (i, node) in g.nodes.iter().enumerate() {
@@ -143,6 +129,33 @@ pub fn overlay(
         }
     }
     Ok(Overlay { status, badge })
+}
+
+/// How many running or waiting executions of `bot`'s `script` stand at each step (by
+/// step label).
+pub fn at_steps(
+    conn: &mut PgConnection,
+    bot: &str,
+    script: &str,
+) -> Result<HashMap<String, i64>, Error> {
+    #[derive(QueryableByName)]
+    struct At {
+        #[diesel(sql_type = Text)]
+        label: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Vec<At> = diesel::sql_query(
+        "SELECT s.label, count(*) AS n FROM workflow_steps s \
+         JOIN workflow_executions e ON e.id = s.execution_id \
+         WHERE e.kind = 'workflow' AND e.bot = $1 AND e.script = $2 \
+         AND e.status IN ('running', 'waiting') AND s.status IN ('running', 'waiting', 'retrying') \
+         GROUP BY s.label",
+    )
+    .bind::<Text, _>(bot)
+    .bind::<Text, _>(script.to_lowercase())
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.label, r.n)).collect())
 }
 
 /// The graph as the API gives it: nodes (id, kind, label, lines, step, detail, and with
@@ -255,6 +268,15 @@ pub fn save(
     let reloaded = crate::bots::Package::load(&package.dir)
         .map_err(|e| Error::Internal(format!("saved, but the package does not load: {e}")))?;
     rt.load_packages(vec![reloaded])?;
+    Ok(Saved {
+        hash: crate::basic::content_hash(source),
+        on_previous: running_on(rt, bot, script, &disk_hash)?,
+    })
+}
+
+/// How many executions of `bot`'s `script` run (or wait) on the version whose hash is
+/// `hash`.
+pub fn running_on(rt: &Runtime, bot: &str, script: &str, hash: &str) -> Result<i64, Error> {
     #[derive(QueryableByName)]
     struct N {
         #[diesel(sql_type = BigInt)]
@@ -266,10 +288,172 @@ pub fn save(
     )
     .bind::<Text, _>(bot)
     .bind::<Text, _>(script.to_lowercase())
-    .bind::<Text, _>(&disk_hash)
+    .bind::<Text, _>(hash)
     .load(&mut *rt.conn()?)?;
-    Ok(Saved {
-        hash: crate::basic::content_hash(source),
-        on_previous: rows.first().map(|r| r.n).unwrap_or(0),
+    Ok(rows.first().map(|r| r.n).unwrap_or(0))
+}
+
+/// For each line of `source`, the node it belongs to (empty when none): the innermost
+/// node whose lines hold it (the one of fewest lines).
+pub fn line_nodes(g: &Graph, source: &str) -> Vec<String> {
+    source
+        .lines()
+        .enumerate()
+        .map(|(i, _)| {
+            let n = (i + 1) as u32;
+            g.nodes
+                .iter()
+                .filter(|nd| nd.lines[0] <= n && n <= nd.lines[1])
+                .min_by_key(|nd| nd.lines[1] - nd.lines[0])
+                .map(|nd| nd.id.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A text as edited, before it is saved: its diagnostics, and its graph when it parses
+/// (else why it does not).
+pub struct Preview {
+    /// The text.
+    pub source: String,
+    /// `check`'s diagnostics, as [`diagnostics`] gives them.
+    pub diagnostics: Vec<Value>,
+    /// The graph of the text, when it parses.
+    pub graph: Option<Graph>,
+    /// Why it does not parse (the first error, with its line and column).
+    pub parse_error: Option<String>,
+}
+
+/// `edits` applied to `source` (the script as loaded when `None`), checked and drawn; an
+/// edit that does not apply is a 400 saying why.
+pub fn preview(
+    rt: &Runtime,
+    bot: &str,
+    script: &str,
+    source: Option<String>,
+    edits: &[edit::Edit],
+) -> Result<Preview, Error> {
+    let source = match source {
+        Some(s) => s,
+        None => drawn(rt, bot, script)?.source,
+    };
+    if source.len() > rt.config.limits.max_script_bytes {
+        return Err(Error::TooLarge(format!(
+            "the script is {} bytes; at most {} are allowed",
+            source.len(),
+            rt.config.limits.max_script_bytes
+        )));
+    }
+    let source = if edits.is_empty() {
+        source
+    } else {
+        edit::apply(&source, edits, &edit::parse_graph).map_err(Error::BadRequest)?
+    };
+    let diagnostics = diagnostics(rt, &source);
+    let (graph, parse_error) = match edit::parse_graph(&source) {
+        Ok(g) => (Some(g), None),
+        Err(m) => (None, Some(m)),
+    };
+    Ok(Preview {
+        source,
+        diagnostics,
+        graph,
+        parse_error,
     })
+}
+
+/// The graph of an edited text drawn for editing: the edges a step can be dropped on
+/// carry their place, a node holding an error (or a warning) of `diagnostics` is marked
+/// `d-error` (`d-warning`), and the first node of each step of `at` has a badge with its
+/// count of running executions.
+pub fn editing_svg(
+    g: &Graph,
+    source: &str,
+    diagnostics: &[Value],
+    at: &HashMap<String, i64>,
+) -> String {
+    let owner = line_nodes(g, source);
+    // A step's count goes on its first node only.
+    let mut badged = std::collections::HashSet::new();
+    let badges: Vec<Option<String>> = g
+        .nodes
+        .iter()
+        .map(|n| {
+            let s = n.step.as_ref()?;
+            let k = at.get(s)?;
+            badged.insert(s.clone()).then(|| k.to_string())
+        })
+        .collect();
+    let mut marks: HashMap<String, &'static str> = HashMap::new();
+    for d in diagnostics {
+        let line = d["line"].as_u64().unwrap_or(0) as usize;
+        let Some(id) = line.checked_sub(1).and_then(|i| owner.get(i)) else {
+            continue;
+        };
+        if id.is_empty() {
+            continue;
+        }
+        let class = if d["severity"] == "error" {
+            "d-error"
+        } else {
+            "d-warning"
+        };
+        let e = marks.entry(id.clone()).or_insert(class);
+        if class == "d-error" {
+            *e = class;
+        }
+    }
+    layout::svg_with_drops(
+        g,
+        &|i| marks.get(&g.nodes[i].id).map(|c| c.to_string()),
+        &|i| badges[i].clone(),
+        &|a, b| edit::edge_place(g, source, a, b).map(|(how, id)| format!("{how}:{id}")),
+    )
+}
+
+/// One line of a diff: `" "` kept, `"-"` removed, `"+"` added, with its line number in
+/// the old or the new text.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DiffLine {
+    /// `" "`, `"-"` or `"+"`.
+    pub tag: &'static str,
+    /// Its number in the old text (kept and removed lines).
+    pub old: Option<usize>,
+    /// Its number in the new text (kept and added lines).
+    pub new: Option<usize>,
+    /// The line, without its ending.
+    pub text: String,
+}
+
+/// The lines that differ between `old` and `new`, each with up to `context` unchanged
+/// lines around it (a gap between hunks is a line tagged `"…"`).
+pub fn diff(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
+    let d = similar::TextDiff::from_lines(old, new);
+    let mut out = Vec::new();
+    for (k, group) in d.grouped_ops(context).iter().enumerate() {
+        if k > 0 {
+            out.push(DiffLine {
+                tag: "…",
+                old: None,
+                new: None,
+                text: String::new(),
+            });
+        }
+        for op in group {
+            for change in d.iter_changes(op) {
+                let tag = match change.tag() {
+                    similar::ChangeTag::Equal => " ",
+                    similar::ChangeTag::Delete => "-",
+                    similar::ChangeTag::Insert => "+",
+                };
+                out.push(DiffLine {
+                    tag,
+                    old: change.old_index().map(|i| i + 1),
+                    new: change.new_index().map(|i| i + 1),
+                    text: change.value().trim_end_matches(['\n', '\r']).to_string(),
+                });
+            }
+        }
+    }
+    out
 }

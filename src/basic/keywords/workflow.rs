@@ -189,14 +189,6 @@ impl Parser {
                 break;
             }
         }
-        if let ExprKind::Str(name) = &who.kind {
-            if name.trim().is_empty() {
-                return Err(Diagnostic::error(
-                    who.span,
-                    "HUMAN APPROVAL FROM \"\" names nobody: give the approver (an address or a name)",
-                ));
-            }
-        }
         Ok(Some(StmtKind::Approval {
             who,
             timeout,
@@ -508,6 +500,16 @@ impl Codegen<'_> {
                 message,
                 on_timeout,
             } => {
+                // Found here rather than by the parser, so that a script with an empty
+                // approver still parses (the designer draws it while the error shows).
+                if let ExprKind::Str(name) = &who.kind {
+                    if name.trim().is_empty() {
+                        self.diags.push(Diagnostic::error(
+                            who.span,
+                            "HUMAN APPROVAL FROM \"\" names nobody: give the approver (an address or a name)",
+                        ));
+                    }
+                }
                 let t = self.temp("ap");
                 self.w(&format!("let {t} = k_approval("));
                 self.expr(who);
