@@ -1,7 +1,9 @@
 //! The designer's edits are edits of the text that touch only the lines concerned: for
 //! every workflow of the templates and the corpus, no edit gives the file back byte for
 //! byte, and each edit kind on each of its steps gives a file that compiles with no error
-//! and whose difference from the original is only the edited step's lines. And the API
+//! and whose difference from the original is only the edited step's lines; so does a step
+//! dropped on each edge (it lands between the edge's nodes) and each step moved after
+//! each node it can follow. And the API
 //! answers an edit with the new source, its diagnostics and its graph, without saving.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -198,6 +200,125 @@ fn each_edit_of_each_step_compiles_and_touches_only_its_lines() {
         }
     }
     assert!(edits_tried > 30, "only {edits_tried} edits tried");
+}
+
+/// `text` without its lines `a..b` (0-based, end exclusive), each line's leading blanks
+/// and trailing line ending dropped when `trim` (a moved step is indented anew).
+fn without(text: &str, a: usize, b: usize) -> String {
+    let mut l = lines(text);
+    l.drain(a..b);
+    l.concat().trim_end_matches('\n').to_string()
+}
+
+#[test]
+fn each_drop_on_an_edge_and_each_move_compiles_and_touches_only_those_lines() {
+    let mut drops = 0;
+    let mut moves = 0;
+    for (f, src) in &workflows() {
+        let g = parse_graph(src).unwrap();
+        let shown = f.display();
+        // A step dropped on an edge goes between the edge's two nodes.
+        for &(a, b) in &g.edges {
+            let Some((how, id)) = botserver::designer::edit::edge_place(&g, src, a, b) else {
+                continue;
+            };
+            let e: Edit = serde_json::from_value(json!({"op": "insert", how: id,
+                "step": {"kind": "approval", "approver": "qa@example.com"}}))
+            .unwrap();
+            let what = format!(
+                "{shown}: a drop on {} → {}",
+                g.nodes[a].label, g.nodes[b].label
+            );
+            let out = apply(src, &[e], &parse_graph).unwrap_or_else(|m| panic!("{what}: {m}"));
+            compiles(&out).unwrap_or_else(|m| panic!("{what}: {m}\n{out}"));
+            let (o, nl) = (lines(src), lines(&out));
+            assert_eq!(nl.len(), o.len() + 1, "{what}");
+            let at = (0..nl.len())
+                .find(|&i| i >= o.len() || o[i] != nl[i])
+                .unwrap();
+            assert!(
+                nl[at].contains("HUMAN APPROVAL FROM \"qa@example.com\""),
+                "{what}: {}",
+                nl[at]
+            );
+            assert_eq!(
+                without(&out, at, at + 1),
+                src.trim_end_matches('\n'),
+                "{what}: other lines changed"
+            );
+            // In the new graph the new node stands between the two.
+            let g2 = parse_graph(&out).unwrap();
+            let new = g2
+                .nodes
+                .iter()
+                .position(|n| n.label.contains("qa@example.com"))
+                .unwrap();
+            let before = g2
+                .edges
+                .iter()
+                .find(|e| e.1 == new)
+                .map(|e| &g2.nodes[e.0].label);
+            let after = g2
+                .edges
+                .iter()
+                .find(|e| e.0 == new)
+                .map(|e| &g2.nodes[e.1].label);
+            assert_eq!(
+                before,
+                Some(&g.nodes[a].label),
+                "{what}: comes after {before:?}"
+            );
+            assert_eq!(
+                after,
+                Some(&g.nodes[b].label),
+                "{what}: goes on to {after:?}"
+            );
+            drops += 1;
+        }
+        // Each step moved after each node it can follow: the file compiles, and apart from
+        // the moved lines (indented anew) it is the file it was.
+        for n in g.nodes.iter().filter(|n| {
+            matches!(
+                n.kind,
+                NodeKind::Bot
+                    | NodeKind::Approval
+                    | NodeKind::WaitEvent
+                    | NodeKind::Delay
+                    | NodeKind::Publish
+            )
+        }) {
+            let (a, b) = (n.lines[0] as usize - 1, n.lines[1] as usize);
+            let block: Vec<String> = lines(src)[a..b]
+                .iter()
+                .map(|l| l.trim().to_string())
+                .collect();
+            let rest = without(src, a, b);
+            for t in g.nodes.iter().filter(|t| t.id != n.id) {
+                let e: Edit =
+                    serde_json::from_value(json!({"op": "move", "node": n.id, "after": t.id}))
+                        .unwrap();
+                let Ok(out) = apply(src, &[e], &parse_graph) else {
+                    continue;
+                };
+                let what = format!("{shown}: move {} after {}", n.label, t.label);
+                // Arms of an IF may use the same step label (one of them runs); a step
+                // moved out of one next to its twin is the one error a move can make,
+                // and check says so.
+                if let Err(m) = compiles(&out) {
+                    assert!(m.contains("duplicate step label"), "{what}: {m}\n{out}");
+                }
+                let nl = lines(&out);
+                assert_eq!(nl.len(), lines(src).len(), "{what}");
+                let at = (0..=nl.len() - block.len())
+                    .filter(|&k| (0..block.len()).all(|j| nl[k + j].trim() == block[j]))
+                    .find(|&k| without(&out, k, k + block.len()) == rest);
+                assert!(at.is_some(), "{what}: other lines changed\n{out}");
+                moves += 1;
+            }
+        }
+    }
+    assert!(drops > 30, "only {drops} drops tried");
+    assert!(moves > 100, "only {moves} moves tried");
 }
 
 /// The seed's workflow in a bot folder made with the templates.

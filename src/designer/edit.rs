@@ -503,6 +503,16 @@ fn apply_one(text: &str, g: &Graph, e: &Edit) -> Result<String, String> {
                     n.kind
                 ));
             }
+            let head = lines
+                .get(n.lines[0] as usize - 1)
+                .map(|l| l.trim_start().to_ascii_uppercase())
+                .unwrap_or_default();
+            if head.starts_with("BRANCH ") {
+                return Err(format!(
+                    "'{}' is a branch of a PARALLEL; it cannot leave it (delete it, or edit the PARALLEL's text)",
+                    n.label
+                ));
+            }
             let target = node(g, after)?;
             if target.lines[0] >= n.lines[0] && target.lines[1] <= n.lines[1] {
                 return Err("a step cannot move after itself".into());

@@ -344,7 +344,7 @@ impl<'a> Builder<'a> {
                         .get(i + 1)
                         .copied()
                         .filter(|_| i + 1 < count)
-                        .unwrap_or(end + 1);
+                        .unwrap_or(end);
                     let caption = if i == 0 {
                         "then".to_string()
                     } else {
@@ -353,7 +353,7 @@ impl<'a> Builder<'a> {
                     out.push((caption, self.body(body, before, step)));
                 }
                 match otherwise {
-                    Some(o) => out.push(("else".into(), self.body(o, end + 1, step))),
+                    Some(o) => out.push(("else".into(), self.body(o, end, step))),
                     None => out.push(("else".into(), Block::Seq(vec![]))),
                 }
                 let join = self.push(NodeKind::Join, "end if".into(), [end, end], step, vec![]);
@@ -369,7 +369,7 @@ impl<'a> Builder<'a> {
                 let head = self.push(NodeKind::Parallel, "PARALLEL".into(), lines, step, vec![]);
                 let mut out = Vec::new();
                 for (i, b) in branches.iter().enumerate() {
-                    let before = branches.get(i + 1).map(|n| n.span.line).unwrap_or(end + 1);
+                    let before = branches.get(i + 1).map(|n| n.span.line).unwrap_or(end);
                     let inner = self.body(&b.body, before, step);
                     out.push((format!("BRANCH {}", b.label), inner));
                 }
@@ -396,7 +396,7 @@ impl<'a> Builder<'a> {
                     step,
                     vec![],
                 );
-                let inner = self.body(body, end + 1, step);
+                let inner = self.body(body, end, step);
                 let join = self.push(NodeKind::Join, "loop".into(), [end, end], step, vec![]);
                 Some(Block::Fork {
                     head,
