@@ -147,8 +147,11 @@ function designerForm(nodeId) {
   const n = designer.nodes.find((x) => x.id === nodeId);
   const fields = n && designerFields[n.kind];
   if (!fields) { form.hidden = true; return; }
-  if (!form.hidden && form.dataset.node === nodeId) return;
-  form.dataset.node = nodeId;
+  // The same node (not only the same id: ids follow source order, so an insert above
+  // shifts them) keeps its form as it is, with the field being typed in.
+  const key = `${n.id}|${n.kind}|${n.lines[0]}`;
+  if (!form.hidden && form.dataset.node === key) return;
+  form.dataset.node = key;
   document.getElementById("node-title").textContent = n.label;
   document.getElementById("node-fields").innerHTML = fields.map(([f, label, from]) => {
     let v = n.detail[from.slice(7)] || "";

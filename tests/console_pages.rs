@@ -711,3 +711,296 @@ fn the_event_stream_brings_each_new_event_to_an_open_page() {
         "{seen:?}"
     );
 }
+
+/// A JSON post to a designer route with the session and (when given) the page's token.
+fn designer_json(
+    s: &Server,
+    path: &str,
+    cookie: &str,
+    csrf: Option<&str>,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut req = ureq::post(&format!("{}{}", s.base, path)).set("Cookie", cookie);
+    if let Some(t) = csrf {
+        req = req.set("x-csrf-token", t);
+    }
+    let resp = match req.send_json(body) {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("POST {path}: {e}"),
+    };
+    let status = resp.status();
+    (status, resp.into_json().unwrap_or(serde_json::Value::Null))
+}
+
+#[test]
+fn the_designer_checks_reviews_and_saves_its_text_as_forms_and_as_json() {
+    let db = TestDb::new();
+    let bots = BotDir::new().with_templates();
+    let s = guarded(&db, &bots);
+    let cookie = login(&s);
+    let file = bots
+        .path
+        .join("customer-support-workflow.gbai/customer-support-workflow.gbdialog/start.bas");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let page_path = "/designer/customer-support-workflow/start";
+    let page = get(&s, page_path, Some(&cookie));
+    assert_eq!(page.status, 200, "{}", page.body);
+    for part in [
+        "<textarea name=\"source\"",
+        "data-drop=\"after:",
+        "class=\"palette-item\"",
+        "Review and save",
+    ] {
+        assert!(page.body.contains(part), "the editing page has no {part}");
+    }
+    let csrf = csrf_of(&page.body);
+    let base = {
+        let at = page.body.find("id=\"base\" value=\"").unwrap() + "id=\"base\" value=\"".len();
+        page.body[at..at + 64].to_string()
+    };
+    let step_one = "  STEP 1: BOT \"classifier\" \"analyze complaint\"\n";
+    let with = |approver: &str| {
+        original.replacen(
+            step_one,
+            &format!("{step_one}  STEP 6: HUMAN APPROVAL FROM \"{approver}\"\n"),
+            1,
+        )
+    };
+    let (empty, good) = (with(""), with("ops@example.com"));
+    assert_ne!(empty, original);
+
+    // Check: the text's diagnostics on its node and line; nothing written.
+    let r = call(
+        &s,
+        "POST",
+        page_path,
+        Some(&[
+            ("csrf", &csrf),
+            ("base", &base),
+            ("source", &empty),
+            ("action", "check"),
+        ]),
+        Some(&cookie),
+        false,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("names nobody"),
+        "no diagnostic for the empty approver"
+    );
+    assert!(
+        r.body.contains("diag-error") && r.body.contains("d-error"),
+        "the error is not on its line and node"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+
+    // Review: the diff is the one inserted line; the executions on the version on disk.
+    let r = call(
+        &s,
+        "POST",
+        page_path,
+        Some(&[
+            ("csrf", &csrf),
+            ("base", &base),
+            ("source", &good),
+            ("action", "review"),
+        ]),
+        Some(&cookie),
+        false,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body.matches("class=\"diff-add\"").count(),
+        1,
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body.matches("class=\"diff-del\"").count(), 0);
+    assert!(
+        r.body.contains("0 execution(s) run on the version on disk"),
+        "{}",
+        r.body
+    );
+
+    // Saving a text with errors is refused and the text stays on the page.
+    let r = call(
+        &s,
+        "POST",
+        page_path,
+        Some(&[
+            ("csrf", &csrf),
+            ("base", &base),
+            ("source", &empty),
+            ("action", "save"),
+        ]),
+        Some(&cookie),
+        false,
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("has errors and is not saved"), "{}", r.body);
+    assert!(
+        r.body.contains("HUMAN APPROVAL FROM &quot;&quot;")
+            || r.body.contains("HUMAN APPROVAL FROM &#34;&#34;"),
+        "the text is lost"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+
+    // Without the page's token a save is refused.
+    let r = call(
+        &s,
+        "POST",
+        page_path,
+        Some(&[("base", &base), ("source", &good), ("action", "save")]),
+        Some(&cookie),
+        false,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // A browser sends CRLF; the file keeps its LF endings.
+    let crlf = good.replace('\n', "\r\n");
+    let r = call(
+        &s,
+        "POST",
+        page_path,
+        Some(&[
+            ("csrf", &csrf),
+            ("base", &base),
+            ("source", &crlf),
+            ("action", "save"),
+        ]),
+        Some(&cookie),
+        false,
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(
+        r.location.starts_with(&format!("{page_path}?notice=Saved")),
+        "{}",
+        r.location
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), good);
+    let after = get(&s, &r.location, Some(&cookie));
+    assert!(
+        after
+            .body
+            .contains("Saved. New executions start on this version."),
+        "{}",
+        after.body
+    );
+
+    // The old base is now a conflict: 409, the text kept, the file as saved.
+    let again = with("late@example.com");
+    let r = call(
+        &s,
+        "POST",
+        page_path,
+        Some(&[
+            ("csrf", &csrf),
+            ("base", &base),
+            ("source", &again),
+            ("action", "save"),
+        ]),
+        Some(&cookie),
+        false,
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body.contains("late@example.com") && r.body.contains("changed on disk"),
+        "{}",
+        r.body
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), good);
+
+    // The JSON routes the page's script uses need the token in x-csrf-token.
+    let preview = format!("{page_path}/preview");
+    let (st, v) = designer_json(
+        &s,
+        &preview,
+        &cookie,
+        None,
+        json!({"source": good, "edits": []}),
+    );
+    assert_eq!(st, 403, "{v}");
+    let (st, v) = designer_json(
+        &s,
+        &preview,
+        &cookie,
+        Some("0"),
+        json!({"source": good, "edits": []}),
+    );
+    assert_eq!(st, 403, "{v}");
+    let (st, v) = designer_json(
+        &s,
+        &preview,
+        &cookie,
+        Some(&csrf),
+        json!({"source": good, "edits": []}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["source"], good.as_str());
+    assert_eq!(v["errors"], 0, "{v}");
+    assert!(v["svg"].as_str().unwrap().contains("<svg"), "{v}");
+    assert_eq!(
+        v["line_nodes"].as_array().unwrap().len(),
+        good.lines().count()
+    );
+    // An edit on the text: the approver emptied shows its error; a bad edit is a 400.
+    let node = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["detail"]["approver"] == "ops@example.com")
+        .unwrap()["id"]
+        .clone();
+    let (st, v) = designer_json(
+        &s,
+        &preview,
+        &cookie,
+        Some(&csrf),
+        json!({"source": good, "edits": [{"op": "set", "node": node, "field": "approver", "value": ""}]}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["source"], empty.as_str());
+    assert_eq!(v["errors"], 1, "{v}");
+    let (st, v) = designer_json(
+        &s,
+        &preview,
+        &cookie,
+        Some(&csrf),
+        json!({"source": good, "edits": [{"op": "delete", "node": "n999"}]}),
+    );
+    assert_eq!(st, 400, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("no node 'n999'"),
+        "{v}"
+    );
+    // Review and save over JSON: the saved version is the base now.
+    let saved_hash = botserver::basic::content_hash(&good);
+    let (st, v) = designer_json(
+        &s,
+        &format!("{page_path}/review"),
+        &cookie,
+        Some(&csrf),
+        json!({"source": again, "base": base}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["changed"], true, "{v}");
+    let (st, v) = designer_json(
+        &s,
+        &format!("{page_path}/save"),
+        &cookie,
+        Some(&csrf),
+        json!({"source": again, "base": base}),
+    );
+    assert_eq!(st, 409, "{v}");
+    let (st, v) = designer_json(
+        &s,
+        &format!("{page_path}/save"),
+        &cookie,
+        Some(&csrf),
+        json!({"source": again, "base": saved_hash}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["hash"], botserver::basic::content_hash(&again).as_str());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), again);
+}

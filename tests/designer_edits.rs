@@ -386,6 +386,29 @@ fn the_api_answers_edits_with_source_diagnostics_and_graph_without_saving() {
                 .contains("unknown bot 'nobody'")),
         "{r}"
     );
+    // Edits apply to a `source` given (an unsaved version) instead of the file.
+    let unsaved = "ORCHESTRATE WORKFLOW \"w\"\n  STEP 1: DELAY 5 ' short\nEND WORKFLOW\n";
+    let g = parse_graph(unsaved).unwrap();
+    let delay = g
+        .nodes
+        .iter()
+        .find(|n| n.kind == NodeKind::Delay)
+        .unwrap()
+        .id
+        .clone();
+    let (st, r) = s.post(
+        path,
+        json!({"source": unsaved, "edits": [{"op": "insert", "before": delay, "step": {"kind": "publish", "event": "ready"}}]}),
+    );
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(
+        r["source"],
+        "ORCHESTRATE WORKFLOW \"w\"\n  STEP 2: PUBLISH EVENT \"ready\"\n  STEP 1: DELAY 5 ' short\nEND WORKFLOW\n"
+    );
+    let (st, r) = s.post(path, json!({"source": unsaved, "edits": []}));
+    assert_eq!((st, r["source"].as_str()), (200, Some(unsaved)));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+
     // Bad edits are 400s that say which.
     let (st, r) = s.post(path, json!({"edits": [{"op": "delete", "node": "n999"}]}));
     assert_eq!(st, 400);
@@ -395,6 +418,21 @@ fn the_api_answers_edits_with_source_diagnostics_and_graph_without_saving() {
     );
     let (st, _) = s.post(path, json!({"edits": [{"op": "explode"}]}));
     assert_eq!(st, 400);
+    for place in [json!({}), json!({"after": two, "before": two})] {
+        let mut e = json!({"op": "insert", "step": {"kind": "delay"}});
+        e.as_object_mut()
+            .unwrap()
+            .extend(place.as_object().unwrap().clone());
+        let (st, r) = s.post(path, json!({ "edits": [e] }));
+        assert_eq!(st, 400, "{r}");
+        assert!(
+            r["message"]
+                .as_str()
+                .unwrap()
+                .contains("either 'after' or 'before'"),
+            "{r}"
+        );
+    }
     let (st, r) = s.post(
         path,
         json!({"edits": [{"op": "set", "node": two, "field": "colour", "value": "red"}]}),

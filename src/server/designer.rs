@@ -48,11 +48,14 @@ pub struct EditsBody {
     /// The edits, applied in order (see docs/designer.md).
     #[schema(value_type = Vec<Object>)]
     edits: Vec<crate::designer::edit::Edit>,
+    /// The text to edit (an unsaved version); the script as loaded when absent.
+    #[serde(default)]
+    source: Option<String>,
 }
 
-/// `POST /api/bots/{bot}/scripts/{script}/edits` `{edits}`: the script as the edits would
-/// leave it, without saving: `{source, diagnostics, graph}`. An empty list gives the file
-/// back unchanged.
+/// `POST /api/bots/{bot}/scripts/{script}/edits` `{edits, source?}`: the script (or
+/// `source`, an unsaved version of it) as the edits would leave it, without saving:
+/// `{source, diagnostics, graph}`. An empty list gives the text back unchanged.
 #[utoipa::path(post, path = "/api/bots/{bot}/scripts/{script}/edits", tag = "bots", params(("bot" = String, Path, description = "the bot", example = "customer-support-workflow"), ("script" = String, Path, description = "the script (file stem)", example = "start")), request_body = EditsBody, responses((status = 200, description = "the edited source, its diagnostics and graph", body = Object), (status = 400, description = "bad input, or an edit that does not apply", body = ErrorBody), (status = 404, description = "unknown", body = ErrorBody), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn edits(
     State(state): State<AppState>,
@@ -67,19 +70,13 @@ pub async fn edits(
     }
     state
         .blocking(move |rt| {
-            let d = crate::designer::drawn(rt, &bot, &script)?;
-            let source = crate::designer::edit::apply(
-                &d.source,
-                &body.edits,
-                &crate::designer::edit::parse_graph,
-            )
-            .map_err(Error::BadRequest)?;
-            let diagnostics = crate::designer::diagnostics(rt, &source);
-            let graph = crate::designer::edit::parse_graph(&source)
-                .ok()
-                .map(|g| crate::designer::graph_json(&g, None));
+            let p = crate::designer::preview(rt, &bot, &script, body.source, &body.edits)?;
+            let graph = p
+                .graph
+                .as_ref()
+                .map(|g| crate::designer::graph_json(g, None));
             Ok(Json(serde_json::json!({
-                "source": source, "diagnostics": diagnostics, "graph": graph,
+                "source": p.source, "diagnostics": p.diagnostics, "graph": graph,
             })))
         })
         .await

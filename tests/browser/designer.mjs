@@ -56,6 +56,30 @@ try {
   await page.waitForFunction(() => document.getElementById("designer-status")?.textContent === "no errors");
   await shot(page, "designer-edit");
 
+  // The text pane edits the source directly and the graph follows; a caret on a line
+  // selects its node.
+  const original = await page.inputValue("#text");
+  const delays = async () => page.locator(".graph .node.k-delay").count();
+  const d0 = await delays();
+  const typed = original.replace('"analyze complaint"\n', '"analyze complaint"\n  STEP 9: DELAY 2\n');
+  expect(typed !== original, "the seed workflow has no STEP 1 line to type after");
+  await page.fill("#text", typed);
+  await page.waitForFunction((n) => document.querySelectorAll(".graph .node.k-delay").length === n + 1, d0);
+  expect((await page.textContent("#designer-status")).includes("not saved"), "typing did not mark the text unsaved");
+  await page.fill("#text", original);
+  await page.waitForFunction((n) => document.querySelectorAll(".graph .node.k-delay").length === n, d0);
+  await page.waitForFunction(() => document.getElementById("designer-status").textContent === "no errors");
+  await page.evaluate(() => {
+    const t = document.getElementById("text");
+    const at = t.value.indexOf('STEP 2: BOT "order-checker"');
+    t.focus();
+    t.setSelectionRange(at, at);
+    t.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  });
+  const picked = await page.evaluate(() => document.querySelector(".graph .node.selected title")?.textContent || "");
+  expect(picked.includes("order-checker"), `a caret on STEP 2 selected ${picked}`);
+  say("typing in the text pane redraws the graph; a line selects its node");
+
   // The edge from the first step (classifier) to the second (order-checker).
   const ids = await page.evaluate(() => {
     const byTitle = (t) => [...document.querySelectorAll(".graph .node")].find((n) => n.querySelector("title").textContent.includes(t))?.id;
