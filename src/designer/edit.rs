@@ -461,6 +461,37 @@ fn apply_one(text: &str, g: &Graph, e: &Edit) -> Result<String, String> {
                     return Ok(lines.concat());
                 }
             }
+            // So is a number written after its keyword (`TIMEOUT 60`, `DELAY 5`).
+            let keyword = match (n.kind, field.as_str()) {
+                (NodeKind::Approval | NodeKind::WaitEvent, "timeout") => Some("TIMEOUT"),
+                (NodeKind::Delay, "seconds") => Some("DELAY"),
+                _ => None,
+            };
+            let new_number = match field.as_str() {
+                "timeout" => step.timeout,
+                _ => step.seconds,
+            };
+            if let (Some(word), Some(v)) = (keyword, new_number) {
+                for at in n.lines[0] as usize - 1..n.lines[1] as usize {
+                    let line = &lines[at];
+                    let from = if at + 1 == n.lines[0] as usize {
+                        prefix_len(line).min(line.len())
+                    } else {
+                        0
+                    };
+                    let words: &[&str] = if word == "DELAY" {
+                        &["DELAY", "WAIT"]
+                    } else {
+                        &[word]
+                    };
+                    if let Some((a, b)) = words.iter().find_map(|w| number_after(&line[from..], w))
+                    {
+                        lines[at] =
+                            format!("{}{}{}", &line[..from + a], number(v), &line[from + b..]);
+                        return Ok(lines.concat());
+                    }
+                }
+            }
             let first = &lines[n.lines[0] as usize - 1];
             let prefix = first[..prefix_len(first)].to_string();
             let ind = format!("{}  ", indent_of(first));
@@ -577,6 +608,61 @@ fn string_literals(line: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The byte range of the number literal right after the word `word` (whole word, any
+/// case) in `line`, outside strings and comments; `None` when the word is not there or is
+/// followed by something else (an expression is written again, not patched).
+fn number_after(line: &str, word: &str) -> Option<(usize, usize)> {
+    let upper = line.to_ascii_uppercase();
+    let strings = string_literals(line);
+    let comment = comment_start(line);
+    let mut search = 0;
+    while let Some(k) = upper[search..].find(word) {
+        let at = search + k;
+        search = at + word.len();
+        let before_ok = at == 0 || !upper.as_bytes()[at - 1].is_ascii_alphanumeric();
+        let after = at + word.len();
+        let after_ok = upper.as_bytes().get(after) == Some(&b' ');
+        let in_string = strings.iter().any(|(a, b)| *a <= at && at < *b);
+        if !before_ok || !after_ok || in_string || comment.is_some_and(|c| at >= c) {
+            continue;
+        }
+        let rest = &line[after..];
+        let start = after + (rest.len() - rest.trim_start().len());
+        let digits = line[start..]
+            .bytes()
+            .take_while(|c| c.is_ascii_digit() || *c == b'.')
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        let end = start + digits;
+        // Only a literal standing alone: `TIMEOUT 60` or `TIMEOUT 60 ' …`, not `60 * n`.
+        let tail = line[end..].trim_start();
+        let alone = tail.is_empty()
+            || tail.starts_with('\'')
+            || tail.starts_with(':')
+            || tail.to_ascii_uppercase().starts_with("ON ")
+            || tail.to_ascii_uppercase().starts_with("ESCALATE")
+            || tail.to_ascii_uppercase().starts_with("REM");
+        return alone.then_some((start, end));
+    }
+    None
+}
+
+/// Where a line's comment starts (a `'` outside strings), if it has one.
+fn comment_start(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    let mut in_string = false;
+    for (i, c) in b.iter().enumerate() {
+        match c {
+            b'"' => in_string = !in_string,
+            b'\'' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The graph of `text` through the compiler's front end (for [`apply`]).
 pub fn parse_graph(text: &str) -> Result<Graph, String> {
     let limits = crate::basic::engine::Limits::default();
@@ -603,6 +689,38 @@ mod tests {
         let l = r#"STEP 1: BOT "a ""b""" "c" ' "not this""#;
         let found: Vec<&str> = string_literals(l).iter().map(|(a, b)| &l[*a..*b]).collect();
         assert_eq!(found, vec![r#""a ""b""""#, r#""c""#]);
+    }
+
+    #[test]
+    fn setting_a_timeout_or_delay_replaces_its_number_only() {
+        let src = "ORCHESTRATE WORKFLOW \"w\"\n  STEP 1: HUMAN APPROVAL FROM \"a@x\"\n    TIMEOUT 60 ' an hour\n    ON TIMEOUT: APPROVE WITH WARNING\n  STEP 2: DELAY 5\n  STEP 3: WAIT FOR EVENT \"go\" TIMEOUT 30\nEND WORKFLOW\n";
+        let g = parse_graph(src).unwrap();
+        let id = |k: NodeKind| g.nodes.iter().find(|n| n.kind == k).unwrap().id.clone();
+        let set = |node: String, field: &str, v: serde_json::Value| {
+            let e = Edit::Set {
+                node,
+                field: field.into(),
+                value: v,
+            };
+            apply(src, &[e], &parse_graph).unwrap()
+        };
+        assert_eq!(
+            set(id(NodeKind::Approval), "timeout", serde_json::json!(3600)),
+            src.replace("TIMEOUT 60 '", "TIMEOUT 3600 '")
+        );
+        assert_eq!(
+            set(id(NodeKind::Delay), "seconds", serde_json::json!("7")),
+            src.replace("DELAY 5", "DELAY 7")
+        );
+        assert_eq!(
+            set(id(NodeKind::WaitEvent), "timeout", serde_json::json!(45)),
+            src.replace("TIMEOUT 30", "TIMEOUT 45")
+        );
+        assert_eq!(
+            number_after("x = \"TIMEOUT 5\" ' TIMEOUT 6", "TIMEOUT"),
+            None
+        );
+        assert_eq!(number_after("TIMEOUT n * 60", "TIMEOUT"), None);
     }
 
     #[test]
