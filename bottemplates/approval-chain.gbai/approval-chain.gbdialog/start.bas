@@ -28,7 +28,7 @@ ORCHESTRATE WORKFLOW "approval-chain"
     ON TIMEOUT: ESCALATE TO "department-head@company.com"
     MESSAGE "${requester} asks for ${request} (${amount})"
   outcome = approval.status
-  decided_by = [approval.by]
+  decided_by = [NVL(approval.by, "timeout")]
 
   IF outcome = "approved" AND amount > 1000 THEN
     STEP 2: HUMAN APPROVAL FROM "finance@company.com"
@@ -37,7 +37,7 @@ ORCHESTRATE WORKFLOW "approval-chain"
       ON TIMEOUT: REJECT UNANSWERED
       MESSAGE "${requester} asks for ${request}: ${amount} is over the team budget"
     outcome = approval.status
-    PUSH decided_by, approval.by
+    PUSH decided_by, NVL(approval.by, "timeout")
   END IF
 
   ' "timeout" (nobody answered) ends the chain as a "no", like a rejection.
