@@ -147,27 +147,28 @@ pub fn create(rt: &Runtime, bot: &str, script: &str, template: &str) -> Result<C
     })
 }
 
-/// Writes `text` to a new file at `path`: written beside, then linked into place, which
-/// fails when a file is there already (a 409), so a reader never sees half a file and an
-/// existing one is never replaced, even by a writer racing this one.
+/// Writes `text` to a new file at `path`: written beside (under a name of its own, so two
+/// creations at once never mix), then linked into place, which fails when a file is there
+/// already (a 409). So a reader never sees half a file and an existing one is never
+/// replaced, even by a writer racing this one.
 fn write_new(path: &Path, text: &str) -> Result<(), Error> {
-    let tmp = path.with_extension("bas.creating");
-    std::fs::write(&tmp, text)
-        .map_err(|e| Error::Internal(format!("cannot write {}: {e}", tmp.display())))?;
-    let linked = std::fs::hard_link(&tmp, path);
-    // The name beside goes either way; the file lives on under `path` when linked.
-    let _ = std::fs::remove_file(&tmp);
-    match linked {
+    let tmp = path.with_extension(format!("bas.{}.creating", uuid::Uuid::now_v7().simple()));
+    let failed =
+        |e: std::io::Error| Error::Internal(format!("cannot write {}: {e}", path.display()));
+    std::fs::write(&tmp, text).map_err(failed)?;
+    let placed = match std::fs::hard_link(&tmp, path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Conflict(format!(
             "{} already exists: choose another name",
             path.display()
         ))),
-        Err(e) => Err(Error::Internal(format!(
-            "cannot write {}: {e}",
-            path.display()
-        ))),
-    }
+        // A file system without hard links: moved into place after a last look.
+        Err(_) if !path.exists() => std::fs::rename(&tmp, path).map_err(failed),
+        Err(e) => Err(failed(e)),
+    };
+    // The name beside goes either way (the file lives on under `path` when placed).
+    let _ = std::fs::remove_file(&tmp);
+    placed
 }
 
 #[cfg(test)]
