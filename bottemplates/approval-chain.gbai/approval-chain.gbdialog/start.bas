@@ -41,11 +41,7 @@ ORCHESTRATE WORKFLOW "approval-chain"
   END IF
 
   ' "timeout" (nobody answered) ends the chain as a "no", like a rejection.
-  IF outcome = "approved" THEN
-    status = "approved"
-  ELSE
-    status = "rejected"
-  END IF
+  status = IIF(outcome = "approved", "approved", "rejected")
   decision = { request: request, requester: requester, amount: amount, status: status,
                reason: outcome, decided_by: decided_by, comment: approval.comment }
   SET BOT MEMORY "request:" + workflow_id, decision

@@ -33,11 +33,7 @@ ORCHESTRATE WORKFLOW "content-moderation"
       TIMEOUT review_timeout
       ON TIMEOUT: REJECT UNREVIEWED
       MESSAGE "Publish this post by ${author}? It mentions: ${flagged}"
-    IF approval.status = "approved" THEN
-      decision = "published"
-    ELSE
-      decision = "removed"
-    END IF
+    decision = IIF(approval.status = "approved", "published", "removed")
     decided_by = approval.by
   END IF
 
