@@ -1,8 +1,8 @@
 ' Order refund: the refund of docs/language.md's customer-support example on its own.
 ' The order is validated (order-checker); a refund above the approval limit needs the
-' manager, who passes it to the director when out of time, and one nobody answers is
-' refused; then the money goes back (refund-processor) while the item goes back into
-' stock (inventory-updater), in parallel.
+' manager's approval (the director's when the manager does not answer in time; refused
+' when nobody does); then the money goes back (refund-processor) while the item goes
+' back into stock (inventory-updater), in parallel.
 '
 ' Input (all optional):
 '   order_id        the order (the workflow's id when absent)
