@@ -12,6 +12,7 @@
 pub mod edit;
 pub mod graph;
 pub mod layout;
+pub mod templates;
 
 use std::collections::HashMap;
 

@@ -14,6 +14,7 @@ pub(crate) mod extract;
 mod health;
 pub mod ratelimit;
 mod schedules;
+mod templates;
 mod workflows;
 
 use std::future::Future;
@@ -147,6 +148,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(designer::graph))
         .routes(routes!(designer::edits))
         .routes(routes!(designer::save))
+        .routes(routes!(templates::list))
+        .routes(routes!(templates::create))
         .routes(routes!(workflows::start, workflows::list))
         .routes(routes!(workflows::detail))
         .routes(routes!(workflows::result))
