@@ -1004,3 +1004,79 @@ fn the_designer_checks_reviews_and_saves_its_text_as_forms_and_as_json() {
     assert_eq!(v["hash"], botserver::basic::content_hash(&again).as_str());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), again);
 }
+
+#[test]
+fn a_new_workflow_from_a_template_opens_in_the_designer() {
+    let db = TestDb::new();
+    let bots = BotDir::new().with_templates();
+    let s = guarded(&db, &bots);
+    let cookie = login(&s);
+    let page = get(&s, "/bots/support", Some(&cookie));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("New workflow from a template"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("value=\"approval-chain\""),
+        "the templates are not offered"
+    );
+    let csrf = csrf_of(&page.body);
+    let form = |script: &str, csrf: &str| {
+        vec![
+            ("csrf".to_string(), csrf.to_string()),
+            ("template".to_string(), "approval-chain".to_string()),
+            ("script".to_string(), script.to_string()),
+        ]
+    };
+    let post = |pairs: Vec<(String, String)>| {
+        let p: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        call(
+            &s,
+            "POST",
+            "/bots/support/scripts",
+            Some(&p),
+            Some(&cookie),
+            false,
+        )
+    };
+    // Without the page's token nothing is made.
+    let r = post(form("purchase", "nope"));
+    assert_eq!(r.status, 403, "{}", r.body);
+    let file = bots.path.join("support.gbai/support.gbdialog/purchase.bas");
+    assert!(!file.exists());
+    // Made, and the designer opens on it with the template's graph.
+    let r = post(form("purchase", &csrf));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(
+        r.location.starts_with("/designer/support/purchase?notice="),
+        "{}",
+        r.location
+    );
+    let made = std::fs::read_to_string(&file).unwrap();
+    assert!(made.contains("ORCHESTRATE WORKFLOW"), "{made}");
+    let d = get(&s, &r.location, Some(&cookie));
+    assert_eq!(d.status, 200, "{}", d.body);
+    assert!(
+        d.body.contains("made from the template approval-chain"),
+        "{}",
+        d.body
+    );
+    assert!(
+        d.body.contains("k-approval"),
+        "the designer draws no approval of the template"
+    );
+    // Again: a conflict page, the file as it was; a bad name: a 400 page.
+    let r = post(form("purchase", &csrf));
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), made);
+    let r = post(form("Bad Name", &csrf));
+    assert_eq!(r.status, 400, "{}", r.body);
+    // The bot lists its new script.
+    let (_, list) = s.get_auth("/api/bots", ADMIN);
+    assert!(list.to_string().contains("purchase"), "{list}");
+}

@@ -104,6 +104,13 @@ fn a_script_writer_inserts_an_approval_by_dragging_and_watches_a_run_pass_it() {
     assert_eq!(approvals.len(), 1, "{a}");
     assert_eq!(approvals[0]["approver"], "ops@example.com", "{a}");
     assert_eq!(approvals[0]["status"], "approved", "{a}");
+    // The script made from a template is in the package on disk.
+    let made = std::fs::read_to_string(
+        bots.path
+            .join("support.gbai/support.gbdialog/moderate-posts.bas"),
+    )
+    .unwrap();
+    assert!(made.contains("ORCHESTRATE WORKFLOW"), "{made}");
 
     for name in [
         "designer-edit",
@@ -111,6 +118,7 @@ fn a_script_writer_inserts_an_approval_by_dragging_and_watches_a_run_pass_it() {
         "designer-review",
         "designer-run-waiting",
         "designer-run-completed",
+        "designer-from-template",
     ] {
         let f = shots.join(format!("{name}.png"));
         let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);

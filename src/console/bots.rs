@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::view;
@@ -85,6 +85,14 @@ struct BotPage {
     config: Vec<Pair>,
     recent: Vec<super::workflows::Row>,
     notice: String,
+    templates: Vec<TemplateView>,
+}
+
+/// A workflow template offered on a bot's page.
+pub struct TemplateView {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
 }
 
 /// `?notice=`.
@@ -238,6 +246,14 @@ pub async fn detail(
                 config,
                 recent: recent.iter().map(super::workflows::row).collect(),
                 notice: q.notice,
+                templates: crate::designer::templates::list()
+                    .iter()
+                    .map(|t| TemplateView {
+                        name: t.name,
+                        title: t.title,
+                        description: t.description,
+                    })
+                    .collect(),
             })
         })
         .await?;
@@ -263,6 +279,34 @@ async fn switch(
         "Resumed."
     };
     Ok(back_to(&form, &format!("/bots/{bot}"), notice))
+}
+
+/// `POST /bots/{bot}/scripts` `csrf`, `template`, `script`: the bot's new script made
+/// from a workflow template, then its designer.
+pub async fn new_script(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(bot): Path<String>,
+    form: Form,
+) -> Result<Response, PageError> {
+    form.check_csrf(&viewer.csrf)?;
+    let template = form.need("template")?.to_string();
+    let script = form.need("script")?.trim().to_string();
+    let (b, s, t) = (bot.clone(), script.clone(), template.clone());
+    let created = state
+        .blocking(move |rt| crate::designer::templates::create(rt, &b, &s, &t))
+        .await?;
+    let notice = format!(
+        "{}.bas made from the template {template}: edit it here, then start it as a workflow.",
+        created.script
+    );
+    Ok(axum::response::Redirect::to(&format!(
+        "/designer/{}/{}?notice={}",
+        super::view::url_encode(&created.bot),
+        super::view::url_encode(&created.script),
+        super::view::url_encode(&notice)
+    ))
+    .into_response())
 }
 
 /// `POST /bots/{bot}/pause` `csrf`.

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bots", get(bots::list))
         .route("/bots/{bot}", get(bots::detail))
         .route("/bots/{bot}/pause", post(bots::pause))
+        .route("/bots/{bot}/scripts", post(bots::new_script))
         .route("/bots/{bot}/resume", post(bots::resume))
         .route("/conversations/{id}", get(bots::conversation))
         .route(

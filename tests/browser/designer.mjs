@@ -172,6 +172,18 @@ try {
   expect(await page.evaluate(() => window.__notReloaded === true), "the page was reloaded");
   await shot(page, "designer-run-completed");
   say("approved: the node and the run completed, live");
+
+  // A new workflow from a template, from the bot's page, opens in the designer.
+  await page.goto(`${BASE}/bots/support`);
+  await page.check('input[name="template"][value="content-moderation"]');
+  await page.fill("#new-script-name", "moderate-posts");
+  await Promise.all([page.waitForNavigation(), page.click(".new-script button[type=submit]")]);
+  expect(new URL(page.url()).pathname === "/designer/support/moderate-posts", `creating went to ${page.url()}`);
+  expect((await page.textContent(".notice")).includes("content-moderation"), "no notice of the template");
+  await page.waitForFunction(() => document.getElementById("designer-status")?.textContent === "no errors");
+  expect((await page.locator(".graph .node.k-approval").count()) >= 1, "the template's review approval is not drawn");
+  await shot(page, "designer-from-template");
+  say("a new workflow from a template opens in the designer");
   console.log("browser: ok");
 } finally {
   await browser.close();
