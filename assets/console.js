@@ -273,8 +273,14 @@ function designerSetup() {
     e.preventDefault();
     designerPreview([]);
   });
-  // The first look: the nodes and the line owners the forms need.
+  // The first look: the nodes and the line owners the forms need. Then every 10 s, while
+  // nothing is being typed or dragged, again: the badges count the executions at each
+  // step as they are now.
   designerPreview([]);
+  setInterval(() => {
+    const typing = document.activeElement && document.activeElement.closest("#node-fields");
+    if (!drag && !typing && !document.hidden) designerPreview([]);
+  }, 10000);
   // Review and save: the diff and the executions on the current version first.
   document.getElementById("review-button").addEventListener("click", async (e) => {
     e.preventDefault();
