@@ -910,8 +910,14 @@ fn a_new_script_from_a_template_is_drawn_and_runs() {
             .join("bottemplates/approval-chain.gbai/approval-chain.gbdialog/start.bas"),
     )
     .unwrap();
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), template);
-    assert_eq!(v["hash"], botserver::basic::content_hash(&template));
+    // The template's text, its workflow named after the new script.
+    let made = template.replace(
+        "ORCHESTRATE WORKFLOW \"approval-chain\"",
+        "ORCHESTRATE WORKFLOW \"purchase\"",
+    );
+    assert_ne!(made, template);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), made);
+    assert_eq!(v["hash"], botserver::basic::content_hash(&made));
 
     // The new script is drawn at once, at the version created.
     let (st, g) = call("GET", "/api/bots/finance/scripts/purchase/graph", None);
@@ -1052,5 +1058,5 @@ fn a_new_script_from_a_template_is_drawn_and_runs() {
         .map(|e| e.file_name())
         .collect();
     assert_eq!(before, after, "a refusal wrote something");
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), template);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), made);
 }

@@ -101,8 +101,8 @@ pub struct Created {
     pub script: String,
     /// Its version's hash (what a save starts from).
     pub hash: String,
-    /// Its text (the template's).
-    pub source: &'static str,
+    /// Its text: the template's, its workflow named after the script.
+    pub source: String,
 }
 
 /// Writes `template` as `{bot}.gbdialog/{script}.bas` into the package of the loaded bot
@@ -135,16 +135,40 @@ pub fn create(rt: &Runtime, bot: &str, script: &str, template: &str) -> Result<C
     let path = dialog.join(format!("{script}.bas"));
     std::fs::create_dir_all(&dialog)
         .map_err(|e| Error::Internal(format!("cannot create {}: {e}", dialog.display())))?;
-    write_new(&path, t.source)?;
+    let source = named(t.source, script);
+    write_new(&path, &source)?;
     let reloaded = crate::bots::Package::load(&package.dir)
         .map_err(|e| Error::Internal(format!("written, but the package does not load: {e}")))?;
     rt.load_packages(vec![reloaded])?;
     Ok(Created {
         bot: bot.to_string(),
         script: script.to_string(),
-        hash: crate::basic::content_hash(t.source),
-        source: t.source,
+        hash: crate::basic::content_hash(&source),
+        source,
     })
+}
+
+/// `source` with its `ORCHESTRATE WORKFLOW "…"` named `name` (the new script's name, so
+/// its executions are listed under it), every other byte as it was.
+fn named(source: &str, name: &str) -> String {
+    let mut out = String::with_capacity(source.len() + name.len());
+    let mut done = false;
+    for line in source.split_inclusive('\n') {
+        let t = line.trim_start();
+        let head = "ORCHESTRATE WORKFLOW \"";
+        if !done && t.len() > head.len() && t[..head.len()].eq_ignore_ascii_case(head) {
+            let open = line.len() - t.len() + head.len();
+            if let Some(close) = line[open..].find('"') {
+                out.push_str(&line[..open]);
+                out.push_str(name);
+                out.push_str(&line[open + close..]);
+                done = true;
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// Writes `text` to a new file at `path`: written beside (under a name of its own, so two
@@ -174,6 +198,20 @@ fn write_new(path: &Path, text: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_created_workflow_is_named_after_its_script() {
+        let src = "' about\n  orchestrate workflow \"approval-chain\" ' the chain\nEND WORKFLOW\n";
+        assert_eq!(
+            named(src, "purchase"),
+            "' about\n  orchestrate workflow \"purchase\" ' the chain\nEND WORKFLOW\n"
+        );
+        for t in list() {
+            let n = named(t.source, "x-1");
+            assert!(n.contains("ORCHESTRATE WORKFLOW \"x-1\""), "{}", t.name);
+            assert_eq!(n.lines().count(), t.source.lines().count());
+        }
+    }
 
     #[test]
     fn script_names_are_task_slugs() {

@@ -50,7 +50,7 @@ pub async fn create(
                 StatusCode::CREATED,
                 Json(json!({
                     "bot": created.bot, "script": created.script, "hash": created.hash,
-                    "diagnostics": crate::designer::diagnostics(rt, created.source),
+                    "diagnostics": crate::designer::diagnostics(rt, &created.source),
                 })),
             ))
         })
