@@ -460,6 +460,96 @@ fn a_front_instance_leaves_the_woken_workflow_to_the_waiting_one() {
     );
 }
 
+/// A wait for one name without WHERE gets its event in its journal from the publish
+/// that ends it, in the publish's transaction: with the waiting instance killed (SIGKILL)
+/// and the publisher a front instance that runs nothing, the event is in the journal
+/// before any run; the restarted instance runs the workflow on with exactly that event.
+/// A wait with WHERE is not delivered and finds its event by its cursor as before.
+#[test]
+fn an_event_delivered_into_the_journal_at_publish_survives_a_kill_before_the_run() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "direct",
+        "start",
+        "WAIT FOR EVENT \"d-\" + n\nRETURN { n: n, id: event.id, p: event.payload }\n",
+    );
+    bots.script(
+        "filtered",
+        "start",
+        "WAIT FOR EVENT \"f-\" + n WHERE event.payload.ok\nRETURN { n: n, id: event.id }\n",
+    );
+    let worker = || Options {
+        instance: Some("worker-a".into()),
+        ..small()
+    };
+    let a = Server::start_with(&db.url, &bots.path, worker());
+    let b = Server::start_with(
+        &db.url,
+        &bots.path,
+        Options {
+            instance: Some("front-b".into()),
+            env: vec![("BOTSERVER_MAX_RUNS".into(), "0".into())],
+            ..Options::default()
+        },
+    );
+    let direct = start(&a, "direct", json!({ "n": 1 }));
+    let filtered = start(&a, "filtered", json!({ "n": 1 }));
+    waiting_for_event(&b, &direct);
+    waiting_for_event(&b, &filtered);
+    a.kill();
+
+    let ev = publish(&b, "d-1", json!({ "k": 7 }));
+    let skipped = publish(&b, "f-1", json!({ "ok": false }));
+    let matched = publish(&b, "f-1", json!({ "ok": true }));
+    // Delivered: the entry is there, the workflow runnable and owned by nobody.
+    assert_eq!(
+        db.count(&format!(
+            "SELECT (value->>'id')::bigint AS n FROM journal WHERE execution_id = '{direct}' AND key = 'event#1'"
+        )),
+        ev
+    );
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) AS n FROM workflow_executions WHERE id = '{direct}' AND status = 'running' AND owner IS NULL"
+        )),
+        1
+    );
+    // Not delivered (WHERE): no entry; the first event woke it to look.
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) AS n FROM journal WHERE execution_id = '{filtered}' AND key = 'event#1'"
+        )),
+        0
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM event_waits"),
+        0,
+        "both waits were ended by the publishes"
+    );
+
+    let a = Server::start_with(&db.url, &bots.path, worker());
+    let r = result(&a, &direct);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(
+        r["result"],
+        json!({ "n": 1, "id": ev, "p": { "k": 7 } }),
+        "{r}"
+    );
+    let r = result(&a, &filtered);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["result"], json!({ "n": 1, "id": matched }), "{r}");
+    assert!(skipped < matched);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) AS n FROM journal WHERE execution_id = '{direct}' AND key = 'event#1'"
+        )),
+        1,
+        "one entry: the run kept the delivered one"
+    );
+    drop(b);
+}
+
 /// An ON EVENT handler that counts its runs per event in bot memory and announces each
 /// run with a `handled` event naming its bot; the loop keeps runs in flight a little.
 fn handler(bot: &str) -> String {

@@ -47,6 +47,8 @@ pub struct ApprovalRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventWait {
     pub names: Vec<String>,
+    /// A `WHERE` filter decides which event ends the wait.
+    pub filtered: bool,
     pub timeout_secs: Option<f64>,
     pub escalate: Option<String>,
 }

@@ -87,6 +87,8 @@ struct StoredRow {
     event: EventRow,
     #[diesel(sql_type = Array<SqlUuid>)]
     waiters: Vec<Uuid>,
+    #[diesel(sql_type = Array<Nullable<Text>>)]
+    deliver: Vec<Option<String>>,
     #[diesel(sql_type = Jsonb)]
     handlers: Json,
 }
@@ -95,8 +97,10 @@ struct StoredRow {
 pub struct Stored {
     /// The stored event.
     pub event: EventRow,
-    /// The executions whose registered waits it ended, in id order.
-    pub waiters: Vec<Uuid>,
+    /// The executions whose registered waits it ended, in id order, each with the
+    /// journal key the event is delivered under when its wait asked for that (one
+    /// name, no `WHERE`).
+    pub waiters: Vec<(Uuid, Option<String>)>,
     /// The handlers of its name, to start once each.
     pub handlers: Vec<Handler>,
 }
@@ -118,8 +122,9 @@ pub fn store(
         "WITH ev AS (INSERT INTO workflow_events (name, payload, source_bot, source_execution, chain) \
            VALUES ($1, $2, $3, $4, $5) RETURNING id, name, payload, source_bot, source_execution, created_at), \
          w AS (DELETE FROM event_waits WHERE names @> ARRAY[$1]::text[] AND cursor < (SELECT id FROM ev) \
-           RETURNING execution_id) \
+           RETURNING execution_id, key, deliver) \
          SELECT ev.*, ARRAY(SELECT execution_id FROM w ORDER BY execution_id) AS waiters, \
+           ARRAY(SELECT CASE WHEN deliver THEN key END FROM w ORDER BY execution_id) AS deliver, \
            (SELECT coalesce(jsonb_agg(jsonb_build_object('bot', h.bot, 'script', h.script, 'entry', h.entry, \
               'script_hash', h.script_hash, 'paused', p.bot IS NOT NULL) ORDER BY h.bot, h.script, h.entry), '[]'::jsonb) \
             FROM event_handlers h LEFT JOIN paused_bots p ON p.bot = h.bot WHERE h.event = $1) AS handlers \
@@ -134,6 +139,7 @@ pub fn store(
     let Some(StoredRow {
         event,
         waiters,
+        deliver,
         handlers,
     }) = rows.into_iter().next()
     else {
@@ -143,9 +149,14 @@ pub fn store(
     };
     let handlers: Vec<Handler> = serde_json::from_value(handlers)
         .map_err(|e| crate::error::Error::Internal(format!("event handlers: {e}")))?;
+    if deliver.len() != waiters.len() {
+        return Err(crate::error::Error::Internal(
+            "event insert returned mismatched waiters".into(),
+        ));
+    }
     Ok(Stored {
         event,
-        waiters,
+        waiters: waiters.into_iter().zip(deliver).collect(),
         handlers,
     })
 }
@@ -299,23 +310,28 @@ pub fn list(
 }
 
 /// Registers a wait (in the suspending run's commit). Returns true when an event above
-/// the cursor already exists, so the execution must run again instead of waiting.
+/// the cursor already exists, so the execution must run again instead of waiting. With
+/// `deliver`, the publisher that ends the wait while the execution waits writes its
+/// event into the journal under `key` ([`crate::db::leases::wake_if_waiting`]).
 pub fn register_wait(
     conn: &mut PgConnection,
     execution: Uuid,
     key: &str,
     names: &[String],
     cursor: i64,
+    deliver: bool,
 ) -> Result<bool> {
     lock_names(conn, names)?;
     crate::db::sql::sql(
-        "INSERT INTO event_waits (execution_id, key, names, cursor) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (execution_id) DO UPDATE SET key = EXCLUDED.key, names = EXCLUDED.names, cursor = EXCLUDED.cursor",
+        "INSERT INTO event_waits (execution_id, key, names, cursor, deliver) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (execution_id) DO UPDATE SET key = EXCLUDED.key, names = EXCLUDED.names, \
+         cursor = EXCLUDED.cursor, deliver = EXCLUDED.deliver",
     )
     .bind::<SqlUuid, _>(execution)
     .bind::<Text, _>(key)
     .bind::<Array<Text>, _>(names)
     .bind::<BigInt, _>(cursor)
+    .bind::<diesel::sql_types::Bool, _>(deliver)
     .execute(conn)?;
     Ok(!after(conn, names, cursor, 1)?.is_empty())
 }

@@ -190,27 +190,45 @@ pub fn wake_locked(conn: &mut PgConnection, id: Uuid, status: ExecStatus) -> Res
 
 /// Makes a waiting execution runnable in one statement, claimed for `claim` (owner,
 /// lease seconds) when given; then it comes back with its journal, read in the same
-/// statement, for the claimer's run. `None` when it was not waiting: the caller falls
-/// back to [`lock_status`] and [`wake_locked`].
+/// statement, for the claimer's run. With `deliver` (a journal key and an event), the
+/// same statement writes the event into the journal under that key when it made the
+/// execution runnable: the publish of an event that ends a delivering wait. Nothing can
+/// run the execution before that commits (it was waiting and this statement holds its
+/// row), so every run after it finds the event in its journal. `None` when it was not
+/// waiting: the caller falls back to [`lock_status`] and [`wake_locked`].
 pub fn wake_if_waiting(
     conn: &mut PgConnection,
     id: Uuid,
     claim: Option<(&str, f64)>,
+    deliver: Option<(&str, &Json)>,
 ) -> Result<Option<Option<(ExecRow, Json)>>> {
     let (owner, lease) = match claim {
         Some((o, l)) => (Some(o), l),
         None => (None, 0.0),
     };
+    let (key, value) = match deliver {
+        Some((k, v)) => (Some(k), Some(v)),
+        None => (None, None),
+    };
+    // The journal as read is the statement's snapshot, without the delivered entry: that
+    // is added to it (an entry already there, which no run of a waiting execution can
+    // have left, would win as it does in the table).
     let rows: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
-        "UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $2, \
+        "WITH u AS (UPDATE workflow_executions SET status = 'running', wake_at = NULL, owner = $2, \
          lease_until = CASE WHEN $2::text IS NULL THEN NULL ELSE now() + make_interval(secs => $3) END, \
-         runs = runs + 1, updated_at = now() WHERE id = $1 AND status = 'waiting' \
-         RETURNING {COLUMNS}, (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
-         WHERE j.execution_id = workflow_executions.id AND $2::text IS NOT NULL) AS journal"
+         runs = runs + 1, updated_at = now() WHERE id = $1 AND status = 'waiting' RETURNING {COLUMNS}), \
+         d AS (INSERT INTO journal (execution_id, key, value) SELECT u.id, $4, $5 FROM u \
+           WHERE $4::text IS NOT NULL ON CONFLICT DO NOTHING) \
+         SELECT u.*, (CASE WHEN $4::text IS NULL OR $2::text IS NULL THEN '{{}}'::jsonb \
+             ELSE jsonb_build_object($4::text, $5::jsonb) END) \
+           || (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
+               WHERE j.execution_id = u.id AND $2::text IS NOT NULL) AS journal FROM u"
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<Nullable<Text>, _>(owner)
     .bind::<Double, _>(lease)
+    .bind::<Nullable<Text>, _>(key)
+    .bind::<Nullable<Jsonb>, _>(value)
     .load(conn)?;
     Ok(rows
         .into_iter()

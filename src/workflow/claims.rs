@@ -105,10 +105,13 @@ pub fn publish(
         ..Default::default()
     };
     // Waiters in id order, so that publishers waking overlapping sets lock rows alike.
-    for id in stored.waiters {
+    // A delivering wait gets the event in its journal as it is woken.
+    let value = event.to_script_value();
+    for (id, deliver) in stored.waiters {
         let slot = claimer.and_then(|c| c.slot());
         let claim = slot.as_ref().and(claimer).map(|c| (c.owner, c.lease_secs));
-        match leases::wake_if_waiting(conn, id, claim)? {
+        let deliver = deliver.as_deref().map(|k| (k, &value));
+        match leases::wake_if_waiting(conn, id, claim, deliver)? {
             Some(loaded) => {
                 match (slot, loaded) {
                     (Some(permit), Some(row)) => out.claimed.push(Claimed {

@@ -618,7 +618,9 @@ impl Runtime {
                     };
                     let mut again = wait.wake_at.is_some_and(|t| t <= Utc::now());
                     if let Some(ev) = &wait.event {
-                        again |= events::register_wait(conn, id, &ev.key, &ev.names, ev.cursor)?;
+                        again |= events::register_wait(
+                            conn, id, &ev.key, &ev.names, ev.cursor, ev.deliver,
+                        )?;
                     }
                     let waiting_for = wait.waiting_for.to_json();
                     let Some(status) = leases::suspend_owned(

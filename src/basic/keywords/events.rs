@@ -232,8 +232,10 @@ fn wait_event(
 ) -> RhaiResult {
     let names = names.iter().map(name_arg).collect::<Result<Vec<_>, _>>()?;
     let timeout_secs = super::workflow::secs_arg(&timeout, "TIMEOUT")?;
+    let filter: Option<FnPtr> = filter.try_cast::<FnPtr>();
     let wait = EventWait {
         names,
+        filtered: filter.is_some(),
         timeout_secs,
         escalate: if escalate.is_unit() {
             None
@@ -241,7 +243,6 @@ fn wait_event(
             Some(value::display(&escalate))
         },
     };
-    let filter: Option<FnPtr> = filter.try_cast::<FnPtr>();
     let mut check = |event: &serde_json::Value| -> Result<bool, String> {
         let Some(f) = &filter else { return Ok(true) };
         let mut v = vars.clone();

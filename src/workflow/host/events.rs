@@ -180,6 +180,7 @@ impl DurableHost<'_> {
                 key: key.to_string(),
                 names: wait.names.clone(),
                 cursor: scanned,
+                deliver: wait.names.len() == 1 && !wait.filtered,
             }),
         })
     }

@@ -56,6 +56,9 @@ pub struct EventRegistration {
     pub names: Vec<String>,
     /// The newest event id it has read.
     pub cursor: i64,
+    /// The publisher that ends it writes its event into the journal under `key` (one
+    /// name, no `WHERE`: the first event published after the wait is the one).
+    pub deliver: bool,
 }
 
 /// Everything one run did that its commit must write or act on, in one value.

@@ -1,0 +1,1 @@
+ALTER TABLE event_waits DROP COLUMN deliver;
