@@ -1080,3 +1080,36 @@ fn a_new_workflow_from_a_template_opens_in_the_designer() {
     let (_, list) = s.get_auth("/api/bots", ADMIN);
     assert!(list.to_string().contains("purchase"), "{list}");
 }
+
+#[test]
+fn a_script_that_does_not_parse_opens_in_the_designer_to_be_mended() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    let broken = "ORCHESTRATE WORKFLOW \"w\"\n  STEP 1: DELAY 1\n  IF x THEN\nEND WORKFLOW\n";
+    bots.script("mend", "start", broken);
+    let s = guarded(&db, &bots);
+    let cookie = login(&s);
+    let page = get(&s, "/designer/mend/start", Some(&cookie));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("does not parse"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let at = page.body.find("id=\"base\" value=\"").unwrap() + "id=\"base\" value=\"".len();
+    let base = page.body[at..at + 64].to_string();
+    let fixed = "ORCHESTRATE WORKFLOW \"w\"\n  STEP 1: DELAY 1\nEND WORKFLOW\n";
+    let r = call(
+        &s,
+        "POST",
+        "/designer/mend/start",
+        Some(&[
+            ("csrf", &csrf),
+            ("base", &base),
+            ("source", fixed),
+            ("action", "save"),
+        ]),
+        Some(&cookie),
+        false,
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let file = bots.path.join("mend.gbai/mend.gbdialog/start.bas");
+    assert_eq!(std::fs::read_to_string(file).unwrap(), fixed);
+}

@@ -272,7 +272,7 @@ pub async fn post(
     let action = form.get("action").unwrap_or("check").to_string();
     let (b, s) = (bot.clone(), script.clone());
     let on_disk = state
-        .blocking(move |rt| Ok(crate::designer::drawn(rt, &b, &s)?.source))
+        .blocking(move |rt| Ok(crate::designer::loaded_source(rt, &b, &s)?))
         .await?;
     let source = with_endings_of(&source, &on_disk);
     match action.as_str() {
@@ -360,7 +360,7 @@ async fn review_of(
     );
     state
         .blocking(move |rt| {
-            let on_disk = crate::designer::drawn(rt, &b, &s)?.source;
+            let on_disk = crate::designer::loaded_source(rt, &b, &s)?;
             let hash = crate::basic::content_hash(&on_disk);
             Ok(Review {
                 diff: crate::designer::diff(&on_disk, &src, 3),

@@ -36,6 +36,18 @@ pub struct Drawn {
     pub file: String,
 }
 
+/// The source of `bot`'s `script` as loaded (whether it parses or not).
+pub fn loaded_source(rt: &Runtime, bot: &str, script: &str) -> Result<String, Error> {
+    let package = rt
+        .package(bot)
+        .ok_or_else(|| Error::NotFound(format!("unknown bot '{bot}'")))?;
+    let file = package
+        .scripts
+        .get(&script.to_lowercase())
+        .ok_or_else(|| Error::NotFound(format!("bot '{bot}' has no script '{script}'")))?;
+    Ok(file.source.clone())
+}
+
 /// The graph of `bot`'s `script` as loaded; a script that does not parse is a 400
 /// naming the first error with its line and column.
 pub fn drawn(rt: &Runtime, bot: &str, script: &str) -> Result<Drawn, Error> {
@@ -334,9 +346,10 @@ pub fn preview(
     source: Option<String>,
     edits: &[edit::Edit],
 ) -> Result<Preview, Error> {
+    // The script as loaded need not parse: the page opens it to be mended.
     let source = match source {
         Some(s) => s,
-        None => drawn(rt, bot, script)?.source,
+        None => loaded_source(rt, bot, script)?,
     };
     if source.len() > rt.config.limits.max_script_bytes {
         return Err(Error::TooLarge(format!(
