@@ -272,7 +272,7 @@ pub async fn post(
     let action = form.get("action").unwrap_or("check").to_string();
     let (b, s) = (bot.clone(), script.clone());
     let on_disk = state
-        .blocking(move |rt| Ok(crate::designer::loaded_source(rt, &b, &s)?))
+        .blocking(move |rt| crate::designer::loaded_source(rt, &b, &s))
         .await?;
     let source = with_endings_of(&source, &on_disk);
     match action.as_str() {
