@@ -12,9 +12,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::db::TestDb;
 use common::server::{BotDir, Options, Server};
 use serde_json::json;
@@ -38,15 +35,7 @@ fn start(s: &Server, amount: i64) -> String {
 
 #[test]
 fn an_operator_approves_in_the_browser_and_watches_the_workflow_complete() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let setup = Command::new("bash")
-        .arg(root.join("scripts/browser-setup.sh"))
-        .status()
-        .expect("cannot run scripts/browser-setup.sh");
-    assert!(
-        setup.success(),
-        "scripts/browser-setup.sh failed: the browser test needs Debian's chromium and npm"
-    );
+    common::browser::setup();
 
     let db = TestDb::new();
     let bots = BotDir::new().with_templates();
@@ -68,30 +57,20 @@ fn an_operator_approves_in_the_browser_and_watches_the_workflow_complete() {
     assert_eq!(st, 201, "{conv}");
     let conv = conv["id"].as_str().unwrap().to_string();
 
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/console.mjs"))
-        .current_dir(root.join("tests/browser"))
-        .env("BASE", &s.base)
-        .env("TOKEN", ADMIN)
-        .env("WF", &wf)
-        .env("WF_KEEP", &keep)
-        .env("CONV", &conv)
-        .env("APPROVE_ID", &approve_id)
-        .env("APPROVE_TOKEN", &approve_token)
-        .env("OTHER_ID", &other_id)
-        .env("SHOTS", &shots)
-        .output()
-        .expect("cannot run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "the browser script failed:\n{stdout}\n{stderr}\nserver log:\n{}",
-        s.log_text()
+    common::browser::run(
+        "console.mjs",
+        &[
+            ("BASE", &s.base),
+            ("TOKEN", ADMIN),
+            ("WF", &wf),
+            ("WF_KEEP", &keep),
+            ("CONV", &conv),
+            ("APPROVE_ID", &approve_id),
+            ("APPROVE_TOKEN", &approve_token),
+            ("OTHER_ID", &other_id),
+        ],
+        || s.log_text(),
     );
-    assert!(stdout.contains("browser: ok"), "{stdout}");
 
     // What the browser did is what the server holds.
     let (_, d) = s.get_auth(&format!("/api/workflows/{wf}"), ADMIN);
@@ -112,7 +91,7 @@ fn an_operator_approves_in_the_browser_and_watches_the_workflow_complete() {
         t["approvals"][0]["decided_by"], "manager@company.com",
         "{t}"
     );
-    for name in [
+    common::browser::assert_shots(&[
         "login",
         "workflows",
         "workflow-waiting",
@@ -126,9 +105,5 @@ fn an_operator_approves_in_the_browser_and_watches_the_workflow_complete() {
         "phone-workflow",
         "approver-link",
         "designer",
-    ] {
-        let f = shots.join(format!("{name}.png"));
-        let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
-        assert!(len > 1000, "screenshot {} missing or empty", f.display());
-    }
+    ]);
 }

@@ -12,9 +12,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::db::TestDb;
 use common::server::{BotDir, Options, Server};
 
@@ -22,15 +19,7 @@ const ADMIN: &str = "designer-admin-token";
 
 #[test]
 fn a_script_writer_inserts_an_approval_by_dragging_and_watches_a_run_pass_it() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let setup = Command::new("bash")
-        .arg(root.join("scripts/browser-setup.sh"))
-        .status()
-        .expect("cannot run scripts/browser-setup.sh");
-    assert!(
-        setup.success(),
-        "scripts/browser-setup.sh failed: the browser test needs Debian's chromium and npm"
-    );
+    common::browser::setup();
 
     let db = TestDb::new();
     let bots = BotDir::new().with_templates();
@@ -47,22 +36,10 @@ fn a_script_writer_inserts_an_approval_by_dragging_and_watches_a_run_pass_it() {
         },
     );
 
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/designer.mjs"))
-        .current_dir(root.join("tests/browser"))
-        .env("BASE", &s.base)
-        .env("TOKEN", ADMIN)
-        .env("SHOTS", &shots)
-        .output()
-        .expect("cannot run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success() && stdout.contains("browser: ok"),
-        "the browser script failed:\n{stdout}\n{stderr}\nserver log:\n{}",
-        s.log_text()
+    let stdout = common::browser::run(
+        "designer.mjs",
+        &[("BASE", &s.base), ("TOKEN", ADMIN)],
+        || s.log_text(),
     );
     let field = |name: &str| {
         stdout
@@ -112,16 +89,12 @@ fn a_script_writer_inserts_an_approval_by_dragging_and_watches_a_run_pass_it() {
     .unwrap();
     assert!(made.contains("ORCHESTRATE WORKFLOW"), "{made}");
 
-    for name in [
+    common::browser::assert_shots(&[
         "designer-edit",
         "designer-diagnostic",
         "designer-review",
         "designer-run-waiting",
         "designer-run-completed",
         "designer-from-template",
-    ] {
-        let f = shots.join(format!("{name}.png"));
-        let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
-        assert!(len > 1000, "screenshot {} missing or empty", f.display());
-    }
+    ]);
 }

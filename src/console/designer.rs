@@ -155,20 +155,10 @@ async fn editing_page(
     let (b, s) = (bot.clone(), script.clone());
     let (p, file, disk_hash, at) = state
         .blocking(move |rt| {
-            let package = rt
-                .package(&b)
-                .ok_or_else(|| Error::NotFound(format!("unknown bot '{b}'")))?;
-            let f = package
-                .scripts
-                .get(&s.to_lowercase())
-                .ok_or_else(|| Error::NotFound(format!("bot '{b}' has no script '{s}'")))?;
-            let file = f
-                .path
-                .file_name()
-                .map(|f| f.to_string_lossy().to_string())
-                .unwrap_or_else(|| format!("{s}.bas"));
-            let hash = crate::basic::content_hash(&f.source);
-            let p = crate::designer::preview(rt, &b, &s, source, &[])?;
+            let l = crate::designer::loaded(rt, &b, &s)?;
+            let hash = crate::basic::content_hash(&l.source);
+            let p = crate::designer::preview(rt, &b, &s, Some(source.unwrap_or(l.source)), &[])?;
+            let file = l.file;
             let at = crate::designer::at_steps(&mut *rt.conn()?, &b, &s)?;
             Ok((p, file, hash, at))
         })
@@ -272,7 +262,7 @@ pub async fn post(
     let action = form.get("action").unwrap_or("check").to_string();
     let (b, s) = (bot.clone(), script.clone());
     let on_disk = state
-        .blocking(move |rt| crate::designer::loaded_source(rt, &b, &s))
+        .blocking(move |rt| Ok(crate::designer::loaded(rt, &b, &s)?.source))
         .await?;
     let source = with_endings_of(&source, &on_disk);
     match action.as_str() {
@@ -360,7 +350,7 @@ async fn review_of(
     );
     state
         .blocking(move |rt| {
-            let on_disk = crate::designer::loaded_source(rt, &b, &s)?;
+            let on_disk = crate::designer::loaded(rt, &b, &s)?.source;
             let hash = crate::basic::content_hash(&on_disk);
             Ok(Review {
                 diff: crate::designer::diff(&on_disk, &src, 3),

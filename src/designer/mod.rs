@@ -36,29 +36,45 @@ pub struct Drawn {
     pub file: String,
 }
 
-/// The source of `bot`'s `script` as loaded (whether it parses or not).
-pub fn loaded_source(rt: &Runtime, bot: &str, script: &str) -> Result<String, Error> {
+/// A script as loaded, whether it parses or not: its package, its file and its text.
+pub struct Loaded {
+    /// The package it belongs to.
+    pub package: crate::bots::Package,
+    /// Its file on disk.
+    pub path: std::path::PathBuf,
+    /// Its file name (`start.bas`).
+    pub file: String,
+    /// Its text as loaded.
+    pub source: String,
+}
+
+/// `bot`'s `script` as loaded; an unknown bot or script is a 404.
+pub fn loaded(rt: &Runtime, bot: &str, script: &str) -> Result<Loaded, Error> {
     let package = rt
         .package(bot)
         .ok_or_else(|| Error::NotFound(format!("unknown bot '{bot}'")))?;
-    let file = package
+    let f = package
         .scripts
         .get(&script.to_lowercase())
         .ok_or_else(|| Error::NotFound(format!("bot '{bot}' has no script '{script}'")))?;
-    Ok(file.source.clone())
+    let (path, source) = (f.path.clone(), f.source.clone());
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_else(|| format!("{script}.bas"));
+    Ok(Loaded {
+        package,
+        path,
+        file,
+        source,
+    })
 }
 
 /// The graph of `bot`'s `script` as loaded; a script that does not parse is a 400
 /// naming the first error with its line and column.
 pub fn drawn(rt: &Runtime, bot: &str, script: &str) -> Result<Drawn, Error> {
-    let package = rt
-        .package(bot)
-        .ok_or_else(|| Error::NotFound(format!("unknown bot '{bot}'")))?;
-    let file = package
-        .scripts
-        .get(&script.to_lowercase())
-        .ok_or_else(|| Error::NotFound(format!("bot '{bot}' has no script '{script}'")))?;
-    let parsed = crate::basic::parse_source(&file.source, &rt.config.limits).map_err(|d| {
+    let l = loaded(rt, bot, script)?;
+    let parsed = crate::basic::parse_source(&l.source, &rt.config.limits).map_err(|d| {
         let first =
             d.0.first()
                 .map(|d| format!("{}:{}: {}", d.span.line, d.span.col, d.message));
@@ -68,13 +84,9 @@ pub fn drawn(rt: &Runtime, bot: &str, script: &str) -> Result<Drawn, Error> {
         ))
     })?;
     Ok(Drawn {
-        graph: graph::graph(&parsed, &file.source),
-        source: file.source.clone(),
-        file: file
-            .path
-            .file_name()
-            .map(|f| f.to_string_lossy().to_string())
-            .unwrap_or_else(|| format!("{script}.bas")),
+        graph: graph::graph(&parsed, &l.source),
+        source: l.source,
+        file: l.file,
     })
 }
 
@@ -245,13 +257,7 @@ pub fn save(
     source: &str,
     base: &str,
 ) -> Result<Saved, Error> {
-    let package = rt
-        .package(bot)
-        .ok_or_else(|| Error::NotFound(format!("unknown bot '{bot}'")))?;
-    let file = package
-        .scripts
-        .get(&script.to_lowercase())
-        .ok_or_else(|| Error::NotFound(format!("bot '{bot}' has no script '{script}'")))?;
+    let file = loaded(rt, bot, script)?;
     if let Err(d) = crate::basic::compile(&rt.engine, source, &rt.config.limits) {
         let first =
             d.0.iter()
@@ -278,7 +284,7 @@ pub fn save(
     std::fs::write(&tmp, source)
         .and_then(|()| std::fs::rename(&tmp, &file.path))
         .map_err(|e| Error::Internal(format!("cannot write {}: {e}", file.path.display())))?;
-    let reloaded = crate::bots::Package::load(&package.dir)
+    let reloaded = crate::bots::Package::load(&file.package.dir)
         .map_err(|e| Error::Internal(format!("saved, but the package does not load: {e}")))?;
     rt.load_packages(vec![reloaded])?;
     Ok(Saved {
@@ -349,7 +355,7 @@ pub fn preview(
     // The script as loaded need not parse: the page opens it to be mended.
     let source = match source {
         Some(s) => s,
-        None => loaded_source(rt, bot, script)?,
+        None => loaded(rt, bot, script)?.source,
     };
     if source.len() > rt.config.limits.max_script_bytes {
         return Err(Error::TooLarge(format!(

@@ -8,15 +8,8 @@
 //   OTHER_ID                    another request, which that token must not decide
 //   SHOTS     the folder for the screenshots
 // Every check throws with what it saw; the exit status tells the Rust test.
-import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { env, say, shot, expect, launch } from "./lib.mjs";
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`missing environment variable ${k}`);
-  return v;
-};
 const BASE = env("BASE");
 const TOKEN = env("TOKEN");
 const WF = env("WF");
@@ -25,21 +18,9 @@ const CONV = env("CONV");
 const APPROVE_ID = env("APPROVE_ID");
 const APPROVE_TOKEN = env("APPROVE_TOKEN");
 const OTHER_ID = env("OTHER_ID");
-const SHOTS = env("SHOTS");
-mkdirSync(SHOTS, { recursive: true });
 
-const say = (s) => console.log(`browser: ${s}`);
-const shot = async (page, name) => {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-};
-const expect = (cond, what) => {
-  if (!cond) throw new Error(what);
-};
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-});
+const browser = await launch();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();

@@ -8,28 +8,12 @@
 // starts a run and watches the new node turn waiting and, once approved, completed.
 // Prints `inserted: <line>` and `workflow: <id>` for the Rust test, which checks the file
 // on disk and the run. Every check throws with what it saw.
-import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { env, say, shot, expect, launch } from "./lib.mjs";
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`missing environment variable ${k}`);
-  return v;
-};
 const BASE = env("BASE");
 const TOKEN = env("TOKEN");
-const SHOTS = env("SHOTS");
-mkdirSync(SHOTS, { recursive: true });
 const APPROVER = "ops@example.com";
 
-const say = (s) => console.log(`browser: ${s}`);
-const shot = async (page, name) => {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-};
-const expect = (cond, what) => {
-  if (!cond) throw new Error(what);
-};
 const api = async (method, path, body) => {
   const r = await fetch(`${BASE}${path}`, {
     method,
@@ -40,10 +24,7 @@ const api = async (method, path, body) => {
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-});
+const browser = await launch();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
