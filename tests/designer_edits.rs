@@ -218,8 +218,9 @@ fn each_drop_on_an_edge_and_each_move_compiles_and_touches_only_those_lines() {
         let g = parse_graph(src).unwrap();
         let shown = f.display();
         // A step dropped on an edge goes between the edge's two nodes.
-        for &(a, b) in &g.edges {
-            let Some((how, id)) = botserver::designer::edit::edge_place(&g, src, a, b) else {
+        let places = botserver::designer::edit::edge_places(&g, src);
+        for (&(a, b), place) in g.edges.iter().zip(places) {
+            let Some((how, id)) = place else {
                 continue;
             };
             let e: Edit = serde_json::from_value(json!({"op": "insert", how: id,

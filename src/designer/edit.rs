@@ -310,29 +310,38 @@ fn insertion_before(lines: &[String], before: &Node) -> Result<(usize, String), 
     }
 }
 
-/// Where a step dropped on the edge from node `a` to node `b` goes, as the edit that
-/// puts it there (`after` or `before` with a node id): after `a` when `a` is a step of
-/// its own (or a fork's join), else before `b`; `None` when neither can hold it (an edge
-/// into or out of a `PARALLEL`'s branches, an empty `ELSE`).
-pub fn edge_place(g: &Graph, source: &str, a: usize, b: usize) -> Option<(&'static str, String)> {
+/// Where a step dropped on each edge of `g` goes (in the order of `g.edges`), as the
+/// edit that puts it there (`after` or `before` with a node id): after the edge's upper
+/// node when that is a step of its own (or a fork's join), else before its lower node;
+/// `None` when neither can hold it (an edge into or out of a `PARALLEL`'s branches, an
+/// empty `ELSE`).
+pub fn edge_places(g: &Graph, source: &str) -> Vec<Option<(&'static str, String)>> {
     let lines = split_lines(source);
-    let (na, nb) = (&g.nodes[a], &g.nodes[b]);
-    let after_fits = match na.kind {
-        NodeKind::If | NodeKind::Loop | NodeKind::Start | NodeKind::Step | NodeKind::Parallel => {
-            false
-        }
-        _ => insertion(&lines, na).is_ok(),
-    };
-    if after_fits {
-        return Some(("after", na.id.clone()));
-    }
-    // Before `b` only when `b` starts a line of its own (not the body of a one-line IF).
-    if nb.lines[0] <= na.lines[1] {
-        return None;
-    }
-    insertion_before(&lines, nb)
-        .ok()
-        .map(|_| ("before", nb.id.clone()))
+    g.edges
+        .iter()
+        .map(|&(a, b)| {
+            let (na, nb) = (&g.nodes[a], &g.nodes[b]);
+            let after_fits = match na.kind {
+                NodeKind::If
+                | NodeKind::Loop
+                | NodeKind::Start
+                | NodeKind::Step
+                | NodeKind::Parallel => false,
+                _ => insertion(&lines, na).is_ok(),
+            };
+            if after_fits {
+                return Some(("after", na.id.clone()));
+            }
+            // Before `b` only when `b` starts a line of its own (not the body of a
+            // one-line IF).
+            if nb.lines[0] <= na.lines[1] {
+                return None;
+            }
+            insertion_before(&lines, nb)
+                .ok()
+                .map(|_| ("before", nb.id.clone()))
+        })
+        .collect()
 }
 
 /// Applies `edits` to `source` in order; the new text, or what is wrong with an edit.

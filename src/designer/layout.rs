@@ -171,17 +171,17 @@ pub fn svg(
     status: &dyn Fn(usize) -> Option<String>,
     badge: &dyn Fn(usize) -> Option<String>,
 ) -> String {
-    svg_with_drops(g, status, badge, &|_, _| None)
+    svg_with_drops(g, status, badge, &|_| None)
 }
 
-/// [`svg`] with the edges a step can be dropped on: `drop(a, b)` gives the place a step
-/// dropped on the edge from node `a` to node `b` goes (`after:n3`, `before:n5`), drawn
-/// as a wide invisible path (`edge-hit`, its place in `data-drop`) over the edge.
+/// [`svg`] with the edges a step can be dropped on: `drop(k)` gives the place a step
+/// dropped on edge `k` of `g.edges` goes (`after:n3`, `before:n5`), drawn as a wide
+/// invisible path (`edge-hit`, its place in `data-drop`) over the edge.
 pub fn svg_with_drops(
     g: &Graph,
     status: &dyn Fn(usize) -> Option<String>,
     badge: &dyn Fn(usize) -> Option<String>,
-    drop: &dyn Fn(usize, usize) -> Option<String>,
+    drop: &dyn Fn(usize) -> Option<String>,
 ) -> String {
     let (placed, w, h) = placed(g);
     let places = &placed.nodes;
@@ -191,7 +191,7 @@ pub fn svg_with_drops(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="graph" viewBox="0 0 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}" role="img" aria-label="the workflow's graph">"#
     );
-    for (a, b) in &g.edges {
+    for (k, (a, b)) in g.edges.iter().enumerate() {
         let (p, q) = (places[*a], places[*b]);
         let (x1, y1, x2, y2) = (p.x, p.y + p.h, q.x, q.y);
         // A fork's edge straight to its join stands for an empty arm: it runs down that
@@ -219,7 +219,7 @@ pub fn svg_with_drops(
             s,
             r#"<path class="edge" data-from="{from}" data-to="{to}" d="{d}"/>"#
         );
-        if let Some(place) = drop(*a, *b) {
+        if let Some(place) = drop(k) {
             let _ = write!(
                 s,
                 r#"<path class="edge-hit" data-from="{from}" data-to="{to}" data-drop="{}" d="{d}"><title>drop a step here</title></path>"#,

@@ -423,11 +423,12 @@ pub fn editing_svg(
             *e = class;
         }
     }
+    let drops = edit::edge_places(g, source);
     layout::svg_with_drops(
         g,
         &|i| marks.get(&g.nodes[i].id).map(|c| c.to_string()),
         &|i| badges[i].clone(),
-        &|a, b| edit::edge_place(g, source, a, b).map(|(how, id)| format!("{how}:{id}")),
+        &|k| drops[k].as_ref().map(|(how, id)| format!("{how}:{id}")),
     )
 }
 
