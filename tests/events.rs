@@ -763,3 +763,114 @@ fn bad_names_and_oversized_payloads_are_refused() {
     );
     assert_eq!(db.count("SELECT count(*) AS n FROM workflow_events"), 3);
 }
+
+/// A run woken with its event already in its journal (one name, no WHERE: delivered by
+/// the publisher) is written by the group commit although its script uses events: it
+/// replays its WAIT FOR EVENT from the journal and needs no transaction of its own. A
+/// run that uses the database after the wait (SET BOT MEMORY, a second WAIT FOR EVENT)
+/// is given up at that keyword and done again in a transaction of its own, with the
+/// same result. What the group commit acknowledged survives a SIGKILL.
+#[test]
+fn a_woken_run_that_replays_its_wait_shares_the_group_commit_and_one_that_needs_the_database_is_given_up(
+) {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "plain",
+        "start",
+        "WAIT FOR EVENT \"p-\" + n\nRETURN { n: n, p: event.payload }\n",
+    );
+    bots.script(
+        "writer",
+        "start",
+        "WAIT FOR EVENT \"w-\" + n\nSET BOT MEMORY \"seen\", event.payload.v\nRETURN GET BOT MEMORY \"seen\"\n",
+    );
+    bots.script(
+        "twice",
+        "start",
+        "WAIT FOR EVENT \"a-\" + n\na = event.payload.v\nWAIT FOR EVENT \"b-\" + n\nRETURN a * 10 + event.payload.v\n",
+    );
+    let s = Server::start_with(&db.url, &bots.path, small());
+    let plain = start(&s, "plain", json!({ "n": 1 }));
+    let writer = start(&s, "writer", json!({ "n": 1 }));
+    let twice = start(&s, "twice", json!({ "n": 1 }));
+    for id in [&plain, &writer, &twice] {
+        waiting_for_event(&s, id);
+    }
+    let counters = |s: &Server| {
+        (
+            s.metric("botserver_runs_group_committed_total"),
+            s.metric("botserver_runs_optimistic_given_up_total"),
+        )
+    };
+    let settled = |s: &Server, want: (u64, u64)| {
+        eventually(10.0, "the run counters", || {
+            let got = counters(s);
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!(
+                    "(group committed, given up) = {got:?}, want {want:?}"
+                ))
+            }
+        })
+    };
+    let (grouped, given_up) = counters(&s);
+
+    publish(&s, "p-1", json!({ "k": 1 }));
+    let r = result(&s, &plain);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["result"], json!({ "n": 1, "p": { "k": 1 } }), "{r}");
+    settled(&s, (grouped + 1, given_up));
+
+    publish(&s, "w-1", json!({ "v": 5 }));
+    let r = result(&s, &writer);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["result"], json!(5), "{r}");
+    settled(&s, (grouped + 1, given_up + 1));
+    assert_eq!(
+        db.count("SELECT (value)::text::bigint AS n FROM bot_memories WHERE bot = 'writer' AND key = 'seen'"),
+        5
+    );
+
+    // The first wait is replayed, the second needs the database: given up, then the
+    // transactional run registers the second wait.
+    publish(&s, "a-1", json!({ "v": 2 }));
+    eventually(10.0, "the second wait registered", || {
+        let d = waiting_for_event(&s, &twice);
+        let n = db.count(&format!(
+            "SELECT count(*) AS n FROM event_waits WHERE execution_id = '{twice}' AND names = ARRAY['b-1']"
+        ));
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(format!("no wait for b-1 yet: {d}"))
+        }
+    });
+    settled(&s, (grouped + 1, given_up + 2));
+    publish(&s, "b-1", json!({ "v": 3 }));
+    let r = result(&s, &twice);
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["result"], json!(23), "{r}");
+    settled(&s, (grouped + 2, given_up + 2));
+    assert_eq!(db.count("SELECT count(*) AS n FROM event_waits"), 0);
+
+    // Acknowledged means durable: killed now, the restarted instance shows the same ends.
+    s.kill();
+    let s = Server::start_with(&db.url, &bots.path, small());
+    for (id, want) in [
+        (&plain, json!({ "n": 1, "p": { "k": 1 } })),
+        (&writer, json!(5)),
+        (&twice, json!(23)),
+    ] {
+        let r = result(&s, id);
+        assert_eq!(r["status"], "completed", "{r}");
+        assert_eq!(r["result"], want, "{r}");
+    }
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) AS n FROM journal WHERE execution_id = '{plain}' AND key = 'event#1'"
+        )),
+        1
+    );
+}

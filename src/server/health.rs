@@ -76,6 +76,16 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         m.aborted.load(Ordering::Relaxed),
     );
     counter(
+        "botserver_runs_group_committed_total",
+        "Runs whose outcome was written by the group commit (with other runs', in one transaction).",
+        m.group_committed.load(Ordering::Relaxed),
+    );
+    counter(
+        "botserver_runs_optimistic_given_up_total",
+        "Runs tried through the group commit and given up, for a transaction of their own, at a keyword that uses the database.",
+        m.optimistic_given_up.load(Ordering::Relaxed),
+    );
+    counter(
         "botserver_script_compiles_total",
         "Script compilations.",
         state.rt.cache.compile_count(),

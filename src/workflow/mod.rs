@@ -89,6 +89,11 @@ pub struct Metrics {
     pub suspended: AtomicU64,
     /// Runs abandoned (retried or given up).
     pub aborted: AtomicU64,
+    /// Runs whose outcome the group commit wrote.
+    pub group_committed: AtomicU64,
+    /// Optimistic group-committed runs given up for a transaction of their own (their
+    /// script used the database after all).
+    pub optimistic_given_up: AtomicU64,
     /// Wake-up latencies (seconds) since the console's sampler last took them.
     pub wake: Latencies,
 }

@@ -209,6 +209,7 @@ impl Runtime {
             true,
             &mut tree,
             Nesting::default(),
+            false,
         )?;
         drop(conn);
         let Some(Grouped { mut outcome, talks }) = run else {

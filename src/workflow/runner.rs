@@ -149,7 +149,7 @@ impl Runtime {
         let needs_own = self
             .cache
             .get(&exec.script_hash)
-            .is_some_and(|script| !self.group.eligible(&script));
+            .is_some_and(|script| !self.group.eligible(&script) && !self.group.optimistic(&script));
         let mine = exec.status == ExecStatus::Running
             && exec.owner.as_deref() == Some(self.owner.as_str());
         if !needs_own && mine && exec.parent_id.is_none() && exec.conversation_id.is_none() {
@@ -169,7 +169,10 @@ impl Runtime {
     ) -> Result<Option<RunReport>> {
         let mut conn = self.conn()?;
         let script = self.compiled(&mut conn, &exec.script_hash)?;
-        if !self.group.eligible(&script) {
+        // A claimed run (woken, due) of a script that may use the database is tried
+        // optimistically; a new one runs from the top, where it usually would.
+        let optimistic = !self.group.eligible(&script);
+        if optimistic && !(existing && self.group.optimistic(&script)) {
             return Ok(None);
         }
         let mut tree = InlineTree::new(exec.id, existing);
@@ -181,6 +184,7 @@ impl Runtime {
             existing,
             &mut tree,
             Nesting::default(),
+            optimistic,
         )?;
         drop(conn);
         let Some(Grouped { outcome, talks }) = run else {
@@ -215,6 +219,7 @@ impl Runtime {
             tracing::debug!(execution = %id, "group commit failed, running on its own: {e}");
             return Ok(None);
         }
+        Metrics::inc(&self.metrics.group_committed);
         for (child, st) in [(id, status)].into_iter().chain(children) {
             match st {
                 ExecStatus::Completed => Metrics::inc(&self.metrics.completed),
@@ -247,7 +252,10 @@ impl Runtime {
     /// One run of `exec` for the group commit: its outcome (for the committer), or
     /// `None` when the run needs a transaction of its own after all (it registered an
     /// event wait, a timer of a claimed row is already due, a child's script uses the
-    /// database, …). The children it starts run inline, into `tree`.
+    /// database, …). The children it starts run inline, into `tree`. `optimistic`: the
+    /// script may use the database while it runs, and the run is given up as soon as it
+    /// would (see `DurableHost::optimistic`); one that fails is given up too, for its
+    /// own transaction to end it (and remove what it may have left registered).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn run_grouped(
         &self,
@@ -258,10 +266,13 @@ impl Runtime {
         existing: bool,
         tree: &mut InlineTree,
         nesting: Nesting,
+        optimistic: bool,
     ) -> Result<Option<Grouped>> {
         Metrics::inc(&self.metrics.runs);
         let journal = Journal::new(journal, self.config.max_journal_value_bytes);
-        let mut host = DurableHost::new(self, conn, exec, journal).inline(tree, nesting);
+        let mut host = DurableHost::new(self, conn, exec, journal)
+            .inline(tree, nesting)
+            .optimistic(optimistic);
         let (outcome, vars) = run_entry(
             &self.engine,
             script,
@@ -273,6 +284,17 @@ impl Runtime {
             host.fail_open_steps(&e.message);
         }
         let effects = host.finish();
+        let given_up = optimistic && matches!(outcome, RunOutcome::Failed(_));
+        if optimistic {
+            let ok = !(effects.needs_transaction() || given_up);
+            self.group.tried(&script.hash, ok);
+            if !ok {
+                Metrics::inc(&self.metrics.optimistic_given_up);
+            }
+        }
+        if given_up {
+            return Ok(None);
+        }
         if effects.needs_transaction() {
             if let Some(e) = effects.abort {
                 // A database error of the run (reading a script, a tree size): the caller

@@ -171,17 +171,23 @@ impl Server {
 
     /// This instance's `botserver_runs_total` from its `/metrics` (Prometheus text).
     pub fn runs_total(&self) -> u64 {
+        self.metric("botserver_runs_total")
+    }
+
+    /// One counter of this instance's `/metrics` (Prometheus text).
+    pub fn metric(&self, name: &str) -> u64 {
         let (st, m) = self.get("/metrics");
         assert_eq!(st, 200, "{m}");
         let text = m
             .as_str()
             .unwrap_or_else(|| panic!("metrics not text: {m}"));
+        let prefix = format!("{name} ");
         text.lines()
-            .find_map(|l| l.strip_prefix("botserver_runs_total "))
-            .unwrap_or_else(|| panic!("no botserver_runs_total in:\n{text}"))
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
             .trim()
             .parse()
-            .unwrap_or_else(|e| panic!("botserver_runs_total: {e}\n{text}"))
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{text}"))
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {

@@ -14,6 +14,7 @@ impl DurableHost<'_> {
     /// `FIND`, `SAVE`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`.
     pub(super) fn k_data(&mut self, call: &DataCall) -> HostResult<Json> {
         self.journaled(Op::Data, |h| {
+            h.in_transaction("a table keyword")?;
             let max_rows = h.rt.config.find_max_rows;
             match ops::run(h.conn, &h.exec.bot, call, max_rows) {
                 Ok(v) => Ok(v),

@@ -14,6 +14,7 @@ impl DurableHost<'_> {
     /// Publishes an event in the run's transaction; what it wakes or starts and this
     /// instance claimed runs here after the commit.
     pub(super) fn publish_now(&mut self, name: &str, payload: Json) -> HostResult<()> {
+        self.in_transaction("PUBLISH EVENT")?;
         let exec = self.exec;
         // An ON EVENT handler's events are one link further down its event's chain; a
         // chain longer than the limit (a handler that publishes its own event, or a
@@ -56,6 +57,7 @@ impl DurableHost<'_> {
         if self.out.wait_cleared {
             return Ok(());
         }
+        self.in_transaction("WAIT FOR EVENT")?;
         let r = events::clear_wait(self.conn, self.exec.id);
         self.db(r)?;
         self.out.wait_cleared = true;
@@ -88,10 +90,17 @@ impl DurableHost<'_> {
     ) -> HostResult<Json> {
         let key = self.next_key(Op::Event);
         self.set_step_kind(StepKind::Event);
-        self.out.used_event_wait = true;
         if let Some(v) = self.journal.raw(&key) {
+            // A run with a transaction removes any wait still registered when it ends. An
+            // optimistic run has none to remove: an event is journaled by the statement
+            // that removes the wait (the publisher's delivery, or a run's
+            // `clear_event_wait` in its commit), so a wait answered from the journal is
+            // registered no more.
+            self.out.used_event_wait |= !self.optimistic;
             return Ok(v.clone());
         }
+        self.in_transaction("WAIT FOR EVENT")?;
+        self.out.used_event_wait = true;
         let cursor_key = key.cursor();
         // A run woken by a publish finds its event at once: that needs no lock, because
         // nothing is registered then. Only when no event matches (or on the first

@@ -22,6 +22,7 @@ impl DurableHost<'_> {
             .get(&self.exec.script_hash)
             .is_none_or(|s| s.entries.iter().any(|e| e.effects.writes_memory()));
         self.journaled(Op::MemoryGet, |h| {
+            h.in_transaction("GET BOT MEMORY")?;
             let r = if hold {
                 memory::get_locked(h.conn, &h.exec.bot, key)
             } else {
@@ -34,6 +35,7 @@ impl DurableHost<'_> {
     /// `SET BOT MEMORY`: written once.
     pub(super) fn k_memory_set(&mut self, key: &str, value: Json) -> HostResult<()> {
         self.journaled(Op::MemorySet, |h| {
+            h.in_transaction("SET BOT MEMORY")?;
             let r = memory::set(h.conn, &h.exec.bot, key, &value);
             h.db(r).map(|()| true)
         })
@@ -43,6 +45,7 @@ impl DurableHost<'_> {
     /// `SET CONTEXT`: written once, into the conversation's context.
     pub(super) fn k_set_context(&mut self, key: &str, value: Json) -> HostResult<()> {
         self.journaled(Op::Context, |h| {
+            h.in_transaction("SET CONTEXT")?;
             let r = messages::set_context(h.conn, h.exec.talk_target(), key, &value);
             h.db(r).map(|()| true)
         })
@@ -52,6 +55,7 @@ impl DurableHost<'_> {
     /// `BOT SHARE MEMORY`: shared once.
     pub(super) fn k_share_memory(&mut self, key: &str, target: Option<&str>) -> HostResult<()> {
         self.journaled(Op::Share, |h| {
+            h.in_transaction("BOT SHARE MEMORY")?;
             if let Some(t) = target {
                 if !h.rt.has_bot(t) {
                     return Err(HostError::Fail(format!(
@@ -75,6 +79,7 @@ impl DurableHost<'_> {
     /// `BOT SYNC MEMORY`: synced once; the number of keys changed.
     pub(super) fn k_sync_memory(&mut self, from: Option<&str>) -> HostResult<i64> {
         self.journaled(Op::Sync, |h| {
+            h.in_transaction("BOT SYNC MEMORY")?;
             if let Some(f) = from {
                 if !h.rt.has_bot(f) {
                     return Err(HostError::Fail(format!(

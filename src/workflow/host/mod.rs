@@ -139,6 +139,10 @@ pub struct DurableHost<'a> {
     /// In a group-committed run: the tree its children run inline into, and where this
     /// run sits in it. `None` in a run with a transaction of its own.
     inline: Option<(&'a mut InlineTree, Nesting)>,
+    /// A group-committed run of a script whose keywords may use the database (see
+    /// [`DurableHost::optimistic`]): such a keyword gives the run up unless the journal
+    /// answers it.
+    optimistic: bool,
 }
 
 impl<'a> DurableHost<'a> {
@@ -161,6 +165,7 @@ impl<'a> DurableHost<'a> {
             talk_bytes: 0,
             published: 0,
             inline: None,
+            optimistic: false,
         }
     }
 
@@ -170,6 +175,24 @@ impl<'a> DurableHost<'a> {
             inline: Some((tree, nesting)),
             ..self
         }
+    }
+
+    /// A group-committed run although the script may use the database while it runs
+    /// (memory, events, approvals): tried when a run is likely to need none — a run
+    /// woken with its event already in its journal replays its `WAIT FOR EVENT` from
+    /// there. The first keyword that would use the database gives the run up (see
+    /// [`DurableHost::in_transaction`]) before it has written anything.
+    pub fn optimistic(self, optimistic: bool) -> Self {
+        DurableHost { optimistic, ..self }
+    }
+
+    /// Before a keyword uses the database: an optimistic run is given up here, to be done
+    /// again in a transaction of its own.
+    fn in_transaction(&mut self, what: &str) -> HostResult<()> {
+        if self.optimistic {
+            return self.needs_own(&format!("{what} uses the database"));
+        }
+        Ok(())
     }
 
     /// Gives up a group-committed run: it is done again in a transaction of its own.

@@ -73,6 +73,7 @@ impl DurableHost<'_> {
         vars: Json,
     ) -> HostResult<String> {
         self.journaled(Op::Workflow, |h| {
+            h.in_transaction("ORCHESTRATE WORKFLOW")?;
             let id = Uuid::now_v7();
             let mut vars = vars;
             if let Json::Object(m) = &mut vars {
@@ -271,6 +272,7 @@ impl DurableHost<'_> {
             false,
             tree,
             nesting,
+            false,
         );
         crate::basic::engine::run_clock_restore(clock);
         crate::basic::keywords::http::restore_headers(headers);
@@ -378,6 +380,7 @@ impl DurableHost<'_> {
         approver: &str,
         req: &ApprovalRequest,
     ) -> HostResult<()> {
+        self.in_transaction("HUMAN APPROVAL")?;
         let id = Uuid::now_v7();
         let token = crate::workflow::new_token();
         let deadline = req.timeout_secs.map(|t| after_secs(Utc::now(), t));
@@ -439,6 +442,7 @@ impl DurableHost<'_> {
                     } else {
                         ApprovalStatus::Timeout
                     };
+                    self.in_transaction("HUMAN APPROVAL")?;
                     let r = approvals::decide(self.conn, id, status, None, None);
                     if !self.db(r)? {
                         // Decided meanwhile: abandon this run; the replay sees the decision.
