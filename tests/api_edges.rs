@@ -504,3 +504,77 @@ fn a_keyed_start_that_started_nothing_starts_its_workflow_on_a_retry() {
     let again = late();
     assert_eq!((again.status, id_of(&again)), (200, id));
 }
+
+/// Reads one answer off a keep-alive connection (its head, then `Content-Length` bytes).
+fn read_answer(stream: &mut TcpStream) -> (u16, String) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = stream.read(&mut byte).expect("reading an answer's head");
+        assert_eq!(n, 1, "the connection closed in an answer's head: {head:?}");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status: {head:?}"));
+    let length: usize = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream
+        .read_exact(&mut body)
+        .expect("reading an answer's body");
+    (status, String::from_utf8_lossy(&body).to_string())
+}
+
+#[test]
+fn a_body_sent_after_its_head_to_a_route_that_takes_none_keeps_the_connection() {
+    // Starting a conversation and cancelling a workflow take no body; a client that sends
+    // `{}` anyway, in a second packet after the head, must keep its connection.
+    let db = TestDb::new();
+    let bots = bots();
+    bots.script("echo", "waits", "WAIT FOR EVENT never\nRETURN 1\n");
+    let s = Server::start(&db.url, &bots.path);
+    let (st, wf) = s.post(
+        "/api/workflows",
+        json!({ "bot": "echo", "script": "waits", "input": {} }),
+    );
+    assert!(st == 201 || st == 202, "{st}: {wf}");
+    let wf_id = wf["id"].as_str().expect("a workflow id").to_string();
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let calls = [
+        ("/api/bots/echo/conversations".to_string(), 201),
+        (format!("/api/workflows/{wf_id}/cancel"), 200),
+        ("/api/bots/echo/conversations".to_string(), 201),
+    ];
+    for (i, (path, want)) in calls.iter().enumerate() {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        stream
+            .write_all(b"{}")
+            .unwrap_or_else(|e| panic!("call {i} ({path}): the connection was closed: {e}"));
+        let (status, body) = read_answer(&mut stream);
+        assert_eq!(status, *want, "call {i} ({path}): {body}");
+    }
+    stream
+        .write_all(format!("GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .unwrap();
+    let (status, body) = read_answer(&mut stream);
+    assert_eq!(status, 200, "{body}");
+    assert_no_error_logged(&s);
+}

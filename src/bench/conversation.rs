@@ -52,7 +52,7 @@ pub async fn conversations(
                 let (st, text) = http
                     .request("POST", "/api/bots/chat/conversations", Some("{}"))
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| format!("caller {c}: starting a conversation: {e}"))?;
                 if st != 201 {
                     return Err(format!("conversation start failed ({st}): {text}"));
                 }
@@ -70,7 +70,7 @@ pub async fn conversations(
                     let (st, text) = http
                         .request("POST", &path, Some(&body))
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| format!("caller {c}: message {turn} to {id}: {e}"))?;
                     let took = t0.elapsed();
                     let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
                     let answered = v["messages"].as_array().is_some_and(|m| {

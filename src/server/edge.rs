@@ -86,11 +86,38 @@ impl HeadLimits {
     }
 }
 
-/// Middleware: refuses a request whose head is over [`HeadLimits`] before it is routed.
+/// The largest body (by its `Content-Length`) read before routing; see [`head_limits`].
+const READ_AHEAD_BYTES: u64 = 1 << 20;
+
+/// Middleware: refuses a request whose head is over [`HeadLimits`] before it is routed,
+/// and reads a body of a known length up to [`READ_AHEAD_BYTES`] before the handler runs.
+///
+/// hyper keeps a connection open only when the request's body was read to its end; a
+/// handler that takes no body (starting a conversation, cancelling a workflow) would
+/// otherwise close the keep-alive connection of a client that sent one (`{}`, say)
+/// whenever the body had not arrived with the head.
 pub async fn head_limits(State(limits): State<HeadLimits>, req: Request, next: Next) -> Response {
-    match limits.check(&req) {
-        Ok(()) => next.run(req).await,
-        Err(e) => e.into_response(),
+    if let Err(e) = limits.check(&req) {
+        return e.into_response();
+    }
+    let known = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match known {
+        Some(n) if n > 0 && n <= READ_AHEAD_BYTES => {
+            let (parts, body) = req.into_parts();
+            match axum::body::to_bytes(body, READ_AHEAD_BYTES as usize).await {
+                Ok(bytes) => {
+                    let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+                    next.run(req).await
+                }
+                Err(e) => Error::BadRequest(format!("the request body could not be read: {e}"))
+                    .into_response(),
+            }
+        }
+        _ => next.run(req).await,
     }
 }
 
