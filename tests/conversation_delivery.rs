@@ -2,13 +2,16 @@
 //! the group commit, read without a lock (`Runtime::deliver_grouped`). This tries to
 //! break what the row lock used to give: messages racing to one conversation are each
 //! answered at most once and in order, none is lost or journaled twice, and the
-//! transcript holds each delivered message with its answer after it.
+//! transcript holds each delivered message with its answer after it. An instance
+//! remembers a conversation as its last message left it (no read for the next one);
+//! messages alternating between two instances, an operator's cancel in between, never
+//! make one answer from a stale memory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::db::TestDb;
-use common::server::{texts, BotDir, Server};
+use common::server::{texts, BotDir, Options, Server};
 use serde_json::json;
 
 #[test]
@@ -93,4 +96,55 @@ fn racing_messages_are_each_answered_at_most_once_and_kept_in_order() {
             assert!(pair[1].1.ends_with(&pair[0].1), "{t}");
         }
     }
+}
+
+#[test]
+fn a_conversation_remembered_by_one_instance_and_moved_on_by_another_is_read_afresh() {
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "count",
+        "start",
+        "n = 0\nDO\n  HEAR text\n  n = n + 1\n  TALK \"#\" + n + \" \" + text\nLOOP\n",
+    );
+    let on = |name: &str| Options {
+        instance: Some(name.into()),
+        ..Options::default()
+    };
+    let a = Server::start_with(&db.url, &bots.path, on("conv-a"));
+    let b = Server::start_with(&db.url, &bots.path, on("conv-b"));
+    let (id, _) = a.converse("count");
+    // a, a (from memory), b, b, a (its memory is stale: two runs behind), b, a, a.
+    let order = [&a, &a, &b, &b, &a, &b, &a, &a];
+    for (i, s) in order.iter().enumerate() {
+        let v = s.say(&id, &format!("m{i}"));
+        assert_eq!(
+            texts(&v),
+            vec![format!("#{} m{i}", i + 1)],
+            "message {i}: {v}"
+        );
+        assert_eq!(v["waiting"], true, "{v}");
+    }
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) AS n FROM journal WHERE execution_id = '{id}' AND key LIKE 'hear#%'"
+        )),
+        order.len() as i64
+    );
+    // Cancelled through the other instance: the one that remembers it waiting refuses.
+    let (st, v) = b.post(&format!("/api/workflows/{id}/cancel"), json!({}));
+    assert!(st == 200 || st == 202 || st == 204, "cancel: {st} {v}");
+    let (st, v) = a.post(
+        &format!("/api/conversations/{id}/messages"),
+        json!({ "text": "after the cancel" }),
+    );
+    assert_eq!(st, 409, "{v}");
+    let (_, t) = a.get(&format!("/api/conversations/{id}"));
+    let users = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "user")
+        .count();
+    assert_eq!(users, order.len(), "{t}");
 }

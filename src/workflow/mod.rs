@@ -172,6 +172,8 @@ pub struct Runtime {
     )>,
     /// The paused bots as last read, and when (read again after a second).
     paused: Mutex<(Option<std::time::Instant>, HashSet<String>)>,
+    /// Conversations waiting in a `HEAR` as this instance's last message left them.
+    conversations: ops::Remembered,
     /// Writes the first runs of new executions in shared transactions.
     pub group: group::GroupCommit,
     /// Tells the other instances through PostgreSQL after commits.
@@ -276,6 +278,7 @@ impl Runtime {
             me: me.clone(),
             recent: Mutex::new(Default::default()),
             paused: Mutex::new((None, HashSet::new())),
+            conversations: ops::Remembered::default(),
             group: group::GroupCommit::start(pool.clone()),
             notifier: Notifier::start(pool.clone()),
             metrics: Metrics::default(),

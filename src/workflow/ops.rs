@@ -2,6 +2,9 @@
 //! or a workflow, deliver a message, decide an approval, publish an event, cancel and
 //! retry. Each is one transaction plus, where useful, an immediate run on this instance.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use diesel::Connection;
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
@@ -12,7 +15,7 @@ use super::host::Decision;
 use super::journal::{Origin, OwnKey, Pins, StepKey, FAILED};
 use super::runner::Grouped;
 use super::Runtime;
-use crate::db::executions::{self, NewExecution};
+use crate::db::executions::{self, ExecRow, NewExecution};
 use crate::db::states::{ApprovalStatus, Direction, ExecKind, ExecStatus, StepStatus, WaitingFor};
 use crate::db::{approvals, events};
 use crate::db::{leases, messages, steps};
@@ -43,6 +46,49 @@ impl ConversationReply {
                 && WaitingFor::is_message(report.waiting_for.as_ref()),
             messages: report.talks,
             status: report.status,
+        }
+    }
+}
+
+/// Conversations waiting in a `HEAR` as this instance's last message to each left them:
+/// the row, its whole journal and its count of runs. The next message to one of them
+/// needs no read: its outcome is written only while the row still waits with that count
+/// of runs (every run of an execution adds one, whoever runs it), so a conversation
+/// that moved on elsewhere (another instance, an operator) is refused at the commit,
+/// forgotten here, and read afresh.
+#[derive(Default)]
+pub(super) struct Remembered {
+    map: Mutex<HashMap<Uuid, Conversation>>,
+}
+
+struct Conversation {
+    exec: ExecRow,
+    journal: HashMap<String, Json>,
+    runs: i32,
+}
+
+impl Remembered {
+    /// The most conversations remembered, and the most journal entries of one.
+    const KEEP: usize = 10_000;
+    const MAX_ENTRIES: usize = 512;
+
+    fn take(&self, id: Uuid) -> Option<Conversation> {
+        self.map.lock().ok()?.remove(&id)
+    }
+
+    fn keep(&self, id: Uuid, c: Conversation) {
+        if c.journal.len() > Self::MAX_ENTRIES {
+            return;
+        }
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= Self::KEEP {
+                // Forget an arbitrary half: it costs those one read each, no more.
+                let drop: Vec<Uuid> = m.keys().take(Self::KEEP / 2).copied().collect();
+                for k in drop {
+                    m.remove(&k);
+                }
+            }
+            m.insert(id, c);
         }
     }
 }
@@ -176,8 +222,18 @@ impl Runtime {
     /// (and reports why a message cannot be delivered).
     fn deliver_grouped(&self, id: Uuid, text: &str) -> Result<Option<ConversationReply>> {
         let mut conn = self.conn()?;
-        let Some((exec, journal, runs)) = executions::load_with_runs(&mut conn, id)? else {
-            return Ok(None);
+        let (exec, mut entries, runs) = match self.conversations.take(id) {
+            Some(c) => (c.exec, c.journal, c.runs),
+            None => {
+                let Some((exec, journal, runs)) = executions::load_with_runs(&mut conn, id)? else {
+                    return Ok(None);
+                };
+                let entries: HashMap<String, Json> = match journal {
+                    Json::Object(m) => m.into_iter().collect(),
+                    _ => Default::default(),
+                };
+                (exec, entries, runs)
+            }
         };
         if exec.kind != ExecKind::Conversation || exec.status != ExecStatus::Waiting {
             return Ok(None);
@@ -192,10 +248,6 @@ impl Runtime {
         if !self.group.eligible(&script) {
             return Ok(None);
         }
-        let mut entries: std::collections::HashMap<String, Json> = match journal {
-            Json::Object(m) => m.into_iter().collect(),
-            _ => Default::default(),
-        };
         let said = Json::String(text.to_string());
         if entries.insert(key.clone(), said.clone()).is_some() {
             return Ok(None);
@@ -205,7 +257,7 @@ impl Runtime {
             &mut conn,
             &exec,
             &script,
-            entries,
+            entries.clone(),
             true,
             &mut tree,
             Nesting::default(),
@@ -220,8 +272,22 @@ impl Runtime {
             runs,
             text: text.to_string(),
         });
+        // As the commit leaves the conversation, for its next message.
+        let next = (outcome.status == ExecStatus::Waiting
+            && WaitingFor::message_key(outcome.waiting_for.as_ref()).is_some())
+        .then(|| {
+            entries.extend(outcome.journal.iter().cloned());
+            Conversation {
+                exec: outcome.row.clone(),
+                journal: entries,
+                runs: runs + 1,
+            }
+        });
         outcome.journal.insert(0, (key, said));
         let report = self.commit_grouped(outcome, talks, tree, &mut None)?;
+        if let (Some(_), Some(next)) = (&report, next) {
+            self.conversations.keep(id, next);
+        }
         Ok(report.map(|r| ConversationReply::after(id, r)))
     }
 
