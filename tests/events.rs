@@ -874,3 +874,132 @@ fn a_woken_run_that_replays_its_wait_shares_the_group_commit_and_one_that_needs_
         1
     );
 }
+
+#[test]
+fn publishes_in_flight_together_are_written_together_and_each_as_if_alone() {
+    // Sixteen publishers at once: the committer writes what arrives meanwhile in one
+    // transaction. Each waiter still gets exactly its event, a wait on two names the
+    // first of them, each handler runs once per event, and every event is stored once.
+    const N: i64 = 120;
+    const HANDLED: i64 = 20;
+    let db = TestDb::new();
+    let bots = BotDir::new();
+    bots.script(
+        "storm",
+        "start",
+        "WAIT FOR EVENT \"storm-\" + n\nRETURN { n: n, got: event.payload.n, id: event.id }\n",
+    );
+    bots.script(
+        "either",
+        "start",
+        "WAIT FOR EVENT \"storm-a\" OR \"storm-b\"\nRETURN event.id\n",
+    );
+    bots.script(
+        "tally",
+        "handlers",
+        "ON EVENT \"storm-h\" DO\n  SET BOT MEMORY \"h:\" + event.payload.k, event.id\nEND ON\n",
+    );
+    let s = Server::start_with(&db.url, &bots.path, small());
+    let waiters: Vec<String> = (0..N)
+        .map(|n| start(&s, "storm", json!({ "n": n })))
+        .collect();
+    let either: Vec<String> = (0..3).map(|_| start(&s, "either", json!({}))).collect();
+    eventually(30.0, "every waiter waiting", || {
+        let n = db.count("SELECT count(*) AS n FROM event_waits");
+        if n == N + 3 {
+            Ok(())
+        } else {
+            Err(format!("{n} waits"))
+        }
+    });
+    let before = s.metric("botserver_events_published_batched_total");
+
+    let mut names: Vec<(String, Value)> = (0..N)
+        .map(|n| (format!("storm-{n}"), json!({ "n": n })))
+        .collect();
+    names.push(("storm-a".into(), json!(null)));
+    names.push(("storm-b".into(), json!(null)));
+    names.extend((0..HANDLED).map(|k| ("storm-h".to_string(), json!({ "k": k }))));
+    let ids: Vec<(String, Value, i64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|t| {
+                let (s, names) = (&s, &names);
+                scope.spawn(move || {
+                    names
+                        .iter()
+                        .skip(t)
+                        .step_by(16)
+                        .map(|(name, payload)| {
+                            (
+                                name.clone(),
+                                payload.clone(),
+                                publish(s, name, payload.clone()),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let id_of = |name: &str| -> i64 {
+        ids.iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, _, id)| *id)
+            .unwrap_or_else(|| panic!("{name} not published"))
+    };
+    let mut all: Vec<i64> = ids.iter().map(|(_, _, id)| *id).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), names.len(), "event ids are not one per publish");
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_events WHERE name LIKE 'storm-%'"),
+        names.len() as i64
+    );
+
+    for (n, id) in waiters.iter().enumerate() {
+        let r = result(&s, id);
+        assert_eq!(r["status"], "completed", "waiter {n}: {r}");
+        let want = json!({ "n": n, "got": n, "id": id_of(&format!("storm-{n}")) });
+        assert_eq!(r["result"], want, "waiter {n}");
+    }
+    let first = id_of("storm-a").min(id_of("storm-b"));
+    for id in &either {
+        let r = result(&s, id);
+        assert_eq!(r["status"], "completed", "{r}");
+        assert_eq!(
+            r["result"],
+            json!(first),
+            "a wait on two names gets the first: {r}"
+        );
+    }
+    eventually(30.0, "every handler run", || {
+        let done = db.count(
+            "SELECT count(*) AS n FROM workflow_executions WHERE kind = 'handler' AND status = 'completed'",
+        );
+        if done == HANDLED {
+            Ok(())
+        } else {
+            Err(format!("{done} handler runs completed"))
+        }
+    });
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM workflow_executions WHERE kind = 'handler'"),
+        HANDLED,
+        "one handler execution per event"
+    );
+    for (name, payload, id) in ids.iter().filter(|(n, _, _)| n == "storm-h") {
+        let (st, v) = s.get(&format!("/api/bots/tally/memory/h:{}", payload["k"]));
+        assert_eq!(st, 200, "{name} {payload}: {v}");
+        assert_eq!(v["value"], json!(id), "{name} {payload}: {v}");
+    }
+    let batched = s.metric("botserver_events_published_batched_total") - before;
+    assert!(
+        batched >= 2,
+        "no two of {} concurrent publishes were written together",
+        names.len()
+    );
+}

@@ -56,10 +56,25 @@ pub fn lock_names(conn: &mut PgConnection, names: &[String]) -> Result<()> {
     let mut sorted: Vec<&String> = names.iter().collect();
     sorted.sort();
     sorted.dedup();
-    for n in sorted {
-        crate::db::sql::sql("SELECT pg_advisory_xact_lock(7231, hashtext($1))")
-            .bind::<Text, _>(n)
+    match sorted.as_slice() {
+        [] => {}
+        [one] => {
+            crate::db::sql::sql("SELECT pg_advisory_xact_lock(7231, hashtext($1))")
+                .bind::<Text, _>(*one)
+                .execute(conn)?;
+        }
+        many => {
+            // All in one statement, taken in the order given (the subquery's ORDER BY
+            // keeps it from being merged into the outer query).
+            crate::db::sql::sql(
+                "SELECT pg_advisory_xact_lock(7231, hashtext(n)) FROM \
+                 (SELECT n FROM unnest($1::text[]) WITH ORDINALITY AS t(n, i) ORDER BY i) s",
+            )
+            .bind::<diesel::sql_types::Array<Text>, _>(
+                many.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+            )
             .execute(conn)?;
+        }
     }
     Ok(())
 }
@@ -118,6 +133,19 @@ pub fn store(
     // The lock in a statement of its own: the next one reads (its snapshot is taken)
     // only once no other publish or wait of this name is in flight.
     lock_names(conn, &[name.to_string()])?;
+    store_locked(conn, name, payload, source_bot, source_execution, chain)
+}
+
+/// [`store`] in a transaction that holds the lock of `name` already ([`lock_names`], in
+/// an earlier statement).
+pub fn store_locked(
+    conn: &mut PgConnection,
+    name: &str,
+    payload: &Json,
+    source_bot: Option<&str>,
+    source_execution: Option<Uuid>,
+    chain: i32,
+) -> Result<Stored> {
     let rows: Vec<StoredRow> = crate::db::sql::sql(
         "WITH ev AS (INSERT INTO workflow_events (name, payload, source_bot, source_execution, chain) \
            VALUES ($1, $2, $3, $4, $5) RETURNING id, name, payload, source_bot, source_execution, created_at), \

@@ -40,7 +40,8 @@ pub async fn publish(
         )));
     }
     let id = state
-        .blocking(move |rt| rt.publish_event(&body.name, &body.payload))
+        .rt
+        .publish_event_async(&body.name, &body.payload)
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }

@@ -86,6 +86,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         m.optimistic_given_up.load(Ordering::Relaxed),
     );
     counter(
+        "botserver_events_published_batched_total",
+        "Events published through the API and written with others, in one transaction (batches of two or more).",
+        state.rt.publisher.batched(),
+    );
+    counter(
         "botserver_script_compiles_total",
         "Script compilations.",
         state.rt.cache.compile_count(),

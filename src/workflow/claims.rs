@@ -90,8 +90,21 @@ pub fn publish(
     source: Source,
     claimer: Option<&Claimer>,
 ) -> Result<Published> {
+    events::lock_names(conn, &[name.to_string()])?;
+    publish_locked(conn, name, payload, source, claimer)
+}
+
+/// [`publish`] in a transaction that holds the lock of `name` already
+/// (`events::lock_names`).
+pub fn publish_locked(
+    conn: &mut PgConnection,
+    name: &str,
+    payload: &Json,
+    source: Source,
+    claimer: Option<&Claimer>,
+) -> Result<Published> {
     let conversation_id = source.conversation;
-    let stored = events::store(
+    let stored = events::store_locked(
         conn,
         name,
         payload,
@@ -134,7 +147,33 @@ pub fn publish(
             }
         }
     }
-    for h in stored.handlers {
+    start_handlers(
+        conn,
+        &event,
+        stored.handlers,
+        name,
+        conversation_id,
+        claimer,
+        &mut out,
+    )?;
+    // Other instances learn of what was left unclaimed (`Published::unclaimed`) from the
+    // caller: inside its transaction (a NOTIFY sent at commit) or, for the API's
+    // publishes, after the commit (`Runtime::wake_elsewhere`).
+    Ok(out)
+}
+
+/// Starts one execution per `ON EVENT` handler of the stored `event`, claimed for
+/// `claimer` as far as its slots go.
+fn start_handlers(
+    conn: &mut PgConnection,
+    event: &events::EventRow,
+    handlers: Vec<events::Handler>,
+    name: &str,
+    conversation_id: Option<Uuid>,
+    claimer: Option<&Claimer>,
+    out: &mut Published,
+) -> Result<()> {
+    for h in handlers {
         let id = Uuid::now_v7();
         if !events::deliver(conn, event.id, &h, id)? {
             continue;
@@ -164,8 +203,100 @@ pub fn publish(
         }
         out.handlers += 1;
     }
-    // Other instances learn of what was left unclaimed (`Published::unclaimed`) from the
-    // caller: inside its transaction (a NOTIFY sent at commit) or, for the API's
-    // publishes, after the commit (`Runtime::wake_elsewhere`).
+    Ok(())
+}
+
+/// One publish of a batch (see [`publish_batch`]).
+pub struct ToPublish<'a> {
+    /// The event's name.
+    pub name: &'a str,
+    /// Its payload.
+    pub payload: &'a Json,
+    /// Claims what it wakes or starts, as far as the slots go.
+    pub claimer: Option<Claimer<'a>>,
+}
+
+/// Publishes a batch of events from outside any execution, in a transaction that holds
+/// the locks of all their names already (`events::lock_names`) and forbids hash and merge
+/// joins (see `leases::wake_many`): each event is stored in turn (so their ids follow
+/// the batch's order), then every execution they wake is made runnable in one
+/// statement, rows in id order; then each one's handlers are started. The outcome is
+/// the same as publishing each in turn with [`publish_locked`].
+pub fn publish_batch(conn: &mut PgConnection, batch: &[ToPublish]) -> Result<Vec<Published>> {
+    let mut stored = Vec::with_capacity(batch.len());
+    for p in batch {
+        stored.push(events::store_locked(
+            conn, p.name, p.payload, None, None, 0,
+        )?);
+    }
+    let values: Vec<Json> = stored.iter().map(|s| s.event.to_script_value()).collect();
+    // Every waiter of the batch (each wait row was removed by one store only), by id.
+    let mut waiters: Vec<(Uuid, usize, Option<String>)> = stored
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.waiters.iter().map(move |(id, d)| (*id, i, d.clone())))
+        .collect();
+    waiters.sort_by_key(|w| w.0);
+    let mut slots = Vec::with_capacity(waiters.len());
+    let mut to_wake = Vec::with_capacity(waiters.len());
+    for (id, i, deliver) in &waiters {
+        let claimer = batch[*i].claimer.as_ref();
+        let slot = claimer.and_then(|c| c.slot());
+        let claim = slot.as_ref().and(claimer).map(|c| (c.owner, c.lease_secs));
+        slots.push(slot);
+        to_wake.push(leases::ToWake {
+            id: *id,
+            claim,
+            deliver: deliver.as_deref().map(|k| (k, &values[*i])),
+        });
+    }
+    let mut woken = if to_wake.is_empty() {
+        Default::default()
+    } else {
+        leases::wake_many(conn, &to_wake)?
+    };
+    let mut out: Vec<Published> = stored
+        .iter()
+        .map(|s| Published {
+            id: s.event.id,
+            ..Default::default()
+        })
+        .collect();
+    for ((id, i, _), slot) in waiters.into_iter().zip(slots) {
+        let o = &mut out[i];
+        match woken.remove(&id) {
+            Some(loaded) => {
+                match (slot, loaded) {
+                    (Some(permit), Some(row)) => o.claimed.push(Claimed {
+                        id,
+                        permit,
+                        loaded: Some(Box::new(row)),
+                        announce_end: true,
+                    }),
+                    _ => o.unclaimed = true,
+                }
+                o.woken += 1;
+            }
+            // Not waiting (any more): a running one is told to run again.
+            None => {
+                if let Some(status) = executions::lock_status(conn, id)? {
+                    leases::wake_locked(conn, id, status)?;
+                    o.unclaimed |= status == ExecStatus::Waiting;
+                    o.woken += 1;
+                }
+            }
+        }
+    }
+    for ((p, s), o) in batch.iter().zip(stored).zip(out.iter_mut()) {
+        start_handlers(
+            conn,
+            &s.event,
+            s.handlers,
+            p.name,
+            None,
+            p.claimer.as_ref(),
+            o,
+        )?;
+    }
     Ok(out)
 }

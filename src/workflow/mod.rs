@@ -10,6 +10,7 @@ pub mod group;
 pub mod host;
 pub mod journal;
 pub mod ops;
+pub mod publishing;
 pub mod runner;
 pub mod scheduler;
 pub mod schedules;
@@ -176,6 +177,8 @@ pub struct Runtime {
     conversations: ops::Remembered,
     /// Writes the first runs of new executions in shared transactions.
     pub group: group::GroupCommit,
+    /// Writes the API's publishes in shared transactions.
+    pub publisher: publishing::PublishCommit,
     /// Tells the other instances through PostgreSQL after commits.
     notifier: Notifier,
     /// A weak handle on this runtime, so that a run can start others on new threads.
@@ -280,6 +283,7 @@ impl Runtime {
             paused: Mutex::new((None, HashSet::new())),
             conversations: ops::Remembered::default(),
             group: group::GroupCommit::start(pool.clone()),
+            publisher: publishing::PublishCommit::start(pool.clone()),
             notifier: Notifier::start(pool.clone()),
             metrics: Metrics::default(),
             config,

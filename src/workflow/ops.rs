@@ -3,7 +3,7 @@
 //! retry. Each is one transaction plus, where useful, an immediate run on this instance.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use diesel::Connection;
 use serde_json::{json, Value as Json};
@@ -14,7 +14,7 @@ use super::group::{Delivery, InlineTree, Nesting};
 use super::host::Decision;
 use super::journal::{Origin, OwnKey, Pins, StepKey, FAILED};
 use super::runner::Grouped;
-use super::Runtime;
+use super::{publishing, Runtime};
 use crate::db::executions::{self, ExecRow, NewExecution};
 use crate::db::states::{ApprovalStatus, Direction, ExecKind, ExecStatus, StepStatus, WaitingFor};
 use crate::db::{approvals, events};
@@ -431,9 +431,52 @@ impl Runtime {
     }
 
     /// Publishes an event from outside any execution (the API).
+    ///
+    /// It is written with the other publishes in flight (`publishing`), or, when that
+    /// batch failed, in a transaction of its own.
     pub fn publish_event(&self, name: &str, payload: &Json) -> Result<i64> {
-        let mut conn = self.conn()?;
-        let p = conn.transaction::<_, Error, _>(|conn| {
+        let batched = self
+            .publisher
+            .send(name, payload, self.claim_for())
+            .and_then(|answer| answer.blocking_recv().ok().flatten());
+        let p = match batched {
+            Some(p) => p,
+            None => self.publish_alone(name, payload)?,
+        };
+        Ok(self.published(p))
+    }
+
+    /// [`Runtime::publish_event`] for async callers (the API): the request waits for
+    /// the committer without holding a thread.
+    pub async fn publish_event_async(self: &Arc<Self>, name: &str, payload: &Json) -> Result<i64> {
+        let batched = match self.publisher.send(name, payload, self.claim_for()) {
+            Some(answer) => answer.await.ok().flatten(),
+            None => None,
+        };
+        let p = match batched {
+            Some(p) => p,
+            None => {
+                let (rt, name, payload) = (self.clone(), name.to_string(), payload.clone());
+                tokio::task::spawn_blocking(move || rt.publish_alone(&name, &payload))
+                    .await
+                    .map_err(|e| Error::Internal(format!("publishing failed: {e}")))??
+            }
+        };
+        Ok(self.published(p))
+    }
+
+    /// What a publish through the committer claims for this instance.
+    fn claim_for(&self) -> Option<publishing::ClaimFor> {
+        self.claimer().map(|c| publishing::ClaimFor {
+            owner: c.owner.to_string(),
+            lease_secs: c.lease_secs,
+            permits: c.permits.clone(),
+        })
+    }
+
+    /// Publishes in a transaction of its own.
+    fn publish_alone(&self, name: &str, payload: &Json) -> Result<claims::Published> {
+        self.conn()?.transaction::<_, Error, _>(|conn| {
             claims::publish(
                 conn,
                 name,
@@ -441,7 +484,12 @@ impl Runtime {
                 claims::Source::default(),
                 self.claimer().as_ref(),
             )
-        })?;
+        })
+    }
+
+    /// After a publish's commit: tells whoever must hear and runs what it claimed;
+    /// returns the event's id.
+    fn published(&self, p: claims::Published) -> i64 {
         let id = p.id;
         if p.unclaimed {
             self.bus.wake.notify_one();
@@ -449,7 +497,7 @@ impl Runtime {
             self.wake_elsewhere();
         }
         self.start_beside(p.claimed);
-        Ok(id)
+        id
     }
 
     /// Cancels a running, waiting or failed execution and its whole tree (children,
