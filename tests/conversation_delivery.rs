@@ -131,6 +131,17 @@ fn a_conversation_remembered_by_one_instance_and_moved_on_by_another_is_read_afr
         )),
         order.len() as i64
     );
+    // Remembered by the instance that started it, answered first by the other: the
+    // starter's memory of it is stale at the next message, which is read afresh.
+    let (second, _) = a.converse("count");
+    for (i, s) in [&b, &a, &a].iter().enumerate() {
+        let v = s.say(&second, &format!("s{i}"));
+        assert_eq!(
+            texts(&v),
+            vec![format!("#{} s{i}", i + 1)],
+            "second, message {i}: {v}"
+        );
+    }
     // Cancelled through the other instance: the one that remembers it waiting refuses.
     let (st, v) = b.post(&format!("/api/workflows/{id}/cancel"), json!({}));
     assert!(st == 200 || st == 202 || st == 204, "cancel: {st} {v}");

@@ -61,10 +61,32 @@ pub(super) struct Remembered {
     map: Mutex<HashMap<Uuid, Conversation>>,
 }
 
-struct Conversation {
+pub(super) struct Conversation {
     exec: ExecRow,
     journal: HashMap<String, Json>,
     runs: i32,
+}
+
+impl Conversation {
+    /// The conversation as a run's `outcome` leaves it, when that is waiting in a `HEAR`:
+    /// `journal` is what the run started from, `runs` its count of runs after the run.
+    pub(super) fn after(
+        outcome: &super::group::Outcome,
+        mut journal: HashMap<String, Json>,
+        runs: i32,
+    ) -> Option<Conversation> {
+        let waits = outcome.row.kind == ExecKind::Conversation
+            && outcome.status == ExecStatus::Waiting
+            && WaitingFor::message_key(outcome.waiting_for.as_ref()).is_some();
+        waits.then(|| {
+            journal.extend(outcome.journal.iter().cloned());
+            Conversation {
+                exec: outcome.row.clone(),
+                journal,
+                runs,
+            }
+        })
+    }
 }
 
 impl Remembered {
@@ -76,7 +98,7 @@ impl Remembered {
         self.map.lock().ok()?.remove(&id)
     }
 
-    fn keep(&self, id: Uuid, c: Conversation) {
+    pub(super) fn keep(&self, id: Uuid, c: Conversation) {
         if c.journal.len() > Self::MAX_ENTRIES {
             return;
         }
@@ -273,16 +295,7 @@ impl Runtime {
             text: text.to_string(),
         });
         // As the commit leaves the conversation, for its next message.
-        let next = (outcome.status == ExecStatus::Waiting
-            && WaitingFor::message_key(outcome.waiting_for.as_ref()).is_some())
-        .then(|| {
-            entries.extend(outcome.journal.iter().cloned());
-            Conversation {
-                exec: outcome.row.clone(),
-                journal: entries,
-                runs: runs + 1,
-            }
-        });
+        let next = Conversation::after(&outcome, entries, runs + 1);
         outcome.journal.insert(0, (key, said));
         let report = self.commit_grouped(outcome, talks, tree, &mut None)?;
         if let (Some(_), Some(next)) = (&report, next) {

@@ -190,7 +190,16 @@ impl Runtime {
         let Some(Grouped { outcome, talks }) = run else {
             return Ok(None);
         };
-        self.commit_grouped(outcome, talks, tree, slot)
+        // A new conversation now waiting for its first message is remembered for it
+        // (a row inserted by the group commit has had one run).
+        let first = (!existing)
+            .then(|| super::ops::Conversation::after(&outcome, HashMap::new(), 1))
+            .flatten();
+        let report = self.commit_grouped(outcome, talks, tree, slot)?;
+        if let (Some(_), Some(c)) = (&report, first) {
+            self.conversations.keep(exec.id, c);
+        }
+        Ok(report)
     }
 
     /// Hands a group-committed run's outcome (with the children it ran inline, in
