@@ -46,8 +46,11 @@ pub async fn run(rt: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
                 start_run(&rt, exec, journal, permit);
             }
         }
-        let want = (slots * 4).min(512).saturating_sub(queue.len());
-        if look && slots > 0 && queue.len() <= slots && want > 0 {
+        // Refilled while a claim's worth of runs is still queued: the runs drain the
+        // queue faster than a claim returns, and a queue left to empty first idles the
+        // slots meanwhile.
+        let want = (slots * 8).min(1024).saturating_sub(queue.len());
+        if look && slots > 0 && queue.len() <= slots * 4 && want > 0 {
             let rt2 = rt.clone();
             let claimed = tokio::task::spawn_blocking(move || {
                 let mut conn = rt2.conn()?;
