@@ -120,25 +120,11 @@ pub struct Stored {
     pub handlers: Vec<Handler>,
 }
 
-/// Stores an event under its name's lock and, in the same statement, removes the waits
-/// it ends and reads the handlers of its name. Call inside a transaction.
+/// Stores an event and, in the same statement, removes the waits it ends and reads the
+/// handlers of its name. Call inside a transaction that holds the name's lock already
+/// ([`lock_names`], in an earlier statement: this statement reads, its snapshot taken,
+/// only once no other publish or wait of the name is in flight).
 pub fn store(
-    conn: &mut PgConnection,
-    name: &str,
-    payload: &Json,
-    source_bot: Option<&str>,
-    source_execution: Option<Uuid>,
-    chain: i32,
-) -> Result<Stored> {
-    // The lock in a statement of its own: the next one reads (its snapshot is taken)
-    // only once no other publish or wait of this name is in flight.
-    lock_names(conn, &[name.to_string()])?;
-    store_locked(conn, name, payload, source_bot, source_execution, chain)
-}
-
-/// [`store`] in a transaction that holds the lock of `name` already ([`lock_names`], in
-/// an earlier statement).
-pub fn store_locked(
     conn: &mut PgConnection,
     name: &str,
     payload: &Json,

@@ -236,6 +236,30 @@ pub fn wake_if_waiting(
         .map(|r| owner.is_some().then_some((r.exec, r.journal))))
 }
 
+/// The statement of [`wake_many`], its columns qualified (the update joins its input).
+static WAKE_MANY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let qualified: String = COLUMNS
+        .split(',')
+        .map(|c| format!("e.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "WITH i AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::jsonb[]) \
+           WITH ORDINALITY AS i(id, claim, lease, key, value, n)), \
+         u AS (UPDATE workflow_executions e SET status = 'running', wake_at = NULL, owner = o.claim, \
+           lease_until = CASE WHEN o.claim IS NULL THEN NULL ELSE now() + make_interval(secs => o.lease) END, \
+           runs = e.runs + 1, updated_at = now() \
+           FROM (SELECT * FROM i ORDER BY n) o WHERE e.id = o.id AND e.status = 'waiting' \
+           RETURNING {qualified}, o.claim AS claim_, o.key AS key_, o.value AS value_), \
+         d AS (INSERT INTO journal (execution_id, key, value) SELECT u.id, u.key_, u.value_ FROM u \
+           WHERE u.key_ IS NOT NULL ON CONFLICT DO NOTHING) \
+         SELECT u.*, (CASE WHEN u.key_ IS NULL OR u.claim_ IS NULL THEN '{{}}'::jsonb \
+             ELSE jsonb_build_object(u.key_, u.value_) END) \
+           || (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
+               WHERE j.execution_id = u.id AND u.claim_ IS NOT NULL) AS journal FROM u"
+    )
+});
+
 /// One execution for [`wake_many`]: its id, the claim (owner, lease seconds) when it is
 /// to be claimed, and the journal key and event when its wait delivers.
 pub struct ToWake<'a> {
@@ -256,42 +280,35 @@ pub fn wake_many(
     conn: &mut PgConnection,
     all: &[ToWake],
 ) -> Result<std::collections::HashMap<Uuid, Option<(ExecRow, Json)>>> {
-    let qualified: String = COLUMNS
-        .split(',')
-        .map(|c| format!("e.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let rows: Vec<ExecWithJournal> = crate::db::sql::sql(format!(
-        "WITH i AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::jsonb[]) \
-           WITH ORDINALITY AS i(id, claim, lease, key, value, n)), \
-         u AS (UPDATE workflow_executions e SET status = 'running', wake_at = NULL, owner = o.claim, \
-           lease_until = CASE WHEN o.claim IS NULL THEN NULL ELSE now() + make_interval(secs => o.lease) END, \
-           runs = e.runs + 1, updated_at = now() \
-           FROM (SELECT * FROM i ORDER BY n) o WHERE e.id = o.id AND e.status = 'waiting' \
-           RETURNING {qualified}, o.claim AS claim_, o.key AS key_, o.value AS value_), \
-         d AS (INSERT INTO journal (execution_id, key, value) SELECT u.id, u.key_, u.value_ FROM u \
-           WHERE u.key_ IS NOT NULL ON CONFLICT DO NOTHING) \
-         SELECT u.*, (CASE WHEN u.key_ IS NULL OR u.claim_ IS NULL THEN '{{}}'::jsonb \
-             ELSE jsonb_build_object(u.key_, u.value_) END) \
-           || (SELECT coalesce(jsonb_object_agg(j.key, j.value), '{{}}'::jsonb) FROM journal j \
-               WHERE j.execution_id = u.id AND u.claim_ IS NOT NULL) AS journal FROM u"
-    ))
-    .bind::<Array<SqlUuid>, _>(all.iter().map(|w| w.id).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(all.iter().map(|w| w.claim.map(|c| c.0)).collect::<Vec<_>>())
-    .bind::<Array<Double>, _>(all.iter().map(|w| w.claim.map_or(0.0, |c| c.1)).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(all.iter().map(|w| w.deliver.map(|d| d.0)).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Jsonb>>, _>(all.iter().map(|w| w.deliver.map(|d| d.1)).collect::<Vec<_>>())
-    .load(conn)?;
-    let claimed: std::collections::HashSet<Uuid> = all
-        .iter()
-        .filter(|w| w.claim.is_some())
-        .map(|w| w.id)
-        .collect();
+    let rows: Vec<ExecWithJournal> = crate::db::sql::sql(WAKE_MANY.as_str())
+        .bind::<Array<SqlUuid>, _>(all.iter().map(|w| w.id).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(
+            all.iter().map(|w| w.claim.map(|c| c.0)).collect::<Vec<_>>(),
+        )
+        .bind::<Array<Double>, _>(
+            all.iter()
+                .map(|w| w.claim.map_or(0.0, |c| c.1))
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<Text>>, _>(
+            all.iter()
+                .map(|w| w.deliver.map(|d| d.0))
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<Jsonb>>, _>(
+            all.iter()
+                .map(|w| w.deliver.map(|d| d.1))
+                .collect::<Vec<_>>(),
+        )
+        .load(conn)?;
+    // A claimed row comes back with its new owner.
     Ok(rows
         .into_iter()
         .map(|r| {
-            let id = r.exec.id;
-            (id, claimed.contains(&id).then_some((r.exec, r.journal)))
+            (
+                r.exec.id,
+                r.exec.owner.is_some().then_some((r.exec, r.journal)),
+            )
         })
         .collect())
 }

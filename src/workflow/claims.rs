@@ -104,7 +104,7 @@ pub fn publish_locked(
     claimer: Option<&Claimer>,
 ) -> Result<Published> {
     let conversation_id = source.conversation;
-    let stored = events::store_locked(
+    let stored = events::store(
         conn,
         name,
         payload,
@@ -124,28 +124,8 @@ pub fn publish_locked(
         let slot = claimer.and_then(|c| c.slot());
         let claim = slot.as_ref().and(claimer).map(|c| (c.owner, c.lease_secs));
         let deliver = deliver.as_deref().map(|k| (k, &value));
-        match leases::wake_if_waiting(conn, id, claim, deliver)? {
-            Some(loaded) => {
-                match (slot, loaded) {
-                    (Some(permit), Some(row)) => out.claimed.push(Claimed {
-                        id,
-                        permit,
-                        loaded: Some(Box::new(row)),
-                        announce_end: true,
-                    }),
-                    _ => out.unclaimed = true,
-                }
-                out.woken += 1;
-            }
-            // Not waiting (any more): a running one is told to run again.
-            None => {
-                if let Some(status) = executions::lock_status(conn, id)? {
-                    leases::wake_locked(conn, id, status)?;
-                    out.unclaimed |= status == ExecStatus::Waiting;
-                    out.woken += 1;
-                }
-            }
-        }
+        let woken = leases::wake_if_waiting(conn, id, claim, deliver)?;
+        record_wake(conn, &mut out, id, slot, woken)?;
     }
     start_handlers(
         conn,
@@ -160,6 +140,40 @@ pub fn publish_locked(
     // caller: inside its transaction (a NOTIFY sent at commit) or, for the API's
     // publishes, after the commit (`Runtime::wake_elsewhere`).
     Ok(out)
+}
+
+/// Records in `out` what waking waiter `id` did: `woken` is what the wake statement
+/// returned (`None`: it was not waiting; else its row and journal when claimed, for the
+/// run slot `slot`). One that was not waiting any more is told to run again if running.
+fn record_wake(
+    conn: &mut PgConnection,
+    out: &mut Published,
+    id: Uuid,
+    slot: Option<OwnedSemaphorePermit>,
+    woken: Option<Option<(ExecRow, Json)>>,
+) -> Result<()> {
+    match woken {
+        Some(loaded) => {
+            match (slot, loaded) {
+                (Some(permit), Some(row)) => out.claimed.push(Claimed {
+                    id,
+                    permit,
+                    loaded: Some(Box::new(row)),
+                    announce_end: true,
+                }),
+                _ => out.unclaimed = true,
+            }
+            out.woken += 1;
+        }
+        None => {
+            if let Some(status) = executions::lock_status(conn, id)? {
+                leases::wake_locked(conn, id, status)?;
+                out.unclaimed |= status == ExecStatus::Waiting;
+                out.woken += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Starts one execution per `ON EVENT` handler of the stored `event`, claimed for
@@ -225,9 +239,7 @@ pub struct ToPublish<'a> {
 pub fn publish_batch(conn: &mut PgConnection, batch: &[ToPublish]) -> Result<Vec<Published>> {
     let mut stored = Vec::with_capacity(batch.len());
     for p in batch {
-        stored.push(events::store_locked(
-            conn, p.name, p.payload, None, None, 0,
-        )?);
+        stored.push(events::store(conn, p.name, p.payload, None, None, 0)?);
     }
     let values: Vec<Json> = stored.iter().map(|s| s.event.to_script_value()).collect();
     // Every waiter of the batch (each wait row was removed by one store only), by id.
@@ -263,29 +275,7 @@ pub fn publish_batch(conn: &mut PgConnection, batch: &[ToPublish]) -> Result<Vec
         })
         .collect();
     for ((id, i, _), slot) in waiters.into_iter().zip(slots) {
-        let o = &mut out[i];
-        match woken.remove(&id) {
-            Some(loaded) => {
-                match (slot, loaded) {
-                    (Some(permit), Some(row)) => o.claimed.push(Claimed {
-                        id,
-                        permit,
-                        loaded: Some(Box::new(row)),
-                        announce_end: true,
-                    }),
-                    _ => o.unclaimed = true,
-                }
-                o.woken += 1;
-            }
-            // Not waiting (any more): a running one is told to run again.
-            None => {
-                if let Some(status) = executions::lock_status(conn, id)? {
-                    leases::wake_locked(conn, id, status)?;
-                    o.unclaimed |= status == ExecStatus::Waiting;
-                    o.woken += 1;
-                }
-            }
-        }
+        record_wake(conn, &mut out[i], id, slot, woken.remove(&id))?;
     }
     for ((p, s), o) in batch.iter().zip(stored).zip(out.iter_mut()) {
         start_handlers(

@@ -249,16 +249,22 @@ impl GroupCommit {
     }
 }
 
+/// The next batch for a committer: waits for one item, then takes what else has come
+/// in meanwhile, up to `max` in all. `None` once every sender is gone.
+pub(super) fn next_batch<T>(rx: &mpsc::Receiver<T>, max: usize) -> Option<Vec<T>> {
+    let mut batch = vec![rx.recv().ok()?];
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(item) => batch.push(item),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
 fn committer(pool: PgPool, rx: mpsc::Receiver<Pending>) {
     let mut conn = None;
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < 512 {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = next_batch(&rx, 512) {
         if conn.is_none() {
             conn = pool.get().ok();
         }

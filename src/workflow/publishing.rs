@@ -110,14 +110,7 @@ impl PublishCommit {
 
 fn committer(pool: PgPool, rx: mpsc::Receiver<Request>, batched: &AtomicU64) {
     let mut conn = None;
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = super::group::next_batch(&rx, MAX_BATCH) {
         if conn.is_none() {
             conn = pool.get().ok();
         }
